@@ -1,0 +1,206 @@
+"""Activities that run user code: nodes, routers, custom reducers, and the graph description.
+
+This is the only place where user graph modules are called. The workflow sends plain data
+(NodeTask) and gets plain data back (NodeResult), so user code can change between deploys
+without breaking the determinism of runs already in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from tempograph.channels import apply_writes, fold
+from tempograph.errors import InvalidUpdateError
+from tempograph.graph import CompiledGraph, accepts_config, route
+from tempograph.messages import (
+    GraphSpec,
+    InterruptRaised,
+    NodeResult,
+    NodeTask,
+    ReduceResult,
+    ReduceTask,
+    RouteResult,
+    RouteTask,
+    SendSpec,
+)
+from tempograph.payloads import check_size
+from tempograph.types import Command, GraphInterrupt, Send, _enter_task, _exit_task
+
+log = structlog.get_logger("tempograph.activities")
+
+
+class GraphActivities:
+    """Activities bound to the graphs one worker serves (by name)."""
+
+    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+        self.graphs = dict(graphs)
+
+    def all(self) -> list[Any]:
+        return [self.describe_graph, self.run_node, self.route, self.reduce]
+
+    @activity.defn(name="tempograph.describe_graph")
+    async def describe_graph(self, graph: str) -> GraphSpec:
+        """The graph's topology as data; the workflow pins it in its history at start."""
+        return self._graph(graph).spec(graph)
+
+    @activity.defn(name="tempograph.run_node")
+    async def run_node(self, task: NodeTask) -> NodeResult:
+        graph = self._graph(task.graph)
+        try:
+            fn = graph.node_fn(task.node)
+        except KeyError:
+            raise _fatal(
+                f"Graph '{task.graph}' on this worker has no node '{task.node}'", "NodeNotFound"
+            ) from None
+        logger = log.bind(
+            thread_id=activity.info().workflow_id,
+            node=task.node,
+            attempt=activity.info().attempt,
+        )
+        node_input = task.send_arg if task.is_send else graph.coerce_state(task.state)
+        token = _enter_task(list(task.resume))
+        try:
+            output = await _call(fn, node_input, _config(task))
+        except GraphInterrupt as exc:
+            logger.info("node interrupted", slot=exc.slot)
+            return _checked(
+                NodeResult(
+                    interrupt=InterruptRaised(
+                        value=exc.value, slot=exc.slot, response_schema=exc.response_schema
+                    )
+                ),
+                task.node,
+            )
+        finally:
+            _exit_task(token)
+        try:
+            result = _normalize(output, graph)
+            if graph.branches(task.node):
+                _route_after(graph, task, result)
+        except InvalidUpdateError as exc:
+            raise _fatal(str(exc), "InvalidUpdateError") from exc
+        logger.debug("node finished", writes=len(result.writes))
+        return _checked(result, task.node)
+
+    @activity.defn(name="tempograph.route")
+    async def route(self, task: RouteTask) -> RouteResult:
+        """Conditional edges out of START (a node's own routers run in its activity)."""
+        graph = self._graph(task.graph)
+        result = NodeResult()
+        state = graph.coerce_state(task.state)
+        for branch in graph.branches(task.source):
+            goto, sends = route(branch, state)
+            result.goto.extend(goto)
+            result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)
+        return RouteResult(goto=result.goto, sends=result.sends)
+
+    @activity.defn(name="tempograph.reduce")
+    async def reduce(self, task: ReduceTask) -> ReduceResult:
+        """Apply a custom reducer, which only the worker can import."""
+        reducer = self._graph(task.graph).reducers[task.channel]
+        return ReduceResult(value=fold(reducer, task.has_current, task.current, task.writes))
+
+    def _graph(self, name: str) -> CompiledGraph:
+        graph = self.graphs.get(name)
+        if graph is None:
+            raise _fatal(
+                f"Unknown graph '{name}'. This worker serves: {sorted(self.graphs)}", "UnknownGraph"
+            )
+        return graph
+
+
+async def _call(fn: Any, node_input: Any, config: dict[str, Any]) -> Any:
+    args = (node_input, config) if accepts_config(fn) else (node_input,)
+    if inspect.iscoroutinefunction(fn):
+        return await fn(*args)
+    # Sync nodes run in a thread so they never block the worker's event loop.
+    # asyncio.to_thread copies context variables, so interrupt() works there too.
+    output = await asyncio.to_thread(fn, *args)
+    if inspect.isawaitable(output):
+        output = await output
+    return output
+
+
+def _config(task: NodeTask) -> dict[str, Any]:
+    info = activity.info()
+    return {
+        "configurable": {"thread_id": info.workflow_id},
+        "metadata": {"langgraph_node": task.node, "tempograph_task_id": task.task_id},
+    }
+
+
+def _normalize(output: Any, graph: CompiledGraph) -> NodeResult:
+    """Turn what a node returned (dict, Command, list of Commands, None) into writes + goto."""
+    result = NodeResult()
+    commands = output if isinstance(output, list) and output else [output]
+    for item in commands:
+        if item is None:
+            continue
+        if isinstance(item, Command):
+            _add_update(result, item.update, graph)
+            gotos = item.goto if isinstance(item.goto, list | tuple) else [item.goto]
+            for target in gotos:
+                if isinstance(target, Send):
+                    result.sends.append(SendSpec(node=target.node, arg=target.arg))
+                else:
+                    result.goto.append(str(target))
+        elif isinstance(item, dict | BaseModel):
+            _add_update(result, item, graph)
+        else:
+            raise InvalidUpdateError(f"Expected dict, got {item!r}")
+    return result
+
+
+def _add_update(result: NodeResult, update: Any, graph: CompiledGraph) -> None:
+    if update is None:
+        return
+    if isinstance(update, BaseModel):
+        update = update.model_dump(exclude_unset=True)
+    items = update.items() if isinstance(update, dict) else update
+    for key, value in items:
+        if key in graph.channels:
+            result.writes.append((key, value))
+        else:
+            log.warning("ignoring write to a key that is not in the state schema", key=key)
+
+
+def _route_after(graph: CompiledGraph, task: NodeTask, result: NodeResult) -> None:
+    """Run the node's routers on the state plus this node's own writes (LangGraph semantics)."""
+    local = dict(task.state)
+
+    def custom(key: str, has: bool, current: Any, updates: list[Any]) -> Any:
+        return fold(graph.reducers[key], has, current, updates)
+
+    apply_writes(local, result.writes, graph.channels, custom)
+    state = graph.coerce_state(local)
+    for branch in graph.branches(task.node):
+        goto, sends = route(branch, state)
+        result.goto.extend(goto)
+        result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)
+
+
+def _checked(result: NodeResult, node: str) -> NodeResult:
+    try:
+        check_size(result, f"the output of node '{node}'")
+    except PydanticSerializationError as exc:
+        raise _fatal(
+            f"Node '{node}' returned a value that is not JSON-serializable: {exc}",
+            "InvalidUpdateError",
+        ) from exc
+    except ValueError as exc:
+        raise _fatal(str(exc), "PayloadTooLarge") from exc
+    return result
+
+
+def _fatal(message: str, kind: str) -> ApplicationError:
+    """An error that no retry can fix: fail the node at once with a clear message."""
+    return ApplicationError(message, type=kind, non_retryable=True)

@@ -1,0 +1,229 @@
+"""GraphClient: start, resume and inspect graph runs, with LangGraph's `invoke` shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.client import (
+    Client,
+    RPCError,
+    WithStartWorkflowOperation,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCStatusCode
+
+from tempograph.errors import (
+    GraphRecursionError,
+    GraphRunError,
+    InvalidUpdateError,
+    PayloadTooLargeError,
+    ResumeError,
+    TempographError,
+    ThreadBusyError,
+    ThreadNotFoundError,
+)
+from tempograph.messages import (
+    DEFAULT_TASK_QUEUE,
+    RESUME_UPDATE,
+    STATE_QUERY,
+    WAIT_UPDATE,
+    WORKFLOW_TYPE,
+    Breakpoints,
+    ResumeInput,
+    RunInput,
+    StateSnapshot,
+    WaitInput,
+)
+from tempograph.types import Command, Interrupt, Send
+
+RESUME_ERROR_KINDS = {
+    "NotPaused",
+    "InvalidResume",
+    "UnknownInterrupt",
+    "AmbiguousResume",
+    "MissingResumeValue",
+}
+RUN_ERROR_KINDS: dict[str, type[TempographError]] = {
+    "GraphRecursionError": GraphRecursionError,
+    "InvalidUpdateError": InvalidUpdateError,
+    "PayloadTooLarge": PayloadTooLargeError,
+}
+
+
+async def connect(address: str | None = None, **kwargs: Any) -> Client:
+    """Connect with the pydantic data converter, reading TEMPORAL_* variables like the CLI."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    if address:
+        config["target_host"] = address
+    config.setdefault("target_host", "localhost:7233")
+    config.update(kwargs)
+    return await Client.connect(**config, data_converter=pydantic_data_converter)
+
+
+class GraphClient:
+    """Runs graphs on Temporal. One thread id = one workflow id.
+
+    `invoke` returns what LangGraph's `invoke` returns: the state values, plus
+    `"__interrupt__": [Interrupt(...)]` while the run waits at a dynamic interrupt.
+    """
+
+    def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    async def invoke(
+        self,
+        graph: str,
+        input: dict[str, Any] | Command | None,
+        *,
+        thread_id: str | None = None,
+        config: dict[str, Any] | None = None,
+        interrupt_before: Breakpoints = None,
+        interrupt_after: Breakpoints = None,
+        recursion_limit: int | None = None,
+    ) -> dict[str, Any]:
+        """Start a run (dict input), resume it (`Command(resume=...)`), or continue past a
+        static breakpoint (`None`). Returns when the run pauses or ends."""
+        thread = _thread_id(thread_id, config)
+        if input is None or isinstance(input, Command):
+            return await self._resume(thread, input)
+        run_input = RunInput(
+            graph=graph,
+            input=input,
+            thread_id=thread,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+        )
+        limit = recursion_limit or (config or {}).get("recursion_limit")
+        if limit:
+            run_input.recursion_limit = int(limit)
+        start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
+            WORKFLOW_TYPE,
+            run_input,
+            id=thread,
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            result_type=dict,
+        )
+        try:
+            # Update-with-start: one round trip starts the run and waits for its first pause.
+            output = await self.client.execute_update_with_start_workflow(
+                WAIT_UPDATE, WaitInput(), start_workflow_operation=start, result_type=dict
+            )
+        except WorkflowAlreadyStartedError:
+            raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+        except WorkflowUpdateFailedError as exc:
+            raise _error(exc) from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.ALREADY_EXISTS:
+                raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+            raise
+        return _invoke_output(output)
+
+    async def resume(self, thread_id: str, value: Any) -> dict[str, Any]:
+        """Shorthand for `invoke(graph, Command(resume=value), thread_id=...)`."""
+        return await self._resume(thread_id, Command(resume=value))
+
+    async def get_state(self, thread_id: str) -> StateSnapshot:
+        handle = self.client.get_workflow_handle(thread_id)
+        try:
+            return await handle.query(STATE_QUERY, result_type=StateSnapshot)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+            raise
+        except WorkflowQueryFailedError as exc:
+            raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
+
+    async def _resume(self, thread_id: str, command: Command | None) -> dict[str, Any]:
+        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
+        resume = _resume_input(command)
+        try:
+            output = await handle.execute_update(RESUME_UPDATE, resume, result_type=dict)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            missing = isinstance(cause, ApplicationError) and cause.type == "MissingResumeValue"
+            if missing and command is None:
+                # LangGraph: invoke(None) at a dynamic interrupt shows the same interrupt again.
+                return _invoke_output(_output_of(await self.get_state(thread_id)))
+            raise _error(exc) from None
+        except RPCError as exc:
+            return await self._resume_closed(handle, thread_id, exc)
+        return _invoke_output(output)
+
+    async def _resume_closed(
+        self, handle: WorkflowHandle[Any, Any], thread_id: str, exc: RPCError
+    ) -> dict[str, Any]:
+        """A resume sent to a run that has ended: LangGraph returns the final values."""
+        if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
+            raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+        try:
+            description = await handle.describe()
+        except RPCError:
+            raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+            result: dict[str, Any] = await handle.result()
+            return result
+        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED:
+            try:
+                await handle.result()
+            except WorkflowFailureError as failure:
+                raise _run_error(failure.cause) from None
+        raise GraphRunError(
+            f"Thread '{thread_id}' cannot be resumed: its run is {description.status}"
+        ) from None
+
+
+def _thread_id(thread_id: str | None, config: dict[str, Any] | None) -> str:
+    thread = thread_id or ((config or {}).get("configurable") or {}).get("thread_id")
+    if not thread:
+        raise ValueError("A thread_id is required (thread_id=... or config['configurable'])")
+    return str(thread)
+
+
+def _resume_input(command: Command | None) -> ResumeInput:
+    if command is None:
+        return ResumeInput()
+    goto = command.goto if isinstance(command.goto, list | tuple) else [command.goto]
+    if any(isinstance(g, Send) for g in goto):
+        raise ValueError("Send in a resume Command is not supported; use node names in goto")
+    return ResumeInput(resume=command.resume, update=command.update, goto=[str(g) for g in goto])
+
+
+def _invoke_output(output: dict[str, Any]) -> dict[str, Any]:
+    if "__interrupt__" in output:
+        output["__interrupt__"] = [
+            Interrupt(value=i["value"], id=i["id"], response_schema=i.get("response_schema"))
+            for i in output["__interrupt__"]
+        ]
+    return output
+
+
+def _output_of(snapshot: StateSnapshot) -> dict[str, Any]:
+    out: dict[str, Any] = dict(snapshot.values)
+    if snapshot.paused_at == "interrupt":
+        out["__interrupt__"] = [
+            i.model_dump(include={"value", "id", "response_schema"}) for i in snapshot.interrupts
+        ]
+    return out
+
+
+def _error(exc: WorkflowUpdateFailedError) -> TempographError:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type in RESUME_ERROR_KINDS:
+        return ResumeError(cause.message, cause.type or "InvalidResume")
+    return _run_error(cause)
+
+
+def _run_error(cause: BaseException | None) -> TempographError:
+    if isinstance(cause, ApplicationError):
+        return RUN_ERROR_KINDS.get(cause.type or "", GraphRunError)(cause.message)
+    return GraphRunError(str(cause))

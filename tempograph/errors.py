@@ -1,0 +1,44 @@
+"""Errors users see. Names and messages follow LangGraph where it has an equivalent."""
+
+from __future__ import annotations
+
+
+class TempographError(Exception):
+    """Base class for every error raised by Tempograph."""
+
+
+class InvalidUpdateError(TempographError):
+    """A node returned something that cannot be applied to the state (LangGraph's name)."""
+
+
+class GraphRecursionError(TempographError):
+    """The run took more supersteps than its recursion limit (LangGraph's name)."""
+
+
+class GraphRunError(TempographError):
+    """The run failed: a node raised, or the run broke a rule. The message says which."""
+
+
+class ThreadNotFoundError(TempographError):
+    """No run exists for this thread id."""
+
+
+class ThreadBusyError(TempographError):
+    """A run is already active on this thread."""
+
+
+class ResumeError(TempographError):
+    """A resume was rejected (nothing pending, unknown interrupt id, missing value...).
+
+    The run is left exactly as it was: it is still paused and can be resumed correctly.
+    `kind` says why: NotPaused, UnknownInterrupt, AmbiguousResume, MissingResumeValue,
+    InvalidResume.
+    """
+
+    def __init__(self, message: str, kind: str = "InvalidResume") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class PayloadTooLargeError(TempographError):
+    """A state or node output is too large to be stored in Temporal history."""

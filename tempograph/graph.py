@@ -1,0 +1,319 @@
+"""The graph language, as in `langgraph.graph`: StateGraph, START, END.
+
+A compiled graph has two halves:
+- its topology as data (`CompiledGraph.spec`, a GraphSpec), which the workflow interprets;
+- its Python callables (nodes, routers, custom reducers), which only activities call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable, Hashable, Sequence
+from datetime import timedelta
+from typing import Any, get_args, get_origin, get_type_hints
+
+from pydantic import BaseModel
+from temporalio.common import RetryPolicy
+
+from tempograph.messages import (
+    END,
+    START,
+    Breakpoints,
+    ChannelSpec,
+    EdgeSpec,
+    GraphSpec,
+    NodeSpec,
+    RetrySpec,
+)
+from tempograph.reducers import add_messages, builtin_name
+from tempograph.types import Send
+
+__all__ = ["END", "START", "CompiledGraph", "StateGraph", "add_messages"]
+
+NodeFn = Callable[..., Any]
+Router = Callable[..., Any]
+
+
+@dataclasses.dataclass
+class _Branch:
+    path: Router
+    path_map: dict[Hashable, str] | None
+
+
+@dataclasses.dataclass
+class _Node:
+    fn: NodeFn
+    spec: NodeSpec
+
+
+class StateGraph:
+    """A graph whose nodes read a shared state and return updates to it."""
+
+    def __init__(self, state_schema: type[Any], **_: Any) -> None:
+        self.state_schema = state_schema
+        self.channels = _channels_of(state_schema)
+        self.nodes: dict[str, _Node] = {}
+        self.edges: list[tuple[tuple[str, ...], str]] = []
+        self.branches: dict[str, list[_Branch]] = {}
+
+    def add_node(
+        self,
+        node: str | NodeFn,
+        action: NodeFn | None = None,
+        *,
+        start_to_close_timeout: timedelta | float | None = None,
+        heartbeat_timeout: timedelta | float | None = None,
+        retry_policy: RetryPolicy | None = None,
+        **_langgraph_options: Any,
+    ) -> StateGraph:
+        """Add a node. Options set its activity: timeouts and Temporal retry policy.
+
+        By default a node may take 10 minutes and is tried 3 times.
+        """
+        if action is None:
+            if isinstance(node, str):
+                raise ValueError(f"Node '{node}' needs a function")
+            action, name = node, getattr(node, "__name__", "")
+        else:
+            if not isinstance(node, str):
+                raise TypeError("add_node(name, fn): the name must be a string")
+            name = node
+        if not name or name in (START, END):
+            raise ValueError(f"'{name}' is not a valid node name")
+        if name in self.nodes:
+            raise ValueError(f"Node `{name}` already present.")
+        spec = NodeSpec(name=name)
+        if start_to_close_timeout is not None:
+            spec.start_to_close_timeout_seconds = _seconds(start_to_close_timeout)
+        if heartbeat_timeout is not None:
+            spec.heartbeat_timeout_seconds = _seconds(heartbeat_timeout)
+        if retry_policy is not None:
+            spec.retry = _retry_spec(retry_policy)
+        self.nodes[name] = _Node(fn=action, spec=spec)
+        return self
+
+    def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
+        """Add `start_key -> end_key`. A list of sources is a join: it waits for all of them."""
+        sources = (start_key,) if isinstance(start_key, str) else tuple(start_key)
+        if not sources:
+            raise ValueError("add_edge needs at least one source")
+        if END in sources:
+            raise ValueError("END cannot be the start of an edge")
+        if end_key == START:
+            raise ValueError("START cannot be the end of an edge")
+        self.edges.append((sources, end_key))
+        return self
+
+    def add_conditional_edges(
+        self,
+        source: str,
+        path: Router,
+        path_map: dict[Hashable, str] | list[str] | None = None,
+    ) -> StateGraph:
+        """Route from `source` with `path(state)`, which returns node names, Sends, or keys of
+        `path_map`. The router sees the state with `source`'s own writes applied."""
+        mapping: dict[Hashable, str] | None
+        if isinstance(path_map, list):
+            mapping = {name: name for name in path_map}
+        else:
+            mapping = dict(path_map) if path_map is not None else None
+        self.branches.setdefault(source, []).append(_Branch(path=path, path_map=mapping))
+        return self
+
+    def set_entry_point(self, key: str) -> StateGraph:
+        return self.add_edge(START, key)
+
+    def set_finish_point(self, key: str) -> StateGraph:
+        return self.add_edge(key, END)
+
+    def add_sequence(self, nodes: Sequence[NodeFn | tuple[str, NodeFn]]) -> StateGraph:
+        previous: str | None = None
+        for item in nodes:
+            name, fn = item if isinstance(item, tuple) else (getattr(item, "__name__", ""), item)
+            self.add_node(name, fn)
+            if previous is not None:
+                self.add_edge(previous, name)
+            previous = name
+        return self
+
+    def compile(
+        self,
+        checkpointer: Any = None,
+        *,
+        interrupt_before: Breakpoints = None,
+        interrupt_after: Breakpoints = None,
+        name: str | None = None,
+        **_: Any,
+    ) -> CompiledGraph:
+        """Check the graph and freeze it. `checkpointer` is accepted for LangGraph code and
+        ignored: Temporal history is the checkpoint."""
+        self._validate(interrupt_before, interrupt_after)
+        return CompiledGraph(self, interrupt_before, interrupt_after, name)
+
+    def _validate(self, before: Breakpoints, after: Breakpoints) -> None:
+        known = set(self.nodes)
+        for sources, target in self.edges:
+            for source in sources:
+                if source != START and source not in known:
+                    raise ValueError(f"Found edge starting at unknown node '{source}'")
+            if target != END and target not in known:
+                raise ValueError(f"Found edge ending at unknown node `{target}`")
+        for source, branches in self.branches.items():
+            if source != START and source not in known:
+                raise ValueError(f"Found conditional edge starting at unknown node '{source}'")
+            for branch in branches:
+                for target in (branch.path_map or {}).values():
+                    if target != END and target not in known:
+                        raise ValueError(
+                            f"At '{source}' node, 'path_map' has unknown node '{target}'"
+                        )
+        if not any(START in s for s, _ in self.edges) and START not in self.branches:
+            raise ValueError(
+                "Graph must have an entrypoint: add at least one edge from START to another node"
+            )
+        for breakpoints in (before, after):
+            if breakpoints is None or breakpoints == "*":
+                continue
+            for node in breakpoints:
+                if node not in known:
+                    raise ValueError(f"Interrupt node `{node}` not found")
+
+
+class CompiledGraph:
+    """A graph ready to be served by a worker (`tempograph.create_worker`)."""
+
+    def __init__(
+        self,
+        builder: StateGraph,
+        interrupt_before: Breakpoints,
+        interrupt_after: Breakpoints,
+        name: str | None,
+    ) -> None:
+        self.builder = builder
+        self.name = name or "graph"
+        self.state_schema = builder.state_schema
+        self.channels = {c.name: c for c in builder.channels}
+        self.reducers: dict[str, Callable[[Any, Any], Any]] = _reducers_of(builder.state_schema)
+        self.interrupt_before = interrupt_before
+        self.interrupt_after = interrupt_after
+
+    def spec(self, name: str) -> GraphSpec:
+        """The topology as data, under the name the worker serves it by."""
+        b = self.builder
+        nodes = [
+            n.spec.model_copy(update={"has_router": name_ in b.branches})
+            for name_, n in b.nodes.items()
+        ]
+        return GraphSpec(
+            name=name,
+            nodes=nodes,
+            channels=list(b.channels),
+            edges=[EdgeSpec(sources=list(s), target=t) for s, t in b.edges],
+            start_has_router=START in b.branches,
+            interrupt_before=self.interrupt_before,
+            interrupt_after=self.interrupt_after,
+        )
+
+    def node_fn(self, node: str) -> NodeFn:
+        return self.builder.nodes[node].fn
+
+    def branches(self, source: str) -> list[_Branch]:
+        return self.builder.branches.get(source, [])
+
+    def coerce_state(self, values: dict[str, Any]) -> Any:
+        """The state as a node expects it: a model instance for pydantic schemas, else a dict."""
+        schema = self.state_schema
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            return schema.model_validate(values)
+        if dataclasses.is_dataclass(schema) and isinstance(schema, type):
+            return schema(**values)
+        return dict(values)
+
+    def get_graph(self) -> Any:
+        return self.builder
+
+
+def route(branch: _Branch, state: Any) -> tuple[list[str], list[Send]]:
+    """Run one router and resolve its answer to node names and Sends."""
+    answer = branch.path(state)
+    items = answer if isinstance(answer, list | tuple) else [answer]
+    goto: list[str] = []
+    sends: list[Send] = []
+    for item in items:
+        if isinstance(item, Send):
+            sends.append(item)
+            continue
+        target = branch.path_map[item] if branch.path_map is not None else item
+        if not isinstance(target, str):
+            raise ValueError(f"Router returned {item!r}: expected a node name or Send")
+        goto.append(target)
+    return goto, sends
+
+
+def accepts_config(fn: Callable[..., Any]) -> bool:
+    """True when a node takes a second (config) parameter, as LangGraph nodes may."""
+    try:
+        params = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):
+        return False
+    return len(params) >= 2
+
+
+def _annotations(schema: type[Any]) -> dict[str, Any]:
+    return get_type_hints(schema, include_extras=True)
+
+
+def _reducers_of(schema: type[Any]) -> dict[str, Callable[[Any, Any], Any]]:
+    reducers: dict[str, Callable[[Any, Any], Any]] = {}
+    for key, hint in _annotations(schema).items():
+        if get_origin(hint) is typing.Annotated:
+            for meta in get_args(hint)[1:]:
+                if callable(meta) and not isinstance(meta, type):
+                    reducers[key] = meta
+    return reducers
+
+
+def _channels_of(schema: type[Any]) -> list[ChannelSpec]:
+    reducers = _reducers_of(schema)
+    channels: list[ChannelSpec] = []
+    for key, hint in _annotations(schema).items():
+        if key.startswith("_"):
+            continue
+        reducer = reducers.get(key)
+        if reducer is None:
+            channels.append(ChannelSpec(name=key))
+            continue
+        base = get_args(hint)[0]
+        origin = get_origin(base) or base
+        has_initial = origin in (list, dict, str, int, float)
+        channels.append(
+            ChannelSpec(
+                name=key,
+                reducer=builtin_name(reducer) or "custom",
+                has_initial=has_initial,
+                initial=origin() if has_initial else None,
+            )
+        )
+    return channels
+
+
+def _seconds(value: timedelta | float) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _retry_spec(policy: RetryPolicy) -> RetrySpec:
+    return RetrySpec(
+        initial_interval_seconds=policy.initial_interval.total_seconds(),
+        backoff_coefficient=policy.backoff_coefficient,
+        maximum_interval_seconds=(
+            policy.maximum_interval.total_seconds() if policy.maximum_interval else None
+        ),
+        maximum_attempts=policy.maximum_attempts,
+        non_retryable_error_types=list(policy.non_retryable_error_types or []),
+    )

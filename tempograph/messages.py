@@ -1,0 +1,206 @@
+"""Messages that cross the Temporal boundary: workflow input, signals, updates, queries, activities.
+
+Everything here is plain data (pydantic models), because it is written to Temporal history and
+read back on replay. This module is imported by the sandboxed workflow, so it must not import
+user code or anything with side effects.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from temporalio.common import SearchAttributeKey
+
+# Public names: users query these from the CLI and UI, e.g.
+#   temporal workflow list --query "TempographStatus='interrupted'"
+WORKFLOW_TYPE = "GraphRun"
+DEFAULT_TASK_QUEUE = "tempograph"
+RESUME_SIGNAL = "resume"
+RESUME_UPDATE = "resume_update"
+WAIT_UPDATE = "wait_for_pause"
+STATE_QUERY = "get_state"
+STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographStatus")
+GRAPH_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographGraph")
+SEARCH_ATTRIBUTES = (STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE)
+
+START = "__start__"
+END = "__end__"
+
+RunStatus = Literal["running", "interrupted", "done", "error"]
+Breakpoints = list[str] | Literal["*"] | None
+
+
+# ---------------------------------------------------------------------------------------------
+# Graph topology, as data. Pinned in the run's history at start (see workflows/graph_run.py).
+# ---------------------------------------------------------------------------------------------
+
+
+class RetrySpec(BaseModel):
+    """Serializable form of temporalio.common.RetryPolicy."""
+
+    initial_interval_seconds: float = 1.0
+    backoff_coefficient: float = 2.0
+    maximum_interval_seconds: float | None = None
+    maximum_attempts: int = 3
+    non_retryable_error_types: list[str] = Field(default_factory=list)
+
+
+class NodeSpec(BaseModel):
+    name: str
+    start_to_close_timeout_seconds: float = 600.0
+    heartbeat_timeout_seconds: float | None = None
+    retry: RetrySpec = Field(default_factory=RetrySpec)
+    # True when the node has conditional edges: its activity runs the router and returns targets.
+    has_router: bool = False
+
+
+class ChannelSpec(BaseModel):
+    """One state key. `reducer` is "last" (last write wins), a built-in name, or "custom"."""
+
+    name: str
+    reducer: str = "last"
+    # Initial value for reducer channels (LangGraph starts `Annotated[list, add]` at []).
+    has_initial: bool = False
+    initial: Any = None
+
+
+class EdgeSpec(BaseModel):
+    """`sources` -> `target`. Several sources make a join: the target waits for all of them."""
+
+    sources: list[str]
+    target: str
+
+
+class GraphSpec(BaseModel):
+    name: str
+    nodes: list[NodeSpec]
+    channels: list[ChannelSpec]
+    edges: list[EdgeSpec]
+    start_has_router: bool = False
+    interrupt_before: Breakpoints = None
+    interrupt_after: Breakpoints = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflow input, resume messages and state snapshots.
+# ---------------------------------------------------------------------------------------------
+
+
+class RunInput(BaseModel):
+    """Input of the GraphRun workflow: one JSON object so the CLI can start a run.
+
+    temporal workflow start --type GraphRun --task-queue tempograph --workflow-id t1 \\
+        --input '{"graph": "revise", "input": {"text": "hello"}}'
+    """
+
+    graph: str
+    input: dict[str, Any] | None = None
+    thread_id: str | None = None  # defaults to the workflow id
+    interrupt_before: Breakpoints = None  # per run; replaces the compiled list when given
+    interrupt_after: Breakpoints = None
+    recursion_limit: int = 100
+
+
+class ResumeInput(BaseModel):
+    """A human's answer: the shape of LangGraph's Command(resume=..., update=..., goto=...).
+
+    `resume` is one value, or a map {interrupt id: value} when several interrupts are pending.
+    At a static breakpoint, `resume` may be omitted (null): the run continues to the next one.
+    """
+
+    resume: Any = None
+    update: dict[str, Any] | None = None
+    goto: list[str] = Field(default_factory=list)
+
+
+class WaitInput(BaseModel):
+    """Argument of the wait_for_pause update (used by GraphClient.invoke to start and wait)."""
+
+
+class PendingInterrupt(BaseModel):
+    id: str
+    value: Any
+    node: str
+    task_id: str
+    response_schema: dict[str, Any] | None = None
+
+
+class StateSnapshot(BaseModel):
+    """What get_state returns (LangGraph's StateSnapshot, reduced to what a run knows)."""
+
+    thread_id: str
+    graph: str
+    status: RunStatus
+    values: dict[str, Any]
+    next: list[str]
+    interrupts: list[PendingInterrupt]
+    step: int
+    # "interrupt" (dynamic), "before" or "after" (static breakpoint), or None when not paused.
+    paused_at: Literal["interrupt", "before", "after"] | None = None
+    error: str | None = None
+    last_rejected_resume: str | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Activity messages.
+# ---------------------------------------------------------------------------------------------
+
+
+class SendSpec(BaseModel):
+    node: str
+    arg: Any = None
+
+
+class NodeTask(BaseModel):
+    graph: str
+    node: str
+    task_id: str
+    state: dict[str, Any]
+    # Set for tasks created by Send: the node receives `arg` instead of the state.
+    send_arg: Any = None
+    is_send: bool = False
+    # Answers for this task's interrupt() calls, matched by order.
+    resume: list[Any] = Field(default_factory=list)
+
+
+class InterruptRaised(BaseModel):
+    value: Any
+    slot: int  # index of the interrupt() call inside the node (0-based)
+    response_schema: dict[str, Any] | None = None
+
+
+class NodeResult(BaseModel):
+    # Writes in the order the node produced them: [(key, value)].
+    writes: list[tuple[str, Any]] = Field(default_factory=list)
+    # Targets from Command(goto=...) and from the node's conditional edges.
+    goto: list[str] = Field(default_factory=list)
+    sends: list[SendSpec] = Field(default_factory=list)
+    interrupt: InterruptRaised | None = None
+
+
+class RouteTask(BaseModel):
+    """Run the conditional edges of `source` (only START needs this outside a node activity)."""
+
+    graph: str
+    source: str
+    state: dict[str, Any]
+
+
+class RouteResult(BaseModel):
+    goto: list[str] = Field(default_factory=list)
+    sends: list[SendSpec] = Field(default_factory=list)
+
+
+class ReduceTask(BaseModel):
+    """Apply a user-defined reducer (a Python callable the workflow cannot import)."""
+
+    graph: str
+    channel: str
+    has_current: bool
+    current: Any = None
+    writes: list[Any]
+
+
+class ReduceResult(BaseModel):
+    value: Any

@@ -1,0 +1,28 @@
+"""Payload size guard.
+
+Every activity input and output is stored in Temporal history. A payload over 2 MiB does not
+fail the run: the SDK fails the *workflow task*, which Temporal retries every 10 s forever, so
+the run hangs. We check sizes ourselves, below that limit, and fail with a clear error instead.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+# Temporal's hard limit is 2 MiB per payload; keep headroom for encoding and metadata.
+MAX_PAYLOAD_BYTES = 1_800_000
+
+
+def payload_size(model: BaseModel) -> int:
+    """Bytes of `model` as the pydantic data converter writes it (JSON)."""
+    return len(model.__pydantic_serializer__.to_json(model))
+
+
+def check_size(model: BaseModel, what: str, limit: int = MAX_PAYLOAD_BYTES) -> None:
+    size = payload_size(model)
+    if size > limit:
+        raise ValueError(
+            f"{what} is {size} bytes, over Tempograph's limit of {limit} bytes per payload "
+            "(Temporal stores every payload in history and refuses payloads over 2 MiB). "
+            "Keep large data outside the state (e.g. in object storage) and store a reference."
+        )

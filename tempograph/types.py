@@ -1,0 +1,99 @@
+"""The user's vocabulary, as in `langgraph.types`: interrupt, Command, Send, Interrupt."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+__all__ = ["Command", "GraphInterrupt", "Interrupt", "Send", "interrupt"]
+
+
+@dataclass(frozen=True)
+class Interrupt:
+    """A pending question for a human, as returned under `"__interrupt__"`.
+
+    `id` is 32 lowercase hex characters, stable for one (thread, step, task, call) so that a
+    resume map `{id: answer}` can address it.
+    """
+
+    value: Any
+    id: str
+    response_schema: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Send:
+    """Run `node` in the next step with `arg` as its input (instead of the state)."""
+
+    node: str
+    arg: Any
+
+
+@dataclass(frozen=True)
+class Command:
+    """Resume a paused run (`resume`), and/or change state (`update`) or routing (`goto`).
+
+    Returned from a node, `update` is the node's writes and `goto` adds targets to its edges.
+    """
+
+    PARENT: ClassVar[str] = "__parent__"
+
+    resume: Any = None
+    update: dict[str, Any] | None = None
+    goto: str | Send | Sequence[str | Send] = field(default_factory=tuple)
+    graph: str | None = None
+
+
+class GraphInterrupt(Exception):  # noqa: N818 - LangGraph's name
+    """Raised by `interrupt()` to pause the run.
+
+    Like LangGraph's, it derives from Exception: a bare `except Exception:` around `interrupt()`
+    swallows the pause. Re-raise it if you catch broadly.
+    """
+
+    def __init__(self, value: Any, slot: int, response_schema: dict[str, Any] | None) -> None:
+        super().__init__(value)
+        self.value = value
+        self.slot = slot
+        self.response_schema = response_schema
+
+
+class _Scratchpad:
+    """Per-task answers for interrupt() calls, matched by call order."""
+
+    def __init__(self, resume: list[Any]) -> None:
+        self.resume = resume
+        self.calls = 0
+
+
+_scratchpad: contextvars.ContextVar[_Scratchpad | None] = contextvars.ContextVar(
+    "tempograph_scratchpad", default=None
+)
+
+
+def interrupt(value: Any, *, response_schema: dict[str, Any] | None = None) -> Any:
+    """Pause the run and show `value` to a human; return the human's answer once resumed.
+
+    The node runs again from its start when the answer arrives; the k-th `interrupt()` call in
+    the node returns the k-th answer. Code before the call therefore runs again: keep it
+    idempotent.
+    """
+    pad = _scratchpad.get()
+    if pad is None:
+        raise RuntimeError("interrupt() must be called inside a node of a running graph")
+    slot = pad.calls
+    pad.calls += 1
+    if slot < len(pad.resume):
+        return pad.resume[slot]
+    raise GraphInterrupt(value, slot, response_schema)
+
+
+def _enter_task(resume: list[Any]) -> contextvars.Token[_Scratchpad | None]:
+    """Used by the node activity: make `interrupt()` see this task's answers."""
+    return _scratchpad.set(_Scratchpad(resume))
+
+
+def _exit_task(token: contextvars.Token[_Scratchpad | None]) -> None:
+    _scratchpad.reset(token)

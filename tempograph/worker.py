@@ -1,0 +1,61 @@
+"""create_worker: a Temporal worker that serves graphs (the GraphRun workflow + node activities)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.nodes import GraphActivities
+from tempograph.graph import CompiledGraph
+from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
+from workflows.graph_run import GraphRun
+
+
+def create_worker(
+    client: Client,
+    graphs: Mapping[str, CompiledGraph],
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    **worker_options: Any,
+) -> Worker:
+    """A worker serving `graphs` by name. `worker_options` go to temporalio.worker.Worker.
+
+    The client must use the pydantic data converter (see `tempograph.connect`), and the search
+    attributes must be registered on the namespace (`ensure_search_attributes`).
+    """
+    # A paused run costs nothing while evicted; the cache only holds active runs.
+    worker_options.setdefault("max_cached_workflows", 1000)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[GraphRun],
+        activities=GraphActivities(graphs).all(),
+        **worker_options,
+    )
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register TempographStatus and TempographGraph on the client's namespace if missing.
+
+    Without them every GraphRun workflow task fails ("search attribute ... is not defined").
+    """
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in listed.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+        )

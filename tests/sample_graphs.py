@@ -1,0 +1,315 @@
+"""Graphs used by the tests: the fixtures of ../shared/research/langgraph-hitl.md §8, and more.
+
+Every node counts its entries per (thread, node) in ENTRIES, so tests can check which nodes ran
+again after a resume (the worker runs in the test process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from collections import Counter
+from typing import Annotated, Any, Literal, TypedDict
+
+from pydantic import BaseModel
+
+from tempograph.graph import END, START, CompiledGraph, StateGraph
+from tempograph.types import Command, Send, interrupt
+
+ENTRIES: Counter[tuple[str, str]] = Counter()
+
+
+def entered(config: dict[str, Any], node: str) -> None:
+    ENTRIES[(config["configurable"]["thread_id"], node)] += 1
+
+
+def logger_node(name: str) -> Any:
+    def node(state: Any, config: dict[str, Any]) -> dict[str, list[str]]:
+        entered(config, name)
+        return {"log": [name]}
+
+    node.__name__ = name
+    return node
+
+
+class LogState(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+
+
+class AskState(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+    x: int
+    human: str
+
+
+# ASK: START -> a -> ask -> b -> END, plus an unwired c.
+def ask(state: AskState, config: dict[str, Any]) -> dict[str, Any]:
+    entered(config, "ask")
+    v = interrupt({"question": "approve?", "x": state.get("x")})
+    return {"log": [f"ask={v}"], "human": str(v)}
+
+
+def build_ask() -> CompiledGraph:
+    g = StateGraph(AskState)
+    g.add_node("a", logger_node("a"))
+    g.add_node("ask", ask)
+    g.add_node("b", logger_node("b"))
+    g.add_node("c", logger_node("c"))
+    g.add_edge(START, "a")
+    g.add_edge("a", "ask")
+    g.add_edge("ask", "b")
+    g.add_edge("b", END)
+    g.add_edge("c", END)
+    return g.compile()
+
+
+def build_chain(**compile_kwargs: Any) -> CompiledGraph:
+    g = StateGraph(LogState)
+    for name in ("a", "b", "c"):
+        g.add_node(name, logger_node(name))
+    g.add_edge(START, "a")
+    g.add_edge("a", "b")
+    g.add_edge("b", "c")
+    g.add_edge("c", END)
+    return g.compile(**compile_kwargs)
+
+
+# MULTI: two interrupts in one node, matched by order.
+async def two(state: LogState, config: dict[str, Any]) -> dict[str, Any]:
+    entered(config, "two")
+    x = interrupt("first")
+    y = interrupt("second")
+    return {"log": [f"{x}+{y}"]}
+
+
+def build_multi() -> CompiledGraph:
+    g = StateGraph(LogState)
+    g.add_node("two", two)
+    g.add_edge(START, "two")
+    return g.compile()
+
+
+# PAR: qa, qb interrupt in parallel with a plain p; join waits for all three.
+def question(name: str, prompt: str) -> Any:
+    def node(state: LogState, config: dict[str, Any]) -> dict[str, Any]:
+        entered(config, name)
+        return {"log": [f"{name[-1]}=" + interrupt(prompt)]}
+
+    return node
+
+
+def build_par() -> CompiledGraph:
+    g = StateGraph(LogState)
+    g.add_node("qa", question("qa", "q-a"))
+    g.add_node("qb", question("qb", "q-b"))
+    g.add_node("p", lambda s, c: (entered(c, "p"), {"log": ["plain"]})[1])
+    g.add_node("join", logger_node("join"))
+    for n in ("qa", "qb", "p"):
+        g.add_edge(START, n)
+    g.add_edge(["qa", "qb", "p"], "join")
+    return g.compile()
+
+
+# ROUTE: a router after `a` sees a's own writes but not its parallel sibling's.
+class RouteState(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+    route: str
+    n: int
+    m: int
+    seen: list[Any]
+
+
+def build_route(**compile_kwargs: Any) -> CompiledGraph:
+    g = StateGraph(RouteState)
+    g.add_node("a", lambda s: {"log": ["a"], "n": 1})
+    g.add_node("sib", lambda s: {"m": 2})
+    g.add_node("x", logger_node("x"))
+    g.add_node("y", logger_node("y"))
+    g.add_edge(START, "a")
+    g.add_edge(START, "sib")
+
+    def router(state: RouteState) -> Literal["to_x", "to_y"]:
+        # Record what the router saw by routing: n must be visible (own write), m must not.
+        if state.get("n") == 1 and state.get("m") is None:
+            return "to_x" if state.get("route", "x") == "x" else "to_y"
+        raise AssertionError(f"router saw {state}")
+
+    g.add_conditional_edges("a", router, {"to_x": "x", "to_y": "y"})
+    return g.compile(**compile_kwargs)
+
+
+# JOIN: branches of unequal length; a join waits for both, separate edges fire twice.
+def build_joins() -> CompiledGraph:
+    g = StateGraph(LogState)
+    for name in ("a1", "a2", "b", "j", "k"):
+        g.add_node(name, logger_node(name))
+    g.add_edge(START, "a1")
+    g.add_edge(START, "b")
+    g.add_edge("a1", "a2")
+    g.add_edge(["a2", "b"], "j")  # waits for both: runs once
+    g.add_edge("a2", "k")
+    g.add_edge("b", "k")  # two separate edges: k runs once per arrival (twice)
+    return g.compile()
+
+
+# SEND: fan out one review task per item, each interrupts.
+class SendState(TypedDict, total=False):
+    items: list[str]
+    out: Annotated[list[str], operator.add]
+
+
+def review(arg: dict[str, str], config: dict[str, Any]) -> dict[str, Any]:
+    entered(config, "rev")
+    answer = interrupt({"review": arg["item"]})
+    return {"out": [f"{arg['item']}:{answer}"]}
+
+
+def build_send() -> CompiledGraph:
+    g = StateGraph(SendState)
+    g.add_node("rev", review)
+    g.add_conditional_edges(START, lambda s: [Send("rev", {"item": i}) for i in s["items"]])
+    return g.compile()
+
+
+# APPROVE: the approval node routes with Command(goto=...) on the human's answer.
+class ApprovalState(TypedDict, total=False):
+    action: str
+    status: str
+
+
+def approval(state: ApprovalState) -> Command:
+    ok = interrupt({"question": "Approve?", "action": state["action"]})
+    return Command(goto="proceed" if ok else "cancel")
+
+
+def build_approve() -> CompiledGraph:
+    g = StateGraph(ApprovalState)
+    g.add_node("approval", approval)
+    g.add_node("proceed", lambda s: {"status": "approved"})
+    g.add_node("cancel", lambda s: {"status": "rejected"})
+    g.add_edge(START, "approval")
+    g.add_edge("proceed", END)
+    g.add_edge("cancel", END)
+    return g.compile()
+
+
+# Errors.
+class PlainState(TypedDict, total=False):
+    n: int
+    blob: str
+    log: Annotated[list[str], operator.add]
+
+
+def build_double_write() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("p1", lambda s: {"n": 1})
+    g.add_node("p2", lambda s: {"n": 2})
+    g.add_edge(START, "p1")
+    g.add_edge(START, "p2")
+    return g.compile()
+
+
+def build_loop() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("spin", lambda s: {"n": s.get("n", 0) + 1})
+    g.add_edge(START, "spin")
+    g.add_edge("spin", "spin")
+    return g.compile()
+
+
+def kaboom(state: PlainState) -> dict[str, Any]:
+    raise ValueError("kaboom")
+
+
+def build_failing() -> CompiledGraph:
+    from temporalio.common import RetryPolicy
+
+    g = StateGraph(PlainState)
+    g.add_node("boom", kaboom, retry_policy=RetryPolicy(maximum_attempts=1))
+    g.add_edge(START, "boom")
+    return g.compile()
+
+
+def build_big() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("grow", lambda s: {"blob": "x" * 3_000_000})
+    g.add_edge(START, "grow")
+    return g.compile()
+
+
+def build_bad_return() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("bad", lambda s: "hello")
+    g.add_edge(START, "bad")
+    return g.compile()
+
+
+# Pydantic state, an async node, and a custom reducer (applied by an activity).
+def keep_max(left: int, right: int) -> int:
+    return max(left, right)
+
+
+class Draft(BaseModel):
+    title: str
+    score: Annotated[int, keep_max] = 0
+    notes: Annotated[list[str], operator.add] = []
+
+
+async def score(state: Draft) -> dict[str, Any]:
+    await asyncio.sleep(0)
+    assert isinstance(state, Draft)
+    return {"score": len(state.title), "notes": [f"scored {state.title}"]}
+
+
+def lower(state: Draft) -> dict[str, Any]:
+    return {"score": 1, "notes": ["lowered?"]}
+
+
+def build_pydantic() -> CompiledGraph:
+    g = StateGraph(Draft)
+    g.add_node("score", score)
+    g.add_node("lower", lower)
+    g.add_node("review", lambda s: {"title": interrupt({"title": s.title, "score": s.score})})
+    g.add_edge(START, "score")
+    g.add_edge("score", "lower")
+    g.add_edge("lower", "review")
+    return g.compile()
+
+
+# The same name, two versions: v2 inserts a node; runs started on v1 keep v1's topology.
+def build_versioned(version: int) -> CompiledGraph:
+    g = StateGraph(LogState)
+    g.add_node("a", logger_node("a"))
+    g.add_node("ask", lambda s: {"log": ["ask=" + interrupt("go?")]})
+    g.add_node("c", logger_node("c"))
+    g.add_edge(START, "a")
+    g.add_edge("a", "ask")
+    if version == 1:
+        g.add_edge("ask", "c")
+    else:
+        g.add_node("new", logger_node("new"))
+        g.add_edge("ask", "new")
+        g.add_edge("new", "c")
+    return g.compile()
+
+
+def all_graphs() -> dict[str, CompiledGraph]:
+    return {
+        "ask": build_ask(),
+        "chain": build_chain(),
+        "chain_before_b": build_chain(interrupt_before=["b"]),
+        "multi": build_multi(),
+        "par": build_par(),
+        "route": build_route(),
+        "route_after_a": build_route(interrupt_after=["a"]),
+        "joins": build_joins(),
+        "send": build_send(),
+        "approve": build_approve(),
+        "double_write": build_double_write(),
+        "loop": build_loop(),
+        "failing": build_failing(),
+        "big": build_big(),
+        "bad_return": build_bad_return(),
+        "pydantic": build_pydantic(),
+        "versioned": build_versioned(1),
+    }

@@ -1,0 +1,567 @@
+"""GraphRun: one run of a graph on one thread, as a Temporal workflow.
+
+The workflow is a generic interpreter. It never imports the user's graph module: at start it asks
+the worker for the graph's topology (a local activity), and that answer is recorded in this run's
+history. From then on the run follows that recorded topology, so deploying new graph code never
+breaks a run that has been paused for a week: its replay reads the same topology back. Node code,
+routers and custom reducers run in activities; only their outputs (plain data) are recorded.
+
+A run proceeds in supersteps (LangGraph's Pregel model): the tasks triggered together run
+concurrently, their writes are applied in task order when all are done, then the next tasks are
+planned from edges, router answers, Command.goto and Send.
+
+Pauses: a node that calls interrupt() finishes its activity with an InterruptRaised result; the
+workflow records the pending interrupt and waits (workflow.wait_condition) for a resume. Static
+breakpoints pause before or after a step. A paused run holds no worker resources: Temporal may
+evict it from the worker cache and replay it from history when the resume arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from tempograph.channels import apply_grouped, group_writes, initial_values
+    from tempograph.errors import InvalidUpdateError
+    from tempograph.messages import (
+        END,
+        GRAPH_ATTRIBUTE,
+        RESUME_SIGNAL,
+        RESUME_UPDATE,
+        START,
+        STATE_QUERY,
+        STATUS_ATTRIBUTE,
+        WAIT_UPDATE,
+        WORKFLOW_TYPE,
+        Breakpoints,
+        GraphSpec,
+        NodeResult,
+        NodeSpec,
+        NodeTask,
+        PendingInterrupt,
+        ReduceResult,
+        ReduceTask,
+        ResumeInput,
+        RouteResult,
+        RouteTask,
+        RunInput,
+        RunStatus,
+        SendSpec,
+        StateSnapshot,
+        WaitInput,
+    )
+    from tempograph.payloads import check_size
+
+# A dict resume value is a map {interrupt id: answer} only when every key looks like an id
+# (LangGraph's rule: resume-map detection depends on ids being 32 lowercase hex characters).
+INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
+LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
+
+
+def is_resume_map(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and INTERRUPT_ID.match(k) for k in value)
+    )
+
+
+def stable_id(*parts: object) -> str:
+    """32 hex characters, deterministic for the given parts (safe in the workflow sandbox)."""
+    return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+@dataclass
+class Task:
+    node: str
+    send: SendSpec | None = None
+
+
+class RunFailedError(Exception):
+    """The run cannot go on; `kind` becomes the ApplicationError type the caller sees."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class GraphRun:
+    @workflow.init
+    def __init__(self, inp: RunInput) -> None:
+        self.inp = inp
+        self.thread_id = inp.thread_id or workflow.info().workflow_id
+        self.spec: GraphSpec | None = None
+        self.nodes: dict[str, NodeSpec] = {}
+        self.values: dict[str, Any] = {}
+        self.status: RunStatus = "running"
+        self.step = 0
+        self.steps_since_resume = 0
+        self.join_seen: dict[int, set[str]] = {}
+        # Pause state.
+        self.paused_at: str | None = None
+        self.next: list[str] = []
+        self.pending: list[PendingInterrupt] = []
+        self.shown_values: dict[str, Any] | None = None
+        self.pause_seq = 0
+        self.accepted: ResumeInput | None = None
+        self.last_rejected: str | None = None
+        self.error: RunFailedError | None = None
+        self.finished = False
+
+    # -----------------------------------------------------------------------------------------
+    # The run.
+    # -----------------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, inp: RunInput) -> dict[str, Any]:
+        workflow.upsert_search_attributes(
+            [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
+        )
+        try:
+            await self._load_graph()
+            if inp.input:
+                await self._apply(list(inp.input.items()))
+            await self._run_steps(await self._start_tasks())
+            self.status = "done"
+        except RunFailedError as exc:
+            self.error = exc
+            self.status = "error"
+            workflow.logger.warning("graph run failed: %s", exc)
+        self.finished = True
+        self.paused_at, self.pending, self.next = None, [], []
+        workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set(self.status)])
+        # Let update handlers that wait for this outcome reply before the run closes.
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.error is not None:
+            raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
+        return self.values
+
+    async def _load_graph(self) -> None:
+        """Pin the graph's topology in this run's history (the only time user code is asked)."""
+        try:
+            self.spec = await workflow.execute_local_activity(
+                "tempograph.describe_graph",
+                self.inp.graph,
+                result_type=GraphSpec,
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except ActivityError as exc:
+            raise _failure("Cannot load the graph", exc) from exc
+        self.nodes = {n.name: n for n in self.spec.nodes}
+        self.channels = {c.name: c for c in self.spec.channels}
+        self.values = initial_values(self.spec.channels)
+
+    async def _run_steps(self, tasks: list[Task]) -> None:
+        assert self.spec is not None
+        before = _pick(self.inp.interrupt_before, self.spec.interrupt_before)
+        after = _pick(self.inp.interrupt_after, self.spec.interrupt_after)
+        while tasks:
+            if self.steps_since_resume >= self.inp.recursion_limit:
+                raise RunFailedError(
+                    f"Recursion limit of {self.inp.recursion_limit} reached without hitting a "
+                    "stop condition. You can increase the limit by setting `recursion_limit` "
+                    "on the run.",
+                    "GraphRecursionError",
+                )
+            if _hits(before, tasks):
+                tasks = await self._continue_from(await self._pause("before", tasks), tasks)
+            results = await self._run_step(tasks)
+            planned = self._plan(tasks, results)
+            await self._apply([w for r in results for w in r.writes])
+            self.step += 1
+            self.steps_since_resume += 1
+            if _hits(after, tasks):
+                planned = await self._continue_from(await self._pause("after", planned), planned)
+            tasks = planned
+
+    async def _run_step(self, tasks: list[Task]) -> list[NodeResult]:
+        """Run one superstep until every task has finished, pausing for each interrupt."""
+        task_ids = [stable_id(self.thread_id, self.step, i, t.node) for i, t in enumerate(tasks)]
+        answers: list[list[Any]] = [[] for _ in tasks]
+        results: list[NodeResult] = [NodeResult() for _ in tasks]
+        to_run = list(range(len(tasks)))
+        while True:
+            outputs = await asyncio.gather(
+                *(self._execute(tasks[i], task_ids[i], answers[i]) for i in to_run)
+            )
+            for i, output in zip(to_run, outputs, strict=True):
+                results[i] = output
+            waiting = [i for i, r in enumerate(results) if r.interrupt is not None]
+            if not waiting:
+                return results
+            self.pending = [
+                PendingInterrupt(
+                    id=stable_id(task_ids[i], results[i].interrupt.slot),  # type: ignore[union-attr]
+                    value=results[i].interrupt.value,  # type: ignore[union-attr]
+                    response_schema=results[i].interrupt.response_schema,  # type: ignore[union-attr]
+                    node=tasks[i].node,
+                    task_id=task_ids[i],
+                )
+                for i in waiting
+            ]
+            self.shown_values = self._values_with(
+                [w for i, r in enumerate(results) if i not in waiting for w in r.writes]
+            )
+            pending_ids = [p.id for p in self.pending]
+            resume = await self._pause("interrupt", [tasks[i] for i in waiting])
+            if resume.update:
+                await self._apply(list(resume.update.items()))
+            answered = self._answers(resume, pending_ids)
+            # Answered tasks re-run from their start with one more answer. With an update but
+            # no answer, the waiting tasks re-run and interrupt again on the updated state.
+            to_run = [i for i, pid in zip(waiting, pending_ids, strict=True) if pid in answered]
+            for i, pid in zip(waiting, pending_ids, strict=True):
+                if pid in answered:
+                    answers[i].append(answered[pid])
+            if not to_run and resume.resume is None:
+                to_run = list(waiting)
+            for node in resume.goto:
+                tasks.append(Task(node))
+                task_ids.append(stable_id(self.thread_id, self.step, len(tasks) - 1, node))
+                answers.append([])
+                results.append(NodeResult())
+                to_run.append(len(tasks) - 1)
+
+    async def _execute(self, task: Task, task_id: str, answers: list[Any]) -> NodeResult:
+        spec = self.nodes[task.node]
+        node_task = NodeTask(
+            graph=self.inp.graph,
+            node=task.node,
+            task_id=task_id,
+            state=self.values,
+            send_arg=task.send.arg if task.send else None,
+            is_send=task.send is not None,
+            resume=answers,
+        )
+        try:
+            check_size(node_task, f"The input of node '{task.node}' (the state)")
+        except ValueError as exc:
+            raise RunFailedError(str(exc), "PayloadTooLarge") from exc
+        retry = spec.retry
+        try:
+            return await workflow.execute_activity(
+                "tempograph.run_node",
+                node_task,
+                result_type=NodeResult,
+                start_to_close_timeout=timedelta(seconds=spec.start_to_close_timeout_seconds),
+                heartbeat_timeout=(
+                    timedelta(seconds=spec.heartbeat_timeout_seconds)
+                    if spec.heartbeat_timeout_seconds
+                    else None
+                ),
+                retry_policy=RetryPolicy(
+                    initial_interval=timedelta(seconds=retry.initial_interval_seconds),
+                    backoff_coefficient=retry.backoff_coefficient,
+                    maximum_interval=(
+                        timedelta(seconds=retry.maximum_interval_seconds)
+                        if retry.maximum_interval_seconds
+                        else None
+                    ),
+                    maximum_attempts=retry.maximum_attempts,
+                    non_retryable_error_types=retry.non_retryable_error_types,
+                ),
+                summary=task.node,
+            )
+        except ActivityError as exc:
+            raise _failure(f"Node '{task.node}' failed", exc) from exc
+
+    # -----------------------------------------------------------------------------------------
+    # State and routing.
+    # -----------------------------------------------------------------------------------------
+
+    async def _apply(self, writes: list[tuple[str, Any]]) -> None:
+        """Apply writes through the channels' reducers (custom reducers run in an activity)."""
+        grouped = group_writes(writes)
+        try:
+            custom = apply_grouped(self.values, grouped, self.channels)
+        except InvalidUpdateError as exc:
+            raise RunFailedError(str(exc), "InvalidUpdateError") from exc
+        for key in custom:
+            try:
+                reduced = await workflow.execute_local_activity(
+                    "tempograph.reduce",
+                    ReduceTask(
+                        graph=self.inp.graph,
+                        channel=key,
+                        has_current=key in self.values,
+                        current=self.values.get(key),
+                        writes=grouped[key],
+                    ),
+                    result_type=ReduceResult,
+                    start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_attempts=3),
+                )
+            except ActivityError as exc:
+                raise _failure(f"The reducer of '{key}' failed", exc) from exc
+            self.values[key] = reduced.value
+
+    def _values_with(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
+        """The values plus some writes, for display (LangGraph shows finished siblings' writes)."""
+        shown = dict(self.values)
+        try:
+            apply_grouped(shown, group_writes(writes), self.channels)
+        except InvalidUpdateError:
+            return dict(self.values)
+        return shown
+
+    async def _start_tasks(self) -> list[Task]:
+        assert self.spec is not None
+        tasks = self._add_targets(
+            [], [e.target for e in self.spec.edges if e.sources == [START]], []
+        )
+        if self.spec.start_has_router:
+            try:
+                routed = await workflow.execute_local_activity(
+                    "tempograph.route",
+                    RouteTask(graph=self.inp.graph, source=START, state=self.values),
+                    result_type=RouteResult,
+                    start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                    retry_policy=RetryPolicy(maximum_attempts=3),
+                )
+            except ActivityError as exc:
+                raise _failure("The router of START failed", exc) from exc
+            tasks = self._add_targets(tasks, routed.goto, routed.sends)
+        return tasks
+
+    def _plan(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
+        """The next step's tasks: static edges, joins, router answers, goto and Send."""
+        assert self.spec is not None
+        planned: list[Task] = []
+        finished = {t.node for t in tasks}
+        for task, result in zip(tasks, results, strict=True):
+            static = [e.target for e in self.spec.edges if e.sources == [task.node]]
+            planned = self._add_targets(planned, static + result.goto, result.sends)
+        for index, edge in enumerate(self.spec.edges):
+            if len(edge.sources) < 2:
+                continue
+            seen = self.join_seen.setdefault(index, set())
+            seen |= finished & set(edge.sources)
+            if seen >= set(edge.sources) - {START}:
+                seen.clear()
+                planned = self._add_targets(planned, [edge.target], [])
+        return planned
+
+    def _add_targets(
+        self, tasks: list[Task], names: list[str], sends: list[SendSpec]
+    ) -> list[Task]:
+        for name in names:
+            if name == END:
+                continue
+            if name not in self.nodes:
+                raise RunFailedError(
+                    f"Edge or goto target '{name}' is not a node of this graph",
+                    "InvalidUpdateError",
+                )
+            if not any(t.node == name and t.send is None for t in tasks):
+                tasks.append(Task(name))
+        for send in sends:
+            if send.node not in self.nodes:
+                raise RunFailedError(f"Send to unknown node '{send.node}'", "InvalidUpdateError")
+            tasks.append(Task(send.node, send))
+        return tasks
+
+    # -----------------------------------------------------------------------------------------
+    # Pausing and resuming.
+    # -----------------------------------------------------------------------------------------
+
+    async def _pause(self, kind: str, waiting: list[Task]) -> ResumeInput:
+        self.paused_at = kind
+        self.next = [t.node for t in waiting]
+        if kind != "interrupt":
+            self.pending, self.shown_values = [], None
+        self.status = "interrupted"
+        self.pause_seq += 1
+        workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
+        workflow.set_current_details(self._details())
+        # Durable wait: no timer, no polling. Temporal wakes the run when a resume is accepted.
+        await workflow.wait_condition(lambda: self.accepted is not None)
+        resume, self.accepted = self.accepted, None
+        assert resume is not None
+        self.status = "running"
+        self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
+        self.steps_since_resume = 0
+        workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
+        workflow.set_current_details("Running")
+        return resume
+
+    async def _continue_from(self, resume: ResumeInput, tasks: list[Task]) -> list[Task]:
+        """After a static breakpoint: apply the update and goto; the answer itself is ignored."""
+        if resume.update:
+            await self._apply(list(resume.update.items()))
+        return self._add_targets(tasks, resume.goto, [])
+
+    def _answers(self, resume: ResumeInput, pending_ids: list[str]) -> dict[str, Any]:
+        if resume.resume is None:
+            return {}
+        if is_resume_map(resume.resume):
+            return dict(resume.resume)
+        return {pending_ids[0]: resume.resume}
+
+    def _check_resume(self, cmd: ResumeInput) -> None:
+        """Reject a resume that cannot apply, without touching the run (validator and signal)."""
+        if self.status != "interrupted" or self.accepted is not None:
+            state = "already resumed" if self.accepted is not None else self.status
+            raise ApplicationError(
+                f"Thread '{self.thread_id}' is not paused ({state}): there is nothing to resume",
+                type="NotPaused",
+                non_retryable=True,
+            )
+        unknown_keys = sorted(set(cmd.update or {}) - set(self.channels))
+        if unknown_keys:
+            raise _rejected(f"Unknown state key(s) in update: {unknown_keys}")
+        unknown_nodes = sorted(set(cmd.goto) - set(self.nodes))
+        if unknown_nodes:
+            raise _rejected(f"Unknown node(s) in goto: {unknown_nodes}")
+        if self.paused_at != "interrupt":
+            return  # at a static breakpoint any resume (even none) continues the run
+        pending = [p.id for p in self.pending]
+        if is_resume_map(cmd.resume):
+            unknown = sorted(set(cmd.resume) - set(pending))
+            if unknown:
+                raise _rejected(
+                    f"Unknown interrupt id(s) {unknown}: pending interrupt ids are {pending}",
+                    "UnknownInterrupt",
+                )
+        elif cmd.resume is None:
+            if not cmd.update and not cmd.goto:
+                raise _rejected(
+                    "The run is waiting at a dynamic interrupt: the resume needs a value, "
+                    'e.g. {"resume": "yes"} (null is not an answer)',
+                    "MissingResumeValue",
+                )
+        elif cmd.resume == {}:
+            raise _rejected("An empty resume map answers nothing", "MissingResumeValue")
+        elif len(pending) > 1:
+            raise _rejected(
+                "When there are multiple pending interrupts, you must specify the interrupt id "
+                f"when resuming: send a map {{interrupt id: value}}. Pending ids: {pending}",
+                "AmbiguousResume",
+            )
+
+    def _accept(self, cmd: ResumeInput) -> None:
+        self._check_resume(cmd)
+        self.accepted = cmd
+
+    @workflow.signal(name=RESUME_SIGNAL)
+    def resume(self, cmd: ResumeInput) -> None:
+        """Fire-and-forget resume. A signal cannot be refused, so a bad one is dropped, logged,
+        and shown in the state and current details; the run stays paused."""
+        try:
+            self._accept(cmd)
+        except ApplicationError as exc:
+            self.last_rejected = str(exc)
+            workflow.logger.warning("resume signal rejected: %s", exc)
+            if self.status == "interrupted":
+                workflow.set_current_details(self._details())
+
+    @workflow.update(name=RESUME_UPDATE)
+    async def resume_update(self, cmd: ResumeInput) -> dict[str, Any]:
+        """Resume and reply, once the run pauses again or ends, with what invoke returns."""
+        self._accept(cmd)  # checked again: another resume may have been accepted meanwhile
+        seq = self.pause_seq
+        await workflow.wait_condition(lambda: self.pause_seq > seq or self.finished)
+        return self._reply()
+
+    @resume_update.validator
+    def _validate_resume(self, cmd: ResumeInput) -> None:
+        # A validator rejection writes nothing to history: the run is left exactly as it was.
+        self._check_resume(cmd)
+
+    @workflow.update(name=WAIT_UPDATE)
+    async def wait_for_pause(self, _: WaitInput) -> dict[str, Any]:
+        """Reply once the run is paused or ended (used with update-with-start by invoke)."""
+        await workflow.wait_condition(
+            lambda: self.finished or (self.status == "interrupted" and self.accepted is None)
+        )
+        return self._reply()
+
+    @workflow.query(name=STATE_QUERY)
+    def get_state(self) -> StateSnapshot:
+        return StateSnapshot(
+            thread_id=self.thread_id,
+            graph=self.inp.graph,
+            status=self.status,
+            values=self.shown_values if self.shown_values is not None else self.values,
+            next=self.next,
+            interrupts=self.pending,
+            step=self.step,
+            paused_at=self.paused_at,  # type: ignore[arg-type]
+            error=str(self.error) if self.error else None,
+            last_rejected_resume=self.last_rejected,
+        )
+
+    def _reply(self) -> dict[str, Any]:
+        if self.error is not None:
+            raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
+        snapshot = self.get_state()
+        out = dict(snapshot.values)
+        if self.paused_at == "interrupt":
+            out["__interrupt__"] = [
+                {"value": p.value, "id": p.id, "response_schema": p.response_schema}
+                for p in self.pending
+            ]
+        return out
+
+    def _details(self) -> str:
+        """Markdown for the Temporal UI's "current details": what waits, and how to resume."""
+        wid = workflow.info().workflow_id
+        lines = [f"**Paused** ({self.paused_at}) at step {self.step}, next: `{self.next}`", ""]
+        if self.paused_at == "interrupt":
+            for p in self.pending:
+                lines += [
+                    f"Node `{p.node}` asks (interrupt id `{p.id}`):",
+                    "```json",
+                    json.dumps(p.value, indent=2, default=str)[:2000],
+                    "```",
+                ]
+            example = (
+                '{"resume": "<answer>"}'
+                if len(self.pending) == 1
+                else ('{"resume": {"<interrupt id>": "<answer>", ...}}')
+            )
+        else:
+            example = "{}"
+        lines += [
+            "Resume and wait for the next pause:",
+            f"`temporal workflow update execute -w {wid} --name {RESUME_UPDATE} "
+            f"--input '{example}'`",
+            "or fire and forget:",
+            f"`temporal workflow signal -w {wid} --name {RESUME_SIGNAL} --input '{example}'`",
+        ]
+        if self.last_rejected:
+            lines += ["", f"Last rejected resume: {self.last_rejected}"]
+        return "\n".join(lines)
+
+
+def _pick(per_run: Breakpoints, compiled: Breakpoints) -> Breakpoints:
+    """A per-run breakpoint list replaces the compiled one (LangGraph semantics)."""
+    return per_run if per_run is not None else compiled
+
+
+def _hits(breakpoints: Breakpoints, tasks: list[Task]) -> bool:
+    if not breakpoints:
+        return False
+    return breakpoints == "*" or any(t.node in breakpoints for t in tasks)
+
+
+def _failure(what: str, exc: ActivityError) -> RunFailedError:
+    cause = exc.cause
+    if isinstance(cause, ApplicationError):
+        return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
+    return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
+
+
+def _rejected(message: str, kind: str = "InvalidResume") -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
