@@ -65,13 +65,15 @@ class DevServer:
         else:
             cmd += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
         if self.db_filename is not None:
-            Path(self.db_filename).parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--db-filename", str(self.db_filename)]
         for key in SEARCH_ATTRIBUTES:
             cmd += ["--search-attribute", f"{key.name}=Keyword"]
         return cmd
 
     async def start(self, timeout: float = 30.0) -> None:
+        for path in (self.log_file, self.db_filename):
+            if path is not None:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
         deadline = asyncio.get_running_loop().time() + timeout
