@@ -1,0 +1,1 @@
+"""Benchmarks for Tempograph (run with `python -m bench.run`)."""
