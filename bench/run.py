@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import platform
 import socket
@@ -29,6 +30,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import TypedDict
 
+import structlog
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -129,6 +131,8 @@ class HistoryStats:
     events: int
     bytes: int
     by_type: Counter[str]
+    activity_input_bytes: float  # mean payload bytes per activity, as stored in history
+    activity_result_bytes: float
 
 
 async def history_stats(client: Client, workflow_id: str) -> HistoryStats:
@@ -138,7 +142,23 @@ async def history_stats(client: Client, workflow_id: str) -> HistoryStats:
     )
     # Serialized protobuf size: payloads plus all the metadata Temporal stores per event.
     size = sum(e.ByteSize() for e in history.events)
-    return HistoryStats(events=len(history.events), bytes=size, by_type=by_type)
+    inputs = [
+        sum(p.ByteSize() for p in e.activity_task_scheduled_event_attributes.input.payloads)
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    results = [
+        sum(p.ByteSize() for p in e.activity_task_completed_event_attributes.result.payloads)
+        for e in history.events
+        if e.HasField("activity_task_completed_event_attributes")
+    ]
+    return HistoryStats(
+        events=len(history.events),
+        bytes=size,
+        by_type=by_type,
+        activity_input_bytes=statistics.mean(inputs),
+        activity_result_bytes=statistics.mean(results),
+    )
 
 
 def fmt(ms: float) -> str:
@@ -164,8 +184,9 @@ def report(
         f"temporalio {version('temporalio')}",
         f"- one dev server (fast poll), one worker process; nodes are "
         f"{'sync (run via asyncio.to_thread)' if sync_nodes else 'async'} no-ops",
-        f"- median end-to-end client latency of {RUNS} runs after {WARMUP} warm-up runs, "
-        "interleaved",
+        f"- median end-to-end client latency over "
+        f"{'/'.join(str(RUNS[n]) for n in SIZES)} runs for N={'/'.join(map(str, SIZES))}, "
+        f"after {WARMUP} warm-up runs; the two systems interleaved run by run",
         "",
         "| N | Tempograph median ms | Floor median ms | Ratio |",
         "|---|---:|---:|---:|",
@@ -204,6 +225,10 @@ def report(
         f"| history bytes at N=10 | {th[10].bytes} | {fh[10].bytes} |",
         f"| history bytes per extra node | {per_node(th, 'bytes'):.0f} | "
         f"{per_node(fh, 'bytes'):.0f} |",
+        f"| activity input payload bytes (mean) | {th[10].activity_input_bytes:.0f} | "
+        f"{fh[10].activity_input_bytes:.0f} |",
+        f"| activity result payload bytes (mean) | {th[10].activity_result_bytes:.0f} | "
+        f"{fh[10].activity_result_bytes:.0f} |",
         "",
         "Events by type at N=10:",
         "",
@@ -216,6 +241,9 @@ def report(
 
 
 async def main(sync_nodes: bool) -> None:
+    # structlog's default config renders every node's debug line to stdout; that is a dev
+    # setting, not something a deployed worker pays, and it would drown the table.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     srv = DevServer(port=free_port(), ui_port=None)
     await srv.start()
     try:

@@ -128,9 +128,11 @@ class GraphClient:
             raise
         return _invoke_output(output)
 
-    async def resume(self, thread_id: str, value: Any) -> dict[str, Any]:
-        """Shorthand for `invoke(graph, Command(resume=value), thread_id=...)`."""
-        return await self._resume(thread_id, Command(resume=value))
+    async def resume(self, thread_id: str, value: Any = None, **command: Any) -> dict[str, Any]:
+        """Resume a paused run and wait for its next pause or end. Stricter than `invoke`: a run
+        that has already finished is an error (ResumeError, kind NotPaused) instead of
+        returning its final values, so a duplicate resume from a service is noticed."""
+        return await self._resume(thread_id, Command(resume=value, **command), strict=True)
 
     async def get_state(self, thread_id: str) -> StateSnapshot:
         handle = self.client.get_workflow_handle(thread_id)
@@ -143,7 +145,9 @@ class GraphClient:
         except WorkflowQueryFailedError as exc:
             raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
 
-    async def _resume(self, thread_id: str, command: Command | None) -> dict[str, Any]:
+    async def _resume(
+        self, thread_id: str, command: Command | None, *, strict: bool = False
+    ) -> dict[str, Any]:
         handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
         resume = _resume_input(command)
         try:
@@ -156,11 +160,11 @@ class GraphClient:
                 return _invoke_output(_output_of(await self.get_state(thread_id)))
             raise _error(exc) from None
         except RPCError as exc:
-            return await self._resume_closed(handle, thread_id, exc)
+            return await self._resume_closed(handle, thread_id, exc, strict)
         return _invoke_output(output)
 
     async def _resume_closed(
-        self, handle: WorkflowHandle[Any, Any], thread_id: str, exc: RPCError
+        self, handle: WorkflowHandle[Any, Any], thread_id: str, exc: RPCError, strict: bool
     ) -> dict[str, Any]:
         """A resume sent to a run that has ended: LangGraph returns the final values."""
         if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
@@ -169,7 +173,13 @@ class GraphClient:
             description = await handle.describe()
         except RPCError:
             raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
-        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+        completed = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        if strict and description.status == completed:
+            raise ResumeError(
+                f"Thread '{thread_id}' is not paused (done): there is nothing to resume",
+                "NotPaused",
+            )
+        if description.status == completed:
             result: dict[str, Any] = await handle.result()
             return result
         if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED:

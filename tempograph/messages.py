@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.common import SearchAttributeKey
 
 # Public names: users query these from the CLI and UI, e.g.
@@ -108,6 +108,9 @@ class ResumeInput(BaseModel):
     `resume` is one value, or a map {interrupt id: value} when several interrupts are pending.
     At a static breakpoint, `resume` may be omitted (null): the run continues to the next one.
     """
+
+    # A misspelt key ({"answer": ...}) is an error, not a silently missing answer.
+    model_config = ConfigDict(extra="forbid")
 
     resume: Any = None
     update: dict[str, Any] | None = None

@@ -244,6 +244,18 @@ def build_bad_return() -> CompiledGraph:
     return g.compile()
 
 
+async def nap(state: PlainState) -> dict[str, Any]:
+    await asyncio.sleep(1.5)
+    return {"n": 1}
+
+
+def build_slow() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("nap", nap)
+    g.add_edge(START, "nap")
+    return g.compile()
+
+
 # Pydantic state, an async node, and a custom reducer (applied by an activity).
 def keep_max(left: int, right: int) -> int:
     return max(left, right)
@@ -310,6 +322,7 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "failing": build_failing(),
         "big": build_big(),
         "bad_return": build_bad_return(),
+        "slow": build_slow(),
         "pydantic": build_pydantic(),
         "versioned": build_versioned(1),
     }
