@@ -50,20 +50,20 @@ FLOOR_QUEUE = "bench-floor"
 RESULTS = Path(__file__).parent / "results" / "linear.md"
 
 
-class Counter1(TypedDict):
+class CounterState(TypedDict):
     i: int
 
 
 def build_linear(n: int, sync_nodes: bool) -> CompiledGraph:
     """START -> n0 -> n1 -> ... -> END, every node a no-op that bumps the counter."""
 
-    async def step(state: Counter1) -> dict[str, int]:
+    async def step(state: CounterState) -> dict[str, int]:
         return {"i": state["i"] + 1}
 
-    def sync_step(state: Counter1) -> dict[str, int]:
+    def sync_step(state: CounterState) -> dict[str, int]:
         return {"i": state["i"] + 1}
 
-    g = StateGraph(Counter1)
+    g = StateGraph(CounterState)
     names = [f"n{k}" for k in range(n)]
     for name in names:
         g.add_node(name, sync_step if sync_nodes else step)
