@@ -1,0 +1,108 @@
+"""Runs that exercise every path of the GraphRun workflow, for replay tests.
+
+`python -m tests.replay_scenarios` records their histories into tests/histories/ (commit them):
+replaying those files with today's workflow code proves that a change keeps runs recorded by an
+older version, possibly paused for weeks, replayable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHistory
+
+from tempograph import GraphClient, GraphRunError, connect, create_worker
+from tempograph.devserver import DevServer
+from tempograph.messages import RESUME_SIGNAL, ResumeInput
+from tempograph.types import Command
+from tests.sample_graphs import all_graphs
+
+HISTORY_DIR = Path(__file__).parent / "histories"
+
+
+async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
+    """Drive one run per scenario to its end; returns the thread ids."""
+    threads: list[str] = []
+
+    def thread(name: str) -> str:
+        threads.append(f"{prefix}-{name}")
+        return threads[-1]
+
+    t = thread("ask")
+    await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=t)
+    # A rejected signal stays in history (a rejected update leaves no trace at all).
+    await graphs.client.get_workflow_handle(t).signal(RESUME_SIGNAL, ResumeInput())
+    await graphs.invoke("ask", Command(update={"x": 2}), thread_id=t)
+    await graphs.invoke("ask", Command(resume="yes"), thread_id=t)
+
+    t = thread("multi")
+    await graphs.invoke("multi", {"log": []}, thread_id=t)
+    await graphs.invoke("multi", Command(resume="X"), thread_id=t)
+    await graphs.invoke("multi", Command(resume="Y"), thread_id=t)
+
+    t = thread("par")
+    out = await graphs.invoke("par", {"log": []}, thread_id=t)
+    ids = [i.id for i in out["__interrupt__"]]
+    await graphs.invoke("par", Command(resume={ids[0]: "A"}), thread_id=t)
+    await graphs.invoke("par", Command(resume={ids[1]: "B"}), thread_id=t)
+
+    t = thread("send")
+    out = await graphs.invoke("send", {"items": ["p", "q"]}, thread_id=t)
+    await graphs.invoke(
+        "send", Command(resume={i.id: "ok" for i in out["__interrupt__"]}), thread_id=t
+    )
+
+    t = thread("chain")
+    await graphs.invoke("chain_before_b", {"log": []}, thread_id=t, interrupt_after=["b"])
+    await graphs.invoke("chain_before_b", None, thread_id=t)
+    await graphs.invoke("chain_before_b", Command(update={"log": ["human"]}), thread_id=t)
+
+    t = thread("route")
+    await graphs.invoke("route_after_a", {"log": [], "route": "y"}, thread_id=t)
+    await graphs.invoke("route_after_a", None, thread_id=t)
+
+    t = thread("pydantic")
+    await graphs.invoke("pydantic", {"title": "t"}, thread_id=t)
+    await graphs.invoke("pydantic", Command(resume="T"), thread_id=t)
+
+    for name in ("approve", "joins"):
+        t = thread(name)
+        await graphs.invoke(
+            name, {"action": "x"} if name == "approve" else {"log": []}, thread_id=t
+        )
+        if name == "approve":
+            await graphs.invoke(name, Command(resume=True), thread_id=t)
+
+    t = thread("failing")
+    try:
+        await graphs.invoke("failing", {}, thread_id=t)
+    except GraphRunError:
+        pass
+    return threads
+
+
+async def fetch_histories(client: Client, threads: list[str]) -> list[WorkflowHistory]:
+    return [await client.get_workflow_handle(t).fetch_history() for t in threads]
+
+
+async def record() -> None:
+    server = DevServer(port=7299, ui_port=None)
+    await server.start()
+    try:
+        client = await connect(server.address)
+        async with create_worker(client, all_graphs(), task_queue="record"):
+            threads = await run_scenarios(
+                GraphClient(client, task_queue="record"), f"rec-{uuid.uuid4().hex[:6]}"
+            )
+        HISTORY_DIR.mkdir(exist_ok=True)
+        for history in await fetch_histories(client, threads):
+            name = history.workflow_id.split("-", 2)[-1]
+            (HISTORY_DIR / f"{name}.json").write_text(history.to_json())
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(record())

@@ -1,0 +1,68 @@
+"""Replay safety: temporalio's Replayer re-runs recorded histories against today's GraphRun code.
+
+Replay needs no graph code at all (the Replayer runs no activities): the workflow only reads the
+topology and node outputs recorded in history. That is what keeps week-long pauses safe across
+deploys.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from temporalio import workflow
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tempograph import GraphClient
+from tempograph.messages import RunInput
+from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
+from workflows.graph_run import GraphRun
+
+
+def replayer() -> Replayer:
+    return Replayer(workflows=[GraphRun], data_converter=pydantic_data_converter)
+
+
+async def replay_failures(histories: list[WorkflowHistory]) -> dict[str, str]:
+    async def each() -> AsyncIterator[WorkflowHistory]:
+        for history in histories:
+            yield history
+
+    results = await replayer().replay_workflows(each(), raise_on_replay_failure=False)
+    return {wid: str(err) for wid, err in results.replay_failures.items()}
+
+
+@workflow.defn(name="GraphRun")
+class ChangedGraphRun(GraphRun):
+    """GraphRun with a change that breaks determinism: a timer recorded histories never had."""
+
+    @workflow.run
+    async def run(self, inp: RunInput) -> dict[str, Any]:
+        await workflow.sleep(1)
+        return await super().run(inp)
+
+
+async def test_replay_of_live_runs(client: Client, graphs: GraphClient) -> None:
+    threads = await run_scenarios(graphs, f"live-{uuid.uuid4().hex[:6]}")
+    histories = await fetch_histories(client, threads)
+    assert all(len(h.events) > 5 for h in histories)
+    assert await replay_failures(histories) == {}
+
+
+async def test_replay_of_committed_histories() -> None:
+    files = sorted(HISTORY_DIR.glob("*.json"))
+    assert len(files) >= 10, "run `python -m tests.replay_scenarios` to record histories"
+    histories = [WorkflowHistory.from_json(f.stem, f.read_text()) for f in files]
+    assert await replay_failures(histories) == {}
+
+
+async def test_replay_detects_a_nondeterministic_change() -> None:
+    """The replay test can fail: a workflow that schedules different commands is caught."""
+    history = WorkflowHistory.from_json("ask", (HISTORY_DIR / "ask.json").read_text())
+    result = await Replayer(
+        workflows=[ChangedGraphRun], data_converter=pydantic_data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
