@@ -12,10 +12,12 @@ from tempograph.devserver import DevServer, temporal_cli
 from tests.conftest import TASK_QUEUE
 
 
-async def run_cli(server: DevServer, *args: str) -> tuple[int, str, str]:
-    # Async on purpose: the worker answering the CLI's queries runs on this event loop.
+async def run_cli(server: DevServer, command: str, *args: str) -> tuple[int, str, str]:
+    """`temporal <command words> <args>`. Async on purpose: the worker that answers the CLI's
+    queries and updates runs on this event loop."""
     proc = await asyncio.create_subprocess_exec(
         temporal_cli(),
+        *command.split(),
         *args,
         "--address",
         server.address,
@@ -26,16 +28,31 @@ async def run_cli(server: DevServer, *args: str) -> tuple[int, str, str]:
     return proc.returncode or 0, out.decode(), err.decode()
 
 
-async def cli(server: DevServer, *args: str) -> str:
-    code, out, err = await run_cli(server, *args)
+async def cli(server: DevServer, command: str, *args: str) -> str:
+    code, out, err = await run_cli(server, command, *args)
     assert code == 0, err
     return out
 
 
-async def cli_fails(server: DevServer, *args: str) -> str:
-    code, out, err = await run_cli(server, *args)
+async def cli_fails(server: DevServer, command: str, *args: str) -> str:
+    code, out, err = await run_cli(server, command, *args)
     assert code != 0
     return out + err
+
+
+UPDATE = "workflow update execute --name resume_update -w"
+
+
+async def start_run(server: DevServer, thread: str, run_input: str) -> None:
+    await cli(
+        server,
+        "workflow start --type GraphRun --task-queue",
+        TASK_QUEUE,
+        "--workflow-id",
+        thread,
+        "--input",
+        run_input,
+    )
 
 
 async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
@@ -50,19 +67,7 @@ async def test_cli_start_list_details_update_and_result(
     server: DevServer, graphs: GraphClient, thread: str
 ) -> None:
     run_input = {"graph": "ask", "input": {"log": [], "x": 3}}
-    await cli(
-        server,
-        "workflow",
-        "start",
-        "--type",
-        "GraphRun",
-        "--task-queue",
-        TASK_QUEUE,
-        "--workflow-id",
-        thread,
-        "--input",
-        json.dumps(run_input),
-    )
+    await start_run(server, thread, json.dumps(run_input))
 
     async def paused() -> bool:
         return (await graphs.get_state(thread)).status == "interrupted"
@@ -73,63 +78,33 @@ async def test_cli_start_list_details_update_and_result(
     query = f"TempographStatus='interrupted' AND WorkflowId='{thread}'"
 
     async def listed() -> bool:
-        out = await cli(server, "workflow", "list", "--query", query, "-o", "json")
+        out = await cli(server, "workflow list --query", query, "-o", "json")
         return thread in out
 
     await wait_for(listed)
     graph_query = f"TempographGraph='ask' AND WorkflowId='{thread}'"
-    assert thread in await cli(server, "workflow", "list", "--query", graph_query)
+    assert thread in await cli(server, "workflow list --query", graph_query)
 
     # Current details show the pending payload and the command that resumes it.
-    metadata = await cli(server, "workflow", "metadata", "-w", thread)
+    metadata = await cli(server, "workflow metadata -w", thread)
     assert '"question": "approve?"' in metadata
     assert "--name resume_update" in metadata
 
-    state = json.loads(
-        await cli(server, "workflow", "query", "-w", thread, "--name", "get_state", "-o", "json")
-    )
+    state = json.loads(await cli(server, "workflow query --name get_state -o json -w", thread))
     assert state["queryResult"][0]["next"] == ["ask"]
 
     # A bad update is refused with a clear message and changes nothing.
-    refused = await cli_fails(
-        server,
-        "workflow",
-        "update",
-        "execute",
-        "-w",
-        thread,
-        "--name",
-        "resume_update",
-        "--input",
-        '{"resume": null}',
-    )
+    refused = await cli_fails(server, UPDATE, thread, "--input", '{"resume": null}')
     assert "needs a value" in refused
 
-    reply = await cli(
-        server,
-        "workflow",
-        "update",
-        "execute",
-        "-w",
-        thread,
-        "--name",
-        "resume_update",
-        "--input",
-        '{"resume": "from-cli"}',
-        "-o",
-        "json",
-    )
+    reply = await cli(server, UPDATE, thread, "--input", '{"resume": "from-cli"}', "-o", "json")
     assert "ask=from-cli" in reply
-    result = await cli(server, "workflow", "result", "-w", thread, "-o", "json")
+    result = await cli(server, "workflow result -w", thread, "-o", "json")
     assert "ask=from-cli" in result
 
     async def done_listed() -> bool:
         out = await cli(
-            server,
-            "workflow",
-            "list",
-            "--query",
-            f"TempographStatus='done' AND WorkflowId='{thread}'",
+            server, "workflow list --query", f"TempographStatus='done' AND WorkflowId='{thread}'"
         )
         return thread in out
 
@@ -139,17 +114,9 @@ async def test_cli_start_list_details_update_and_result(
 async def test_cli_signal_resumes(server: DevServer, graphs: GraphClient, thread: str) -> None:
     await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=thread)
     await cli(
-        server,
-        "workflow",
-        "signal",
-        "-w",
-        thread,
-        "--name",
-        "resume",
-        "--input",
-        '{"resume": "signalled"}',
+        server, "workflow signal --name resume -w", thread, "--input", '{"resume": "signalled"}'
     )
-    result = json.loads(await cli(server, "workflow", "result", "-w", thread, "-o", "json"))
+    result = json.loads(await cli(server, "workflow result -w", thread, "-o", "json"))
     assert "ask=signalled" in json.dumps(result)
 
 
@@ -157,37 +124,12 @@ async def test_cli_continue_past_breakpoint_with_empty_resume(
     server: DevServer, graphs: GraphClient, thread: str
 ) -> None:
     await graphs.invoke("chain_before_b", {"log": []}, thread_id=thread)
-    reply = await cli(
-        server,
-        "workflow",
-        "update",
-        "execute",
-        "-w",
-        thread,
-        "--name",
-        "resume_update",
-        "--input",
-        "{}",
-        "-o",
-        "json",
-    )
+    reply = await cli(server, UPDATE, thread, "--input", "{}", "-o", "json")
     assert '"c"' in reply
     assert (await graphs.get_state(thread)).values == {"log": ["a", "b", "c"]}
 
 
 async def test_unknown_graph_fails_clearly(server: DevServer, thread: str) -> None:
-    await cli(
-        server,
-        "workflow",
-        "start",
-        "--type",
-        "GraphRun",
-        "--task-queue",
-        TASK_QUEUE,
-        "--workflow-id",
-        thread,
-        "--input",
-        '{"graph": "nope"}',
-    )
-    out = await cli_fails(server, "workflow", "result", "-w", thread)
+    await start_run(server, thread, '{"graph": "nope"}')
+    out = await cli_fails(server, "workflow result -w", thread)
     assert "Unknown graph 'nope'" in out
