@@ -48,11 +48,9 @@ def apply_grouped(
                 )
             values[key] = updates[0]
         elif channel.reducer in BUILTIN_REDUCERS:
-            reducer = BUILTIN_REDUCERS[channel.reducer]
-            current = values.get(key, _copy(channel.initial) if channel.has_initial else None)
-            for update in updates:
-                current = update if current is None else reducer(current, update)
-            values[key] = current
+            has_current = key in values or channel.has_initial
+            current = values[key] if key in values else _copy(channel.initial)
+            values[key] = fold(BUILTIN_REDUCERS[channel.reducer], has_current, current, updates)
         else:
             custom.append(key)
     return custom

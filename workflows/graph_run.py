@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         WAIT_UPDATE,
         WORKFLOW_TYPE,
         Breakpoints,
+        ChannelSpec,
         GraphSpec,
         NodeResult,
         NodeSpec,
@@ -107,6 +108,9 @@ class GraphRun:
         self.status: RunStatus = "running"
         self.step = 0
         self.steps_since_resume = 0
+        self.channels: dict[str, ChannelSpec] = {}
+        self.successors: dict[str, list[str]] = {}
+        self.joins: list[tuple[set[str], str]] = []
         self.join_seen: dict[int, set[str]] = {}
         # Pause state.
         self.paused_at: str | None = None
@@ -161,6 +165,12 @@ class GraphRun:
             raise _failure("Cannot load the graph", exc) from exc
         self.nodes = {n.name: n for n in self.spec.nodes}
         self.channels = {c.name: c for c in self.spec.channels}
+        # Adjacency, computed once: single-source edges by source, and joins (several sources).
+        for edge in self.spec.edges:
+            if len(edge.sources) == 1:
+                self.successors.setdefault(edge.sources[0], []).append(edge.target)
+            else:
+                self.joins.append((set(edge.sources) - {START}, edge.target))
         self.values = initial_values(self.spec.channels)
 
     async def _run_steps(self, tasks: list[Task]) -> None:
@@ -318,9 +328,7 @@ class GraphRun:
 
     async def _start_tasks(self) -> list[Task]:
         assert self.spec is not None
-        tasks = self._add_targets(
-            [], [e.target for e in self.spec.edges if e.sources == [START]], []
-        )
+        tasks = self._add_targets([], self.successors.get(START, []), [])
         if self.spec.start_has_router:
             try:
                 routed = await workflow.execute_local_activity(
@@ -337,20 +345,17 @@ class GraphRun:
 
     def _plan(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
         """The next step's tasks: static edges, joins, router answers, goto and Send."""
-        assert self.spec is not None
         planned: list[Task] = []
-        finished = {t.node for t in tasks}
         for task, result in zip(tasks, results, strict=True):
-            static = [e.target for e in self.spec.edges if e.sources == [task.node]]
+            static = self.successors.get(task.node, [])
             planned = self._add_targets(planned, static + result.goto, result.sends)
-        for index, edge in enumerate(self.spec.edges):
-            if len(edge.sources) < 2:
-                continue
+        finished = {t.node for t in tasks}
+        for index, (sources, target) in enumerate(self.joins):
             seen = self.join_seen.setdefault(index, set())
-            seen |= finished & set(edge.sources)
-            if seen >= set(edge.sources) - {START}:
+            seen |= finished & sources
+            if seen >= sources:
                 seen.clear()
-                planned = self._add_targets(planned, [edge.target], [])
+                planned = self._add_targets(planned, [target], [])
         return planned
 
     def _add_targets(
