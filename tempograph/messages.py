@@ -7,9 +7,9 @@ user code or anything with side effects.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.common import SearchAttributeKey
 
 # Public names: users query these from the CLI and UI, e.g.
@@ -29,6 +29,26 @@ END = "__end__"
 
 RunStatus = Literal["running", "interrupted", "done", "error"]
 Breakpoints = list[str] | Literal["*"] | None
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class InvalidMessageError(ValueError):
+    """A message from a client did not match its schema."""
+
+
+def parse_message(model: type[Model], raw: Any) -> Model:
+    """Validate a raw JSON message. The workflow's handlers take raw JSON and call this, because
+    a payload the SDK cannot decode would fail the workflow task again and again (the run hangs)
+    instead of giving the sender a clear error."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidMessageError(f"Invalid {model.__name__}: {problems}") from None
 
 
 # ---------------------------------------------------------------------------------------------

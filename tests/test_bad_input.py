@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
 
 from tempograph import GraphClient, GraphRunError, ResumeError, ThreadBusyError, ThreadNotFoundError
 from tempograph.messages import RESUME_SIGNAL, RESUME_UPDATE, ResumeInput, RunInput
@@ -110,9 +110,30 @@ async def test_wrong_payload_shape_on_update_is_rejected(
 ) -> None:
     await paused_ask(graphs, thread)
     handle = client.get_workflow_handle(thread)
-    with pytest.raises(WorkflowUpdateFailedError):
-        await handle.execute_update(RESUME_UPDATE, {"answer": "typo"})
+    for bad in ({"answer": "typo"}, "just a string", [1, 2]):
+        with pytest.raises(WorkflowUpdateFailedError) as err:
+            await handle.execute_update(RESUME_UPDATE, bad)
+        assert "Invalid ResumeInput" in str(err.value.cause)
+    await handle.signal(RESUME_SIGNAL, "not an object")
+    for _ in range(50):
+        state = await graphs.get_state(thread)
+        if state.last_rejected_resume:
+            break
+        await asyncio.sleep(0.05)
+    assert "Invalid ResumeInput" in (state.last_rejected_resume or "")
     await assert_still_resumable(graphs, thread)
+
+
+@pytest.mark.parametrize(
+    "bad_input", [{"grph": "ask"}, "ask", {"graph": "ask", "input": [1]}, None]
+)
+async def test_malformed_run_input_fails_the_run_instead_of_hanging(
+    client: Client, thread: str, bad_input: object
+) -> None:
+    handle = await client.start_workflow("GraphRun", bad_input, id=thread, task_queue=TASK_QUEUE)
+    with pytest.raises(WorkflowFailureError) as err:
+        await asyncio.wait_for(handle.result(), timeout=10)
+    assert "Invalid RunInput" in str(err.value.cause)
 
 
 async def test_bad_signal_is_dropped_and_reported(

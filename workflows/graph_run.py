@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         Breakpoints,
         ChannelSpec,
         GraphSpec,
+        InvalidMessageError,
         NodeResult,
         NodeSpec,
         NodeTask,
@@ -60,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         SendSpec,
         StateSnapshot,
         WaitInput,
+        parse_message,
     )
     from tempograph.payloads import check_size
 
@@ -98,10 +100,16 @@ class RunFailedError(Exception):
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class GraphRun:
+    # Handlers take raw JSON (Any) and validate it themselves: see parse_message.
     @workflow.init
-    def __init__(self, inp: RunInput) -> None:
-        self.inp = inp
-        self.thread_id = inp.thread_id or workflow.info().workflow_id
+    def __init__(self, raw_input: Any) -> None:
+        self.input_error: str | None = None
+        try:
+            self.inp = parse_message(RunInput, raw_input)
+        except InvalidMessageError as exc:
+            self.input_error = str(exc)
+            self.inp = RunInput(graph="")
+        self.thread_id = self.inp.thread_id or workflow.info().workflow_id
         self.spec: GraphSpec | None = None
         self.nodes: dict[str, NodeSpec] = {}
         self.values: dict[str, Any] = {}
@@ -128,7 +136,10 @@ class GraphRun:
     # -----------------------------------------------------------------------------------------
 
     @workflow.run
-    async def run(self, inp: RunInput) -> dict[str, Any]:
+    async def run(self, raw_input: Any) -> dict[str, Any]:
+        if self.input_error:
+            raise ApplicationError(self.input_error, type="InvalidInput", non_retryable=True)
+        inp = self.inp
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -455,16 +466,17 @@ class GraphRun:
                 "AmbiguousResume",
             )
 
-    def _accept(self, cmd: ResumeInput) -> None:
+    def _accept(self, raw: Any) -> None:
+        cmd = _parse_resume(raw)
         self._check_resume(cmd)
         self.accepted = cmd
 
     @workflow.signal(name=RESUME_SIGNAL)
-    def resume(self, cmd: ResumeInput) -> None:
+    def resume(self, raw: Any) -> None:
         """Fire-and-forget resume. A signal cannot be refused, so a bad one is dropped, logged,
         and shown in the state and current details; the run stays paused."""
         try:
-            self._accept(cmd)
+            self._accept(raw)
         except ApplicationError as exc:
             self.last_rejected = str(exc)
             workflow.logger.warning("resume signal rejected: %s", exc)
@@ -472,17 +484,17 @@ class GraphRun:
                 workflow.set_current_details(self._details())
 
     @workflow.update(name=RESUME_UPDATE)
-    async def resume_update(self, cmd: ResumeInput) -> dict[str, Any]:
+    async def resume_update(self, raw: Any) -> dict[str, Any]:
         """Resume and reply, once the run pauses again or ends, with what invoke returns."""
-        self._accept(cmd)  # checked again: another resume may have been accepted meanwhile
+        self._accept(raw)  # checked again: another resume may have been accepted meanwhile
         seq = self.pause_seq
         await workflow.wait_condition(lambda: self.pause_seq > seq or self.finished)
         return self._reply()
 
     @resume_update.validator
-    def _validate_resume(self, cmd: ResumeInput) -> None:
+    def _validate_resume(self, raw: Any) -> None:
         # A validator rejection writes nothing to history: the run is left exactly as it was.
-        self._check_resume(cmd)
+        self._check_resume(_parse_resume(raw))
 
     @workflow.update(name=WAIT_UPDATE)
     async def wait_for_pause(self, _: WaitInput) -> dict[str, Any]:
@@ -566,6 +578,15 @@ def _failure(what: str, exc: ActivityError) -> RunFailedError:
     if isinstance(cause, ApplicationError):
         return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
     return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
+
+
+def _parse_resume(raw: Any) -> ResumeInput:
+    try:
+        return parse_message(ResumeInput, raw)
+    except InvalidMessageError as exc:
+        raise _rejected(
+            f'{exc}. Expected {{"resume": <answer>, "update": {{...}}, "goto": [...]}}'
+        ) from None
 
 
 def _rejected(message: str, kind: str = "InvalidResume") -> ApplicationError:
