@@ -17,7 +17,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tempograph import GraphClient
-from tempograph.messages import RunInput
 from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
 from workflows.graph_run import GraphRun
 
@@ -40,9 +39,9 @@ class ChangedGraphRun(GraphRun):
     """GraphRun with a change that breaks determinism: a timer recorded histories never had."""
 
     @workflow.run
-    async def run(self, inp: RunInput) -> dict[str, Any]:
+    async def run(self, raw_input: Any) -> dict[str, Any]:
         await workflow.sleep(1)
-        return await super().run(inp)
+        return await super().run(raw_input)
 
 
 async def test_replay_of_live_runs(client: Client, graphs: GraphClient) -> None:
