@@ -11,6 +11,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.nodes import GraphActivities
@@ -56,6 +57,16 @@ async def ensure_search_attributes(client: Client) -> None:
         if key.name not in listed.custom_attributes
     }
     if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
-        )
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+            )
+        except RPCError as exc:
+            names = ", ".join(sorted(missing))
+            raise RuntimeError(
+                f"Search attributes {names} are not registered on namespace "
+                f"'{client.namespace}' and could not be added ({exc.message}). Register them "
+                "as Keyword, e.g. `temporal operator search-attribute create --name "
+                "TempographStatus --type Keyword` (Temporal Cloud: `tcld namespace "
+                "search-attributes add`); without them every GraphRun workflow task fails."
+            ) from exc

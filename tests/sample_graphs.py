@@ -209,6 +209,21 @@ def build_double_write() -> CompiledGraph:
     return g.compile()
 
 
+def swallow(state: PlainState) -> dict[str, Any]:
+    try:
+        interrupt("q")
+    except Exception:  # noqa: BLE001 - the documented pitfall: this swallows the pause
+        return {"log": ["caught GraphInterrupt"]}
+    return {"log": ["not reached"]}
+
+
+def build_swallow() -> CompiledGraph:
+    g = StateGraph(PlainState)
+    g.add_node("swallow", swallow)
+    g.add_edge(START, "swallow")
+    return g.compile()
+
+
 def build_loop() -> CompiledGraph:
     g = StateGraph(PlainState)
     g.add_node("spin", lambda s: {"n": s.get("n", 0) + 1})
@@ -323,6 +338,7 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "big": build_big(),
         "bad_return": build_bad_return(),
         "slow": build_slow(),
+        "swallow": build_swallow(),
         "pydantic": build_pydantic(),
         "versioned": build_versioned(1),
     }

@@ -171,3 +171,9 @@ async def test_falsy_answers_are_answers(graphs: GraphClient, thread: str) -> No
     await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=thread)
     done = await graphs.invoke("ask", Command(resume=0), thread_id=thread)
     assert done["human"] == "0"
+
+
+async def test_37_broad_except_swallows_the_pause(graphs: GraphClient, thread: str) -> None:
+    # As in LangGraph, GraphInterrupt is an Exception: catching it broadly cancels the pause.
+    done = await graphs.invoke("swallow", {}, thread_id=thread)
+    assert done == {"log": ["caught GraphInterrupt"]}
