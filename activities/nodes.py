@@ -33,7 +33,14 @@ from tempograph.messages import (
     SendSpec,
 )
 from tempograph.payloads import check_size
-from tempograph.types import Command, GraphInterrupt, Send, _enter_task, _exit_task
+from tempograph.types import (
+    NO_DEFAULT,
+    Command,
+    GraphInterrupt,
+    Send,
+    _enter_task,
+    _exit_task,
+)
 
 log = structlog.get_logger("tempograph.activities")
 
@@ -72,14 +79,17 @@ class GraphActivities:
             output = await _call(fn, node_input, _config(task))
         except GraphInterrupt as exc:
             logger.info("node interrupted", slot=exc.slot)
-            return _checked(
-                NodeResult(
-                    interrupt=InterruptRaised(
-                        value=exc.value, slot=exc.slot, response_schema=exc.response_schema
-                    )
-                ),
-                task.node,
+            raised = InterruptRaised(
+                value=exc.value,
+                slot=exc.slot,
+                response_schema=exc.response_schema,
+                validate_answer=exc.validate_answer,
+                timeout_seconds=exc.timeout.total_seconds() if exc.timeout else None,
+                has_default=exc.default is not NO_DEFAULT,
+                default=None if exc.default is NO_DEFAULT else exc.default,
+                rejected=exc.rejected,
             )
+            return _checked(NodeResult(interrupt=raised), task.node)
         finally:
             _exit_task(token)
         try:

@@ -9,6 +9,7 @@ from tempograph.client import GraphClient, connect
 from tempograph.errors import (
     GraphRecursionError,
     GraphRunError,
+    InterruptTimeoutError,
     InvalidUpdateError,
     PayloadTooLargeError,
     ResumeError,
@@ -24,6 +25,7 @@ __all__ = [
     "GraphClient",
     "GraphRecursionError",
     "GraphRunError",
+    "InterruptTimeoutError",
     "InvalidUpdateError",
     "PayloadTooLargeError",
     "ResumeError",

@@ -23,6 +23,7 @@ from temporalio.service import RPCStatusCode
 from tempograph.errors import (
     GraphRecursionError,
     GraphRunError,
+    InterruptTimeoutError,
     InvalidUpdateError,
     PayloadTooLargeError,
     ResumeError,
@@ -50,8 +51,10 @@ RESUME_ERROR_KINDS = {
     "UnknownInterrupt",
     "AmbiguousResume",
     "MissingResumeValue",
+    "InvalidAnswer",
 }
 RUN_ERROR_KINDS: dict[str, type[TempographError]] = {
+    "InterruptTimeout": InterruptTimeoutError,
     "GraphRecursionError": GraphRecursionError,
     "InvalidUpdateError": InvalidUpdateError,
     "PayloadTooLarge": PayloadTooLargeError,

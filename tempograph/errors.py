@@ -42,3 +42,7 @@ class ResumeError(TempographError):
 
 class PayloadTooLargeError(TempographError):
     """A state or node output is too large to be stored in Temporal history."""
+
+
+class InterruptTimeoutError(GraphRunError):
+    """An interrupt with a timeout and no default got no answer in time; the run failed."""

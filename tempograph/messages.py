@@ -7,6 +7,7 @@ user code or anything with side effects.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -147,6 +148,11 @@ class PendingInterrupt(BaseModel):
     node: str
     task_id: str
     response_schema: dict[str, Any] | None = None
+    validate_answer: bool = False
+    # Deadline (interrupt(..., timeout=)): resume with `default` then, or fail without one.
+    deadline: datetime | None = None
+    has_default: bool = False
+    default: Any = None
 
 
 class StateSnapshot(BaseModel):
@@ -191,6 +197,11 @@ class InterruptRaised(BaseModel):
     value: Any
     slot: int  # index of the interrupt() call inside the node (0-based)
     response_schema: dict[str, Any] | None = None
+    validate_answer: bool = False  # check answers against response_schema at resume time
+    timeout_seconds: float | None = None
+    has_default: bool = False
+    default: Any = None
+    rejected: str | None = None  # the node refused the answer given for this slot
 
 
 class NodeResult(BaseModel):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, ClassVar
+
+from pydantic import TypeAdapter, ValidationError
 
 __all__ = ["Command", "GraphInterrupt", "Interrupt", "Send", "interrupt"]
 
@@ -46,6 +49,14 @@ class Command:
     graph: str | None = None
 
 
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
+
+
 class GraphInterrupt(Exception):  # noqa: N818 - LangGraph's name
     """Raised by `interrupt()` to pause the run.
 
@@ -53,11 +64,26 @@ class GraphInterrupt(Exception):  # noqa: N818 - LangGraph's name
     swallows the pause. Re-raise it if you catch broadly.
     """
 
-    def __init__(self, value: Any, slot: int, response_schema: dict[str, Any] | None) -> None:
+    def __init__(
+        self,
+        value: Any,
+        slot: int,
+        response_schema: dict[str, Any] | None = None,
+        *,
+        validate_answer: bool = False,
+        timeout: timedelta | None = None,
+        default: Any = NO_DEFAULT,
+        rejected: str | None = None,
+    ) -> None:
         super().__init__(value)
         self.value = value
         self.slot = slot
         self.response_schema = response_schema
+        self.validate_answer = validate_answer
+        self.timeout = timeout
+        self.default = default
+        # Set when the answer given for this slot failed the node's own validation.
+        self.rejected = rejected
 
 
 class _Scratchpad:
@@ -73,21 +99,70 @@ _scratchpad: contextvars.ContextVar[_Scratchpad | None] = contextvars.ContextVar
 )
 
 
-def interrupt(value: Any, *, response_schema: dict[str, Any] | None = None) -> Any:
+def interrupt(
+    value: Any,
+    *,
+    response_schema: type[Any] | dict[str, Any] | None = None,
+    timeout: timedelta | float | None = None,
+    default: Any = NO_DEFAULT,
+) -> Any:
     """Pause the run and show `value` to a human; return the human's answer once resumed.
 
     The node runs again from its start when the answer arrives; the k-th `interrupt()` call in
     the node returns the k-th answer. Code before the call therefore runs again: keep it
     idempotent.
+
+    - `response_schema`: a pydantic model, dataclass or TypedDict (or a JSON Schema dict, shown
+      but not enforced, as in LangGraph). Its JSON Schema is published with the interrupt; an
+      answer that does not fit is refused at resume time and the run stays paused; the call
+      returns the validated object.
+    - `timeout` (seconds or timedelta) with `default`: when no answer comes in time, the run
+      resumes with `default`; without a default it fails with InterruptTimeout.
     """
     pad = _scratchpad.get()
     if pad is None:
         raise RuntimeError("interrupt() must be called inside a node of a running graph")
     slot = pad.calls
     pad.calls += 1
+    schema, adapter = _schema_of(response_schema)
+    if isinstance(timeout, int | float):
+        timeout = timedelta(seconds=timeout)
     if slot < len(pad.resume):
-        return pad.resume[slot]
-    raise GraphInterrupt(value, slot, response_schema)
+        answer = pad.resume[slot]
+        if adapter is None:
+            return answer
+        try:
+            return adapter.validate_python(answer)
+        except ValidationError as exc:
+            rejected = f"Answer rejected by the node's response_schema: {exc}"
+            raise GraphInterrupt(
+                value,
+                slot,
+                schema,
+                validate_answer=True,
+                timeout=timeout,
+                default=default,
+                rejected=rejected,
+            ) from None
+    raise GraphInterrupt(
+        value,
+        slot,
+        schema,
+        validate_answer=adapter is not None,
+        timeout=timeout,
+        default=default,
+    )
+
+
+def _schema_of(
+    response_schema: type[Any] | dict[str, Any] | None,
+) -> tuple[dict[str, Any] | None, TypeAdapter[Any] | None]:
+    if response_schema is None:
+        return None, None
+    if isinstance(response_schema, dict):
+        return response_schema, None
+    adapter: TypeAdapter[Any] = TypeAdapter(response_schema)
+    return adapter.json_schema(), adapter
 
 
 def _enter_task(resume: list[Any]) -> contextvars.Token[_Scratchpad | None]:

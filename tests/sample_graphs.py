@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import operator
 from collections import Counter
+from datetime import timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel
@@ -320,6 +321,44 @@ def build_versioned(version: int) -> CompiledGraph:
     return g.compile()
 
 
+# Typed answers and deadlines.
+class Decision(BaseModel):
+    approved: bool
+    note: str = ""
+
+
+class DecisionState(TypedDict, total=False):
+    action: str
+    decision: str
+
+
+def decide(state: DecisionState) -> dict[str, Any]:
+    answer = interrupt({"action": state["action"]}, response_schema=Decision)
+    assert isinstance(answer, Decision)  # the node gets the model, not a dict
+    return {"decision": f"{answer.approved}:{answer.note}"}
+
+
+def build_typed() -> CompiledGraph:
+    g = StateGraph(DecisionState)
+    g.add_node("decide", decide)
+    g.add_edge(START, "decide")
+    return g.compile()
+
+
+def build_deadline(default: Any = "NO DEFAULT") -> CompiledGraph:
+    def wait(state: DecisionState) -> dict[str, Any]:
+        if default == "NO DEFAULT":
+            answer = interrupt("approve within 2 days?", timeout=timedelta(days=2))
+        else:
+            answer = interrupt("approve within 2 days?", timeout=timedelta(days=2), default=default)
+        return {"decision": str(answer)}
+
+    g = StateGraph(DecisionState)
+    g.add_node("wait", wait)
+    g.add_edge(START, "wait")
+    return g.compile()
+
+
 def all_graphs() -> dict[str, CompiledGraph]:
     return {
         "ask": build_ask(),
@@ -339,6 +378,7 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "bad_return": build_bad_return(),
         "slow": build_slow(),
         "swallow": build_swallow(),
+        "typed": build_typed(),
         "pydantic": build_pydantic(),
         "versioned": build_versioned(1),
     }

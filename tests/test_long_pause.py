@@ -10,15 +10,17 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import WorkflowFailureError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tempograph import GraphClient, create_worker
 from tempograph.messages import SEARCH_ATTRIBUTES, RunInput
-from tests.sample_graphs import build_ask
+from tests.sample_graphs import build_ask, build_deadline
 
 TASK_QUEUE = "long-pause"
 
@@ -74,3 +76,51 @@ async def test_three_week_pause_then_resume(env: WorkflowEnvironment) -> None:
         "x": 1,
         "human": "three weeks later",
     }
+
+
+async def test_deadline_resumes_with_default(env: WorkflowEnvironment) -> None:
+    async with create_worker(
+        env.client, {"deadline": build_deadline(default="auto-approved")}, task_queue=TASK_QUEUE
+    ):
+        handle = await env.client.start_workflow(
+            "GraphRun",
+            RunInput(graph="deadline", input={}),
+            id="deadline-default",
+            task_queue=TASK_QUEUE,
+        )
+        # Waiting on the result lets the test server skip time to the 2-day deadline.
+        assert await handle.result() == {"decision": "auto-approved"}
+
+
+async def test_deadline_without_default_fails_clearly(env: WorkflowEnvironment) -> None:
+    async with create_worker(env.client, {"deadline": build_deadline()}, task_queue=TASK_QUEUE):
+        handle = await env.client.start_workflow(
+            "GraphRun",
+            RunInput(graph="deadline", input={}),
+            id="deadline-none",
+            task_queue=TASK_QUEUE,
+        )
+        with pytest.raises(WorkflowFailureError) as err:
+            await handle.result()
+        assert "got no answer before its deadline" in str(err.value.cause)
+
+
+async def test_answer_before_deadline_wins(env: WorkflowEnvironment) -> None:
+    graphs = GraphClient(env.client, task_queue=TASK_QUEUE)
+    async with create_worker(
+        env.client, {"deadline": build_deadline(default="auto")}, task_queue=TASK_QUEUE
+    ):
+        await env.client.start_workflow(
+            "GraphRun",
+            RunInput(graph="deadline", input={}),
+            id="deadline-answered",
+            task_queue=TASK_QUEUE,
+        )
+        for _ in range(100):
+            if (await graphs.get_state("deadline-answered")).status == "interrupted":
+                break
+            await asyncio.sleep(0.05)
+        await env.sleep(timedelta(days=1))
+        state = await graphs.get_state("deadline-answered")
+        assert state.interrupts[0].deadline is not None
+        assert await graphs.resume("deadline-answered", "human") == {"decision": "human"}

@@ -23,7 +23,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -31,6 +31,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from tempograph import schema_check
     from tempograph.channels import apply_grouped, group_writes, initial_values
     from tempograph.errors import InvalidUpdateError
     from tempograph.messages import (
@@ -129,6 +130,7 @@ class GraphRun:
         self.accepted: ResumeInput | None = None
         self.last_rejected: str | None = None
         self.error: RunFailedError | None = None
+        self.deadlines: dict[str, datetime] = {}
         self.finished = False
 
     # -----------------------------------------------------------------------------------------
@@ -222,16 +224,14 @@ class GraphRun:
             waiting = [i for i, r in enumerate(results) if r.interrupt is not None]
             if not waiting:
                 return results
-            self.pending = [
-                PendingInterrupt(
-                    id=stable_id(task_ids[i], results[i].interrupt.slot),  # type: ignore[union-attr]
-                    value=results[i].interrupt.value,  # type: ignore[union-attr]
-                    response_schema=results[i].interrupt.response_schema,  # type: ignore[union-attr]
-                    node=tasks[i].node,
-                    task_id=task_ids[i],
-                )
-                for i in waiting
-            ]
+            self.pending = [self._pending(tasks[i], task_ids[i], results[i]) for i in waiting]
+            for i in waiting:
+                raised = results[i].interrupt
+                assert raised is not None
+                if raised.rejected:
+                    # The node refused the answer for this slot: ask again, same id.
+                    del answers[i][raised.slot :]
+                    self.last_rejected = raised.rejected
             self.shown_values = self._values_with(
                 [w for i, r in enumerate(results) if i not in waiting for w in r.writes]
             )
@@ -254,6 +254,27 @@ class GraphRun:
                 answers.append([])
                 results.append(NodeResult())
                 to_run.append(len(tasks) - 1)
+
+    def _pending(self, task: Task, task_id: str, result: NodeResult) -> PendingInterrupt:
+        raised = result.interrupt
+        assert raised is not None
+        interrupt_id = stable_id(task_id, raised.slot)
+        if raised.timeout_seconds is not None and interrupt_id not in self.deadlines:
+            # The deadline is fixed when the question is first asked, not on each re-run.
+            self.deadlines[interrupt_id] = workflow.now() + timedelta(
+                seconds=raised.timeout_seconds
+            )
+        return PendingInterrupt(
+            id=interrupt_id,
+            value=raised.value,
+            node=task.node,
+            task_id=task_id,
+            response_schema=raised.response_schema,
+            validate_answer=raised.validate_answer,
+            deadline=self.deadlines.get(interrupt_id),
+            has_default=raised.has_default,
+            default=raised.default,
+        )
 
     async def _execute(self, task: Task, task_id: str, answers: list[Any]) -> NodeResult:
         spec = self.nodes[task.node]
@@ -401,16 +422,49 @@ class GraphRun:
         self.pause_seq += 1
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
         workflow.set_current_details(self._details())
-        # Durable wait: no timer, no polling. Temporal wakes the run when a resume is accepted.
-        await workflow.wait_condition(lambda: self.accepted is not None)
-        resume, self.accepted = self.accepted, None
-        assert resume is not None
+        resume = await self._wait_for_resume()
         self.status = "running"
         self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
         self.steps_since_resume = 0
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
         return resume
+
+    async def _wait_for_resume(self) -> ResumeInput:
+        """Durable wait: Temporal wakes the run when a resume is accepted. Only interrupts with
+        a deadline add a timer; at the deadline they are answered with their default."""
+        while self.accepted is None:
+            deadlines = [p.deadline for p in self.pending if p.deadline is not None]
+            if not deadlines:
+                await workflow.wait_condition(lambda: self.accepted is not None)
+                break
+            left = (min(deadlines) - workflow.now()).total_seconds()
+            if left > 0:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.accepted is not None,
+                        timeout=left,
+                        timeout_summary="interrupt deadline",
+                    )
+                    break
+                except TimeoutError:
+                    pass
+            self._expire(workflow.now())
+        resume, self.accepted = self.accepted, None
+        assert resume is not None
+        return resume
+
+    def _expire(self, now: datetime) -> None:
+        expired = [p for p in self.pending if p.deadline is not None and p.deadline <= now]
+        for p in expired:
+            if not p.has_default:
+                raise RunFailedError(
+                    f"Interrupt {p.id} at node '{p.node}' got no answer before its deadline "
+                    f"({p.deadline.isoformat() if p.deadline else ''}) and has no default",
+                    "InterruptTimeout",
+                )
+        if expired:
+            self.accepted = ResumeInput(resume={p.id: p.default for p in expired})
 
     async def _continue_from(self, resume: ResumeInput, tasks: list[Task]) -> list[Task]:
         """After a static breakpoint: apply the update and goto; the answer itself is ignored."""
@@ -450,6 +504,7 @@ class GraphRun:
                     f"Unknown interrupt id(s) {unknown}: pending interrupt ids are {pending}",
                     "UnknownInterrupt",
                 )
+            self._check_answers(cmd.resume)
         elif cmd.resume is None:
             if not cmd.update and not cmd.goto:
                 raise _rejected(
@@ -465,6 +520,20 @@ class GraphRun:
                 f"when resuming: send a map {{interrupt id: value}}. Pending ids: {pending}",
                 "AmbiguousResume",
             )
+        else:
+            self._check_answers({pending[0]: cmd.resume})
+
+    def _check_answers(self, answers: dict[str, Any]) -> None:
+        """Typed answers: refuse one that does not fit its interrupt's response_schema."""
+        for p in self.pending:
+            if p.id in answers and p.validate_answer and p.response_schema:
+                problems = schema_check.check(answers[p.id], p.response_schema)
+                if problems:
+                    raise _rejected(
+                        f"The answer to interrupt {p.id} (node '{p.node}') does not fit its "
+                        f"response_schema: {'; '.join(problems)}",
+                        "InvalidAnswer",
+                    )
 
     def _accept(self, raw: Any) -> None:
         cmd = _parse_resume(raw)
