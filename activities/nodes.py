@@ -22,8 +22,11 @@ from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
 from tempograph.messages import (
+    STATE_QUERY,
     GraphSpec,
     InterruptRaised,
+    LoadedThread,
+    LoadThreadTask,
     NodeResult,
     NodeTask,
     ReduceResult,
@@ -31,6 +34,7 @@ from tempograph.messages import (
     RouteResult,
     RouteTask,
     SendSpec,
+    StateSnapshot,
 )
 from tempograph.payloads import check_size
 from tempograph.types import (
@@ -52,7 +56,7 @@ class GraphActivities:
         self.graphs = dict(graphs)
 
     def all(self) -> list[Any]:
-        return [self.describe_graph, self.run_node, self.route, self.reduce]
+        return [self.describe_graph, self.run_node, self.route, self.reduce, self.load_thread]
 
     @activity.defn(name="tempograph.describe_graph")
     async def describe_graph(self, graph: str) -> GraphSpec:
@@ -118,6 +122,28 @@ class GraphActivities:
         """Apply a custom reducer, which only the worker can import."""
         reducer = self._graph(task.graph).reducers[task.channel]
         return ReduceResult(value=fold(reducer, task.has_current, task.current, task.writes))
+
+    @activity.defn(name="tempograph.load_thread")
+    async def load_thread(self, task: LoadThreadTask) -> LoadedThread:
+        """The state the thread's previous run left (its final values, or where it stopped)."""
+        client = activity.client()
+        run_id = task.previous_run_id
+        if run_id is None:
+            # Started without a known previous run (e.g. from the CLI): the newest closed run.
+            thread = task.thread_id.replace("'", "\\'")
+            newest: tuple[Any, str] | None = None
+            async for execution in client.list_workflows(
+                f"WorkflowId = '{thread}' AND ExecutionStatus != 'Running'"
+            ):
+                key = execution.close_time or execution.start_time
+                if execution.run_id != task.run_id and (newest is None or key > newest[0]):
+                    newest = (key, execution.run_id)
+            run_id = newest[1] if newest else ""
+        if not run_id:
+            return LoadedThread(found=False)
+        handle = client.get_workflow_handle(task.thread_id, run_id=run_id)
+        snapshot = await handle.query(STATE_QUERY, result_type=StateSnapshot)
+        return LoadedThread(found=True, run_id=run_id, values=snapshot.values, step=snapshot.step)
 
     def _graph(self, name: str) -> CompiledGraph:
         graph = self.graphs.get(name)

@@ -33,11 +33,13 @@ from tempograph.errors import (
 )
 from tempograph.messages import (
     DEFAULT_TASK_QUEUE,
+    GRAPH_ATTRIBUTE,
     RESUME_UPDATE,
     STATE_QUERY,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
+    PendingRun,
     ResumeInput,
     RunInput,
     StateSnapshot,
@@ -105,6 +107,7 @@ class GraphClient:
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
         )
+        run_input.previous_run_id = await self._previous_run(thread)
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
             run_input.recursion_limit = int(limit)
@@ -136,6 +139,44 @@ class GraphClient:
         that has already finished is an error (ResumeError, kind NotPaused) instead of
         returning its final values, so a duplicate resume from a service is noticed."""
         return await self._resume(thread_id, Command(resume=value, **command), strict=True)
+
+    async def cancel(self, thread_id: str) -> None:
+        """Cancel the thread's active run (paused or running). Its state stays readable."""
+        try:
+            await self.client.get_workflow_handle(thread_id).cancel()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise ThreadNotFoundError(f"No active run for thread '{thread_id}'") from None
+            raise
+
+    async def pending(self, graph: str | None = None, limit: int = 100) -> list[PendingRun]:
+        """Runs waiting for a human, newest first (search attribute TempographStatus)."""
+        query = "TempographStatus = 'interrupted' AND ExecutionStatus = 'Running'"
+        if graph:
+            query += f" AND TempographGraph = '{_quote(graph)}'"
+        runs: list[PendingRun] = []
+        async for execution in self.client.list_workflows(query, limit=limit):
+            attributes = execution.typed_search_attributes
+            runs.append(
+                PendingRun(
+                    thread_id=execution.id,
+                    graph=attributes.get(GRAPH_ATTRIBUTE) or "",
+                    started=execution.start_time,
+                )
+            )
+        return runs
+
+    async def _previous_run(self, thread_id: str) -> str:
+        """The run id of the thread's last run ("" for a new thread); busy if it is active."""
+        try:
+            description = await self.client.get_workflow_handle(thread_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return ""
+            raise
+        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            raise ThreadBusyError(f"Thread '{thread_id}' already has an active run")
+        return description.run_id
 
     async def get_state(self, thread_id: str) -> StateSnapshot:
         handle = self.client.get_workflow_handle(thread_id)
@@ -193,6 +234,10 @@ class GraphClient:
         raise GraphRunError(
             f"Thread '{thread_id}' cannot be resumed: its run is {description.status}"
         ) from None
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")
 
 
 def _thread_id(thread_id: str | None, config: dict[str, Any] | None) -> str:

@@ -28,7 +28,7 @@ SEARCH_ATTRIBUTES = (STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE)
 START = "__start__"
 END = "__end__"
 
-RunStatus = Literal["running", "interrupted", "done", "error"]
+RunStatus = Literal["running", "interrupted", "done", "error", "cancelled"]
 Breakpoints = list[str] | Literal["*"] | None
 
 
@@ -121,6 +121,9 @@ class RunInput(BaseModel):
     interrupt_before: Breakpoints = None  # per run; replaces the compiled list when given
     interrupt_after: Breakpoints = None
     recursion_limit: int = 100
+    # Threads: a new run on a thread starts from the state its previous run left. The run id of
+    # that previous run (GraphClient sets it); "" for a new thread; None to look it up.
+    previous_run_id: str | None = None
 
 
 class ResumeInput(BaseModel):
@@ -169,6 +172,14 @@ class StateSnapshot(BaseModel):
     paused_at: Literal["interrupt", "before", "after"] | None = None
     error: str | None = None
     last_rejected_resume: str | None = None
+
+
+class PendingRun(BaseModel):
+    """A run waiting for a human, as listed by GraphClient.pending."""
+
+    thread_id: str
+    graph: str
+    started: datetime
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,6 +235,19 @@ class RouteTask(BaseModel):
 class RouteResult(BaseModel):
     goto: list[str] = Field(default_factory=list)
     sends: list[SendSpec] = Field(default_factory=list)
+
+
+class LoadThreadTask(BaseModel):
+    thread_id: str
+    run_id: str  # the run asking (excluded from the look-up)
+    previous_run_id: str | None = None
+
+
+class LoadedThread(BaseModel):
+    found: bool
+    run_id: str = ""
+    values: dict[str, Any] = Field(default_factory=dict)
+    step: int = 0
 
 
 class ReduceTask(BaseModel):

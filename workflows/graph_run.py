@@ -48,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
         ChannelSpec,
         GraphSpec,
         InvalidMessageError,
+        LoadedThread,
+        LoadThreadTask,
         NodeResult,
         NodeSpec,
         NodeTask,
@@ -147,6 +149,8 @@ class GraphRun:
         )
         try:
             await self._load_graph()
+            if inp.previous_run_id != "":
+                await self._load_thread()
             if inp.input:
                 await self._apply(list(inp.input.items()))
             await self._run_steps(await self._start_tasks())
@@ -155,6 +159,12 @@ class GraphRun:
             self.error = exc
             self.status = "error"
             workflow.logger.warning("graph run failed: %s", exc)
+        except asyncio.CancelledError:
+            # Cancelled (e.g. `temporal workflow cancel`): record it, then end as cancelled.
+            self.finished, self.status = True, "cancelled"
+            self.paused_at, self.pending, self.next = None, [], []
+            workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("cancelled")])
+            raise
         self.finished = True
         self.paused_at, self.pending, self.next = None, [], []
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set(self.status)])
@@ -185,6 +195,26 @@ class GraphRun:
             else:
                 self.joins.append((set(edge.sources) - {START}, edge.target))
         self.values = initial_values(self.spec.channels)
+
+    async def _load_thread(self) -> None:
+        """Threads: start from the state the previous run on this thread left."""
+        try:
+            loaded = await workflow.execute_local_activity(
+                "tempograph.load_thread",
+                LoadThreadTask(
+                    thread_id=self.thread_id,
+                    run_id=workflow.info().run_id,
+                    previous_run_id=self.inp.previous_run_id,
+                ),
+                result_type=LoadedThread,
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except ActivityError as exc:
+            raise _failure("Cannot load the thread's previous state", exc) from exc
+        if loaded.found:
+            self.values.update(loaded.values)
+            self.step = loaded.step
 
     async def _run_steps(self, tasks: list[Task]) -> None:
         assert self.spec is not None
