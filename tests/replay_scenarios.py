@@ -1,14 +1,16 @@
 """Runs that exercise every path of the GraphRun workflow, for replay tests.
 
-`python -m tests.replay_scenarios` records their histories into tests/histories/ (commit them):
-replaying those files with today's workflow code proves that a change keeps runs recorded by an
-older version, possibly paused for weeks, replayable.
+`python -m tests.replay_scenarios NAME` records their histories into tests/histories/NAME/
+(commit them, one folder per workflow version): replaying every recorded folder with today's
+workflow code proves that a change keeps runs recorded by older versions, possibly paused for
+weeks, replayable. Record a new folder whenever the workflow gains a `workflow.patched` branch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import uuid
 from pathlib import Path
 
@@ -60,6 +62,10 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     await graphs.invoke("chain_before_b", None, thread_id=t)
     await graphs.invoke("chain_before_b", Command(update={"log": ["human"]}), thread_id=t)
 
+    t = thread("second-run")  # a second run on a thread loads the first one's state
+    await graphs.invoke("chain", {"log": ["x"]}, thread_id=t)
+    await graphs.invoke("chain", {"log": ["y"]}, thread_id=t)
+
     t = thread("route")
     await graphs.invoke("route_after_a", {"log": [], "route": "y"}, thread_id=t)
     await graphs.invoke("route_after_a", None, thread_id=t)
@@ -86,7 +92,7 @@ async def fetch_histories(client: Client, threads: list[str]) -> list[WorkflowHi
     return [await client.get_workflow_handle(t).fetch_history() for t in threads]
 
 
-async def record() -> None:
+async def record(version: str) -> None:
     server = DevServer(port=7299, ui_port=None)
     await server.start()
     try:
@@ -95,13 +101,14 @@ async def record() -> None:
             threads = await run_scenarios(
                 GraphClient(client, task_queue="record"), f"rec-{uuid.uuid4().hex[:6]}"
             )
-        HISTORY_DIR.mkdir(exist_ok=True)
+        folder = HISTORY_DIR / version
+        folder.mkdir(parents=True, exist_ok=True)
         for history in await fetch_histories(client, threads):
             name = history.workflow_id.split("-", 2)[-1]
-            (HISTORY_DIR / f"{name}.json").write_text(history.to_json())
+            (folder / f"{name}.json").write_text(history.to_json())
     finally:
         server.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1]))

@@ -149,7 +149,8 @@ class GraphRun:
         )
         try:
             await self._load_graph()
-            if inp.previous_run_id != "":
+            # patched(): runs recorded before threads carried state must replay without it.
+            if inp.previous_run_id != "" and workflow.patched("thread-state"):
                 await self._load_thread()
             if inp.input:
                 await self._apply(list(inp.input.items()))
