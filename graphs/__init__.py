@@ -1,9 +1,13 @@
 """Example graphs served by worker.py, by name (the name runs are started with)."""
 
-from graphs import revise, steps
+from graphs import approval, ask_age, edit_text, revise, steps, tool_review
 from tempograph.graph import CompiledGraph
 
 GRAPHS: dict[str, CompiledGraph] = {
     "revise": revise.graph,
     "steps": steps.graph,
+    "approval": approval.graph,
+    "edit_text": edit_text.graph,
+    "tool_review": tool_review.graph,
+    "ask_age": ask_age.graph,
 }
