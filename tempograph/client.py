@@ -36,6 +36,7 @@ from tempograph.messages import (
     GRAPH_ATTRIBUTE,
     RESUME_UPDATE,
     STATE_QUERY,
+    STATE_UPDATE,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
@@ -43,6 +44,7 @@ from tempograph.messages import (
     ResumeInput,
     RunInput,
     StateSnapshot,
+    StateUpdate,
     WaitInput,
 )
 from tempograph.types import Command, Interrupt, Send
@@ -139,6 +141,33 @@ class GraphClient:
         that has already finished is an error (ResumeError, kind NotPaused) instead of
         returning its final values, so a duplicate resume from a service is noticed."""
         return await self._resume(thread_id, Command(resume=value, **command), strict=True)
+
+    async def update_state(
+        self, thread_id: str, values: dict[str, Any] | None, as_node: str | None = None
+    ) -> StateSnapshot:
+        """Edit a paused run's state as if `as_node` had written `values` (LangGraph's
+        update_state). With `as_node`, that node counts as done and its successors (its router
+        evaluated again) become next; the run stays paused until resumed."""
+        handle = self.client.get_workflow_handle(thread_id)
+        try:
+            return await handle.execute_update(
+                STATE_UPDATE,
+                StateUpdate(values=values, as_node=as_node),
+                result_type=StateSnapshot,
+            )
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "InvalidStateUpdate":
+                raise InvalidUpdateError(cause.message) from None
+            raise _error(exc) from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
+                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+            raise ResumeError(
+                f"Thread '{thread_id}' is not paused ({exc.message}): update_state needs a "
+                "paused run",
+                "NotPaused",
+            ) from None
 
     async def cancel(self, thread_id: str) -> None:
         """Cancel the thread's active run (paused or running). Its state stays readable."""

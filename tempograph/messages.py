@@ -21,6 +21,7 @@ RESUME_SIGNAL = "resume"
 RESUME_UPDATE = "resume_update"
 WAIT_UPDATE = "wait_for_pause"
 STATE_QUERY = "get_state"
+STATE_UPDATE = "update_state"
 STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographStatus")
 GRAPH_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographGraph")
 SEARCH_ATTRIBUTES = (STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE)
@@ -139,6 +140,20 @@ class ResumeInput(BaseModel):
     resume: Any = None
     update: dict[str, Any] | None = None
     goto: list[str] = Field(default_factory=list)
+
+
+class StateUpdate(BaseModel):
+    """update_state on a paused run: write `values` as if node `as_node` had returned them.
+
+    With `as_node`, that node counts as done: a pending task or interrupt of it is skipped and
+    its successors (its router evaluated again) become next. Without, the values are applied
+    and the run waits where it was.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, Any] | None = None
+    as_node: str | None = None
 
 
 class WaitInput(BaseModel):

@@ -225,6 +225,38 @@ def build_swallow() -> CompiledGraph:
     return g.compile()
 
 
+def build_route19() -> CompiledGraph:
+    """Scenario 19: a -> (router on `route`) -> x or y, paused after a."""
+    g = StateGraph(RouteState)
+    g.add_node("a", logger_node("a"))
+    g.add_node("x", logger_node("x"))
+    g.add_node("y", logger_node("y"))
+    g.add_edge(START, "a")
+    g.add_conditional_edges("a", lambda s: s["route"], ["x", "y"])
+    return g.compile(interrupt_after=["a"])
+
+
+def build_ask_after() -> CompiledGraph:
+    """Scenario 23: ask -> after."""
+    g = StateGraph(LogState)
+    g.add_node("ask", lambda s: {"log": ["ask=" + interrupt("q")]})
+    g.add_node("after", logger_node("after"))
+    g.add_edge(START, "ask")
+    g.add_edge("ask", "after")
+    return g.compile()
+
+
+def build_fan_then_z() -> CompiledGraph:
+    """Scenario 24: p1 || p2, then z, with a breakpoint before z."""
+    g = StateGraph(LogState)
+    for name in ("p1", "p2", "z"):
+        g.add_node(name, logger_node(name))
+    g.add_edge(START, "p1")
+    g.add_edge(START, "p2")
+    g.add_edge(["p1", "p2"], "z")
+    return g.compile(interrupt_after=["p1"])
+
+
 def build_loop() -> CompiledGraph:
     g = StateGraph(PlainState)
     g.add_node("spin", lambda s: {"n": s.get("n", 0) + 1})
@@ -379,6 +411,9 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "slow": build_slow(),
         "swallow": build_swallow(),
         "typed": build_typed(),
+        "ask_after": build_ask_after(),
+        "route19": build_route19(),
+        "fan_then_z": build_fan_then_z(),
         "pydantic": build_pydantic(),
         "versioned": build_versioned(1),
     }

@@ -22,13 +22,14 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         RESUME_UPDATE,
         START,
         STATE_QUERY,
+        STATE_UPDATE,
         STATUS_ATTRIBUTE,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
@@ -63,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         RunStatus,
         SendSpec,
         StateSnapshot,
+        StateUpdate,
         WaitInput,
         parse_message,
     )
@@ -91,6 +94,9 @@ def stable_id(*parts: object) -> str:
 class Task:
     node: str
     send: SendSpec | None = None
+
+
+Updater = Callable[[StateUpdate], Awaitable[list[Task]]]
 
 
 class RunFailedError(Exception):
@@ -129,10 +135,11 @@ class GraphRun:
         self.pending: list[PendingInterrupt] = []
         self.shown_values: dict[str, Any] | None = None
         self.pause_seq = 0
-        self.accepted: ResumeInput | None = None
+        self.accepted: ResumeInput | StateUpdate | None = None
         self.last_rejected: str | None = None
         self.error: RunFailedError | None = None
         self.deadlines: dict[str, datetime] = {}
+        self.last_step: list[str] = []
         self.finished = False
 
     # -----------------------------------------------------------------------------------------
@@ -185,7 +192,7 @@ class GraphRun:
                 start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-        except ActivityError as exc:
+        except FailureError as exc:
             raise _failure("Cannot load the graph", exc) from exc
         self.nodes = {n.name: n for n in self.spec.nodes}
         self.channels = {c.name: c for c in self.spec.channels}
@@ -211,7 +218,7 @@ class GraphRun:
                 start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
-        except ActivityError as exc:
+        except FailureError as exc:
             raise _failure("Cannot load the thread's previous state", exc) from exc
         if loaded.found:
             self.values.update(loaded.values)
@@ -230,14 +237,19 @@ class GraphRun:
                     "GraphRecursionError",
                 )
             if _hits(before, tasks):
-                tasks = await self._continue_from(await self._pause("before", tasks), tasks)
+                resume = await self._pause("before", tasks, self._updater_before(tasks))
+                tasks = await self._continue_from(resume, tasks)
             results = await self._run_step(tasks)
+            self.last_step = [t.node for t in tasks]
+            joins_before = {k: set(v) for k, v in self.join_seen.items()}
             planned = self._plan(tasks, results)
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
             if _hits(after, tasks):
-                planned = await self._continue_from(await self._pause("after", planned), planned)
+                updater = self._updater_after(tasks, results, planned, joins_before)
+                resume = await self._pause("after", planned, updater)
+                planned = await self._continue_from(resume, planned)
             tasks = planned
 
     async def _run_step(self, tasks: list[Task]) -> list[NodeResult]:
@@ -266,17 +278,21 @@ class GraphRun:
             self.shown_values = self._values_with(
                 [w for i, r in enumerate(results) if i not in waiting for w in r.writes]
             )
-            pending_ids = [p.id for p in self.pending]
-            resume = await self._pause("interrupt", [tasks[i] for i in waiting])
+            ids = {i: p.id for i, p in zip(waiting, self.pending, strict=True)}
+            resume = await self._pause(
+                "interrupt",
+                [tasks[i] for i in waiting],
+                self._updater_interrupt(tasks, task_ids, results, waiting),
+            )
+            waiting = [i for i in waiting if results[i].interrupt is not None]
             if resume.update:
                 await self._apply(list(resume.update.items()))
-            answered = self._answers(resume, pending_ids)
+            answered = self._answers(resume, [ids[i] for i in waiting]) if waiting else {}
             # Answered tasks re-run from their start with one more answer. With an update but
             # no answer, the waiting tasks re-run and interrupt again on the updated state.
-            to_run = [i for i, pid in zip(waiting, pending_ids, strict=True) if pid in answered]
-            for i, pid in zip(waiting, pending_ids, strict=True):
-                if pid in answered:
-                    answers[i].append(answered[pid])
+            to_run = [i for i in waiting if ids[i] in answered]
+            for i in to_run:
+                answers[i].append(answered[ids[i]])
             if not to_run and resume.resume is None:
                 to_run = list(waiting)
             for node in resume.goto:
@@ -347,7 +363,7 @@ class GraphRun:
                 ),
                 summary=task.node,
             )
-        except ActivityError as exc:
+        except FailureError as exc:
             raise _failure(f"Node '{task.node}' failed", exc) from exc
 
     # -----------------------------------------------------------------------------------------
@@ -376,7 +392,7 @@ class GraphRun:
                     start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
                     retry_policy=RetryPolicy(maximum_attempts=3),
                 )
-            except ActivityError as exc:
+            except FailureError as exc:
                 raise _failure(f"The reducer of '{key}' failed", exc) from exc
             self.values[key] = reduced.value
 
@@ -393,18 +409,22 @@ class GraphRun:
         assert self.spec is not None
         tasks = self._add_targets([], self.successors.get(START, []), [])
         if self.spec.start_has_router:
-            try:
-                routed = await workflow.execute_local_activity(
-                    "tempograph.route",
-                    RouteTask(graph=self.inp.graph, source=START, state=self.values),
-                    result_type=RouteResult,
-                    start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
-                    retry_policy=RetryPolicy(maximum_attempts=3),
-                )
-            except ActivityError as exc:
-                raise _failure("The router of START failed", exc) from exc
+            routed = await self._route(START, self.values)
             tasks = self._add_targets(tasks, routed.goto, routed.sends)
         return tasks
+
+    async def _route(self, source: str, state: dict[str, Any]) -> RouteResult:
+        """Run `source`'s conditional edges on `state` (START's, or for update_state)."""
+        try:
+            return await workflow.execute_local_activity(
+                "tempograph.route",
+                RouteTask(graph=self.inp.graph, source=source, state=state),
+                result_type=RouteResult,
+                start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except FailureError as exc:
+            raise _failure(f"The router of {source} failed", exc) from exc
 
     def _plan(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
         """The next step's tasks: static edges, joins, router answers, goto and Send."""
@@ -444,7 +464,9 @@ class GraphRun:
     # Pausing and resuming.
     # -----------------------------------------------------------------------------------------
 
-    async def _pause(self, kind: str, waiting: list[Task]) -> ResumeInput:
+    async def _pause(self, kind: str, waiting: list[Task], updater: Updater) -> ResumeInput:
+        """Pause until a resume arrives. State updates (update_state) are applied while paused
+        by `updater`, which returns what the run now waits for; the run stays paused."""
         self.paused_at = kind
         self.next = [t.node for t in waiting]
         if kind != "interrupt":
@@ -453,7 +475,14 @@ class GraphRun:
         self.pause_seq += 1
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
         workflow.set_current_details(self._details())
-        resume = await self._wait_for_resume()
+        while True:
+            message = await self._wait_for_resume()
+            if isinstance(message, ResumeInput):
+                resume = message
+                break
+            self.next = [t.node for t in await updater(message)]
+            self.pause_seq += 1  # the update_state handler replies on this
+            workflow.set_current_details(self._details())
         self.status = "running"
         self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
         self.steps_since_resume = 0
@@ -461,7 +490,99 @@ class GraphRun:
         workflow.set_current_details("Running")
         return resume
 
-    async def _wait_for_resume(self) -> ResumeInput:
+    # update_state while paused: LangGraph's routing effect of `as_node`.
+
+    def _updater_before(self, tasks: list[Task]) -> Updater:
+        async def update(u: StateUpdate) -> list[Task]:
+            writes = list((u.values or {}).items())
+            if u.as_node is None:
+                await self._apply(writes)
+                return tasks
+            # The node counts as done with these writes: drop its task, plan its successors.
+            planned = self._plan([Task(u.as_node)], [await self._as_node_result(u, writes)])
+            await self._apply(writes)
+            remaining = [t for t in tasks if t.node != u.as_node]
+            tasks[:] = self._merge(remaining, planned)
+            return tasks
+
+        return update
+
+    def _updater_after(
+        self,
+        step: list[Task],
+        results: list[NodeResult],
+        planned: list[Task],
+        joins_before: dict[int, set[str]],
+    ) -> Updater:
+        async def update(u: StateUpdate) -> list[Task]:
+            writes = list((u.values or {}).items())
+            as_node = u.as_node or (step[0].node if len(step) == 1 else None)
+            if as_node is None:
+                await self._apply(writes)
+                return planned
+            result = await self._as_node_result(u.model_copy(update={"as_node": as_node}), writes)
+            await self._apply(writes)
+            # Plan the step again with as_node's new answer (its router saw the new state).
+            tasks, outputs = list(step), list(results)
+            if as_node in [t.node for t in tasks]:
+                outputs[[t.node for t in tasks].index(as_node)] = result
+            else:
+                tasks.append(Task(as_node))
+                outputs.append(result)
+            self.join_seen = {k: set(v) for k, v in joins_before.items()}
+            planned[:] = self._plan(tasks, outputs)
+            return planned
+
+        return update
+
+    def _updater_interrupt(
+        self, tasks: list[Task], task_ids: list[str], results: list[NodeResult], waiting: list[int]
+    ) -> Updater:
+        async def update(u: StateUpdate) -> list[Task]:
+            writes = list((u.values or {}).items())
+            resolved = [i for i in waiting if tasks[i].node == u.as_node]
+            if resolved:
+                # The interrupted node is marked done with these writes: its interrupt skipped.
+                i = resolved[0]
+                results[i] = await self._as_node_result(u, writes)
+                self.pending = [p for p in self.pending if p.task_id != task_ids[i]]
+            else:
+                await self._apply(writes)  # the waiting node re-runs on the new state
+            done = [i for i in range(len(tasks)) if results[i].interrupt is None]
+            self.shown_values = self._values_with([w for i in done for w in results[i].writes])
+            still = [tasks[i] for i in waiting if results[i].interrupt is not None]
+            if still:
+                return still
+            self.paused_at = "after"  # nothing left to answer: a resume just continues
+            return self._preview(tasks, results)
+
+        return update
+
+    async def _as_node_result(self, u: StateUpdate, writes: list[tuple[str, Any]]) -> NodeResult:
+        """What node `u.as_node` would have returned: the writes, and its router's answer."""
+        assert u.as_node is not None
+        result = NodeResult(writes=writes)
+        if self.nodes[u.as_node].has_router:
+            routed = await self._route(u.as_node, self._values_with(writes))
+            result.goto, result.sends = routed.goto, routed.sends
+        return result
+
+    def _preview(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
+        """The next step's tasks, for display only (joins are left to the real planning)."""
+        names: list[str] = []
+        for task, result in zip(tasks, results, strict=True):
+            names += self.successors.get(task.node, []) + result.goto
+            names += [send.node for send in result.sends]
+        return [Task(n) for n in dict.fromkeys(names) if n != END]
+
+    def _merge(self, tasks: list[Task], more: list[Task]) -> list[Task]:
+        merged = list(tasks)
+        for task in more:
+            if task.send is not None or not any(t.node == task.node for t in merged):
+                merged.append(task)
+        return merged
+
+    async def _wait_for_resume(self) -> ResumeInput | StateUpdate:
         """Durable wait: Temporal wakes the run when a resume is accepted. Only interrupts with
         a deadline add a timer; at the deadline they are answered with their default."""
         while self.accepted is None:
@@ -525,7 +646,7 @@ class GraphRun:
         unknown_nodes = sorted(set(cmd.goto) - set(self.nodes))
         if unknown_nodes:
             raise _rejected(f"Unknown node(s) in goto: {unknown_nodes}")
-        if self.paused_at != "interrupt":
+        if self.paused_at != "interrupt" or not self.pending:
             return  # at a static breakpoint any resume (even none) continues the run
         pending = [p.id for p in self.pending]
         if is_resume_map(cmd.resume):
@@ -595,6 +716,41 @@ class GraphRun:
     def _validate_resume(self, raw: Any) -> None:
         # A validator rejection writes nothing to history: the run is left exactly as it was.
         self._check_resume(_parse_resume(raw))
+
+    @workflow.update(name=STATE_UPDATE)
+    async def update_state(self, raw: Any) -> StateSnapshot:
+        """Edit the state of a paused run (LangGraph's update_state); the run stays paused."""
+        update = self._check_state_update(raw)
+        self.accepted = update
+        seq = self.pause_seq
+        await workflow.wait_condition(lambda: self.pause_seq > seq or self.finished)
+        if self.error is not None:
+            raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
+        return self.get_state()
+
+    @update_state.validator
+    def _validate_state_update(self, raw: Any) -> None:
+        self._check_state_update(raw)
+
+    def _check_state_update(self, raw: Any) -> StateUpdate:
+        try:
+            update = parse_message(StateUpdate, raw)
+        except InvalidMessageError as exc:
+            raise _rejected(str(exc), "InvalidStateUpdate") from None
+        if self.status != "interrupted" or self.accepted is not None:
+            raise _rejected(
+                f"Thread '{self.thread_id}' is not paused ({self.status}): update_state needs "
+                "a paused run",
+                "NotPaused",
+            )
+        unknown_keys = sorted(set(update.values or {}) - set(self.channels))
+        if unknown_keys:
+            raise _rejected(f"Unknown state key(s): {unknown_keys}", "InvalidStateUpdate")
+        if update.as_node is not None and update.as_node not in self.nodes:
+            raise _rejected(f"Node {update.as_node} does not exist", "InvalidStateUpdate")
+        if update.as_node is None and self.paused_at == "after" and len(self.last_step) > 1:
+            raise _rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
+        return update
 
     @workflow.update(name=WAIT_UPDATE)
     async def wait_for_pause(self, _: WaitInput) -> dict[str, Any]:
@@ -673,8 +829,10 @@ def _hits(breakpoints: Breakpoints, tasks: list[Task]) -> bool:
     return breakpoints == "*" or any(t.node in breakpoints for t in tasks)
 
 
-def _failure(what: str, exc: ActivityError) -> RunFailedError:
-    cause = exc.cause
+def _failure(what: str, exc: FailureError) -> RunFailedError:
+    # An activity's failure arrives as ActivityError(cause=...); a local activity's as the
+    # cause itself (ApplicationError, TimeoutError...).
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
     if isinstance(cause, ApplicationError):
         return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
     return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
