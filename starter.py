@@ -1,15 +1,19 @@
-"""Start, resume and inspect graph runs from the command line.
+"""Run, resume and inspect graph runs from the command line.
 
-    python starter.py demo                                  # the whole demo, end to end
-    python starter.py start revise '{"some_text": "draft"}' --thread t1
-    python starter.py start steps '{"input": "x"}' --thread t2 --after step_1
-    python starter.py resume t1 '"final text"'              # answer a dynamic interrupt
-    python starter.py resume t2                             # continue past a static breakpoint
+    python starter.py demo                                   # the whole demo, end to end
+    python starter.py run revise '{"some_text": "draft"}' --thread t1
+    python starter.py run steps '{"input": "x"}' --thread t2 --after step_1
+    python starter.py resume t1 '"final text"'               # answer a dynamic interrupt
+    python starter.py resume t2                              # continue past a static breakpoint
+    python starter.py resume t3 '{"<interrupt id>": "yes", "<other id>": "no"}'
     python starter.py state t1
+    python starter.py update-state t2 '{"input": "edited"}' --as-node step_2
+    python starter.py pending [--graph revise]               # runs waiting for a human
+    python starter.py cancel t1
 
+Add --json for machine-readable output (run/resume print what GraphClient.invoke returns).
 Without TEMPORAL_ADDRESS it uses a dev server on localhost:7233, starting the embedded one (and,
-for `demo`, an in-process worker) when none runs. The same runs can be driven from the Temporal
-CLI: see the README.
+for `demo`, an in-process worker) when none runs; TEMPOGRAPH_TASK_QUEUE picks the task queue.
 """
 
 from __future__ import annotations
@@ -18,76 +22,132 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
 from graphs import GRAPHS
-from tempograph import DEFAULT_TASK_QUEUE, GraphClient, TempographError, create_worker
+from tempograph import (
+    DEFAULT_TASK_QUEUE,
+    GraphClient,
+    StateSnapshot,
+    TempographError,
+    create_worker,
+)
 from tempograph.embedded import temporal_client
 from tempograph.logs import configure_logging
 from tempograph.types import Command, Interrupt
 
 
-def show(title: str, value: Any) -> None:
+def to_json(value: Any) -> str:
     def default(obj: Any) -> Any:
         if isinstance(obj, Interrupt):
-            return {"value": obj.value, "id": obj.id}
+            return {"value": obj.value, "id": obj.id, "response_schema": obj.response_schema}
+        if hasattr(obj, "model_dump"):
+            return obj.model_dump(mode="json")
         return str(obj)
 
-    print(f"\n== {title}\n{json.dumps(value, indent=2, default=default)}", flush=True)
+    return json.dumps(value, indent=2, default=default)
+
+
+def describe(state: StateSnapshot) -> str:
+    """A snapshot for people: where the run is, its values, what it waits for."""
+    where = f"{state.status}" + (f" ({state.paused_at})" if state.paused_at else "")
+    lines = [f"thread {state.thread_id} · graph {state.graph} · {where} · step {state.step}"]
+    if state.next:
+        lines.append(f"next: {', '.join(state.next)}")
+    lines.append("values:")
+    lines += [f"  {key}: {json.dumps(value, default=str)}" for key, value in state.values.items()]
+    if state.interrupts:
+        lines.append("waiting for a human:")
+        for pending in state.interrupts:
+            lines.append(f"  [{pending.id}] {pending.node} asks: {json.dumps(pending.value)}")
+            if pending.deadline:
+                lines.append(f"    deadline: {pending.deadline.isoformat()}")
+        answer = "'<json answer>'" if len(state.interrupts) == 1 else "'{\"<id>\": <answer>, ...}'"
+        lines.append(f"  answer: python starter.py resume {state.thread_id} {answer}")
+    elif state.status == "interrupted":
+        lines.append(f"  continue: python starter.py resume {state.thread_id}")
+    if state.error:
+        lines.append(f"error: {state.error}")
+    if state.last_rejected_resume:
+        lines.append(f"last rejected resume: {state.last_rejected_resume}")
+    return "\n".join(lines)
 
 
 async def demo(graphs: GraphClient) -> None:
     suffix = uuid.uuid4().hex[:6]
 
     thread = f"revise-{suffix}"
+    print(f"\n== [revise] start thread {thread}: the node asks a human to revise a text")
     out = await graphs.invoke("revise", {"some_text": "original text"}, thread_id=thread)
-    show(f"[revise] started thread {thread}; paused at a dynamic interrupt", out)
-    show("[revise] get_state while paused", (await graphs.get_state(thread)).model_dump())
-    pending = out["__interrupt__"][0]
+    print(to_json(out))
+    print(describe(await graphs.get_state(thread)))
     print(
         "\nA human could answer from the CLI instead:\n"
         f"  temporal workflow update execute -w {thread} --name resume_update "
         '--input \'{"resume": "revised text"}\''
     )
-    out = await graphs.invoke(
-        "revise", Command(resume=f"revised ({pending.id[:6]})"), thread_id=thread
-    )
-    show("[revise] resumed with the human's revision; finished", out)
+    print("\n== [revise] resume with the human's revision")
+    print(to_json(await graphs.invoke("revise", Command(resume="revised text"), thread_id=thread)))
 
     thread = f"steps-{suffix}"
+    print(
+        f"\n== [steps] start {thread} with interrupt_after=['step_1'] (step_3 has a compiled"
+        " interrupt_before)"
+    )
     out = await graphs.invoke(
         "steps", {"input": "hi"}, thread_id=thread, interrupt_after=["step_1"]
     )
-    state = await graphs.get_state(thread)
-    show(f"[steps] started {thread} with interrupt_after=['step_1']; next={state.next}", out)
-    out = await graphs.invoke("steps", None, thread_id=thread)
-    state = await graphs.get_state(thread)
-    show(f"[steps] resumed with None; paused before step_3 (compiled); next={state.next}", out)
-    out = await graphs.invoke("steps", None, thread_id=thread)
-    show("[steps] resumed with None; finished", out)
+    print(to_json(out))
+    print(describe(await graphs.get_state(thread)))
+    print("\n== [steps] resume with None: runs step_2, stops before step_3")
+    print(to_json(await graphs.invoke("steps", None, thread_id=thread)))
+    print("\n== [steps] resume with None: runs step_3, finished")
+    print(to_json(await graphs.invoke("steps", None, thread_id=thread)))
+    print(describe(await graphs.get_state(thread)))
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run both example graphs end to end")
-    start = sub.add_parser("start", help="start a run; waits until it pauses or ends")
-    start.add_argument("graph", choices=sorted(GRAPHS))
-    start.add_argument("input", help="JSON object")
-    start.add_argument("--thread", default=None, help="thread id (default: random)")
-    start.add_argument("--before", nargs="*", default=None, help="interrupt_before nodes or *")
-    start.add_argument("--after", nargs="*", default=None, help="interrupt_after nodes or *")
-    resume = sub.add_parser("resume", help="resume a paused run; waits for the next pause or end")
+    for name in ("run", "start"):
+        run = sub.add_parser(name, help="start a run; waits until it pauses or ends")
+        run.add_argument("graph", choices=sorted(GRAPHS))
+        run.add_argument("input", help="JSON object")
+        run.add_argument("--thread", default=None, help="thread id (default: random)")
+        run.add_argument("--before", nargs="*", default=None, help="interrupt_before nodes, or *")
+        run.add_argument("--after", nargs="*", default=None, help="interrupt_after nodes, or *")
+    resume = sub.add_parser("resume", help="answer a paused run; waits for its next pause or end")
     resume.add_argument("thread")
-    resume.add_argument("value", nargs="?", default=None, help="JSON answer (omit at a breakpoint)")
-    state = sub.add_parser("state", help="show a run's state")
+    resume.add_argument(
+        "value",
+        nargs="?",
+        default=None,
+        help="JSON answer, or {interrupt id: answer}; omit at a breakpoint",
+    )
+    resume.add_argument("--update", default=None, help="JSON object of state updates")
+    resume.add_argument("--goto", nargs="*", default=[], help="nodes to run as well")
+    state = sub.add_parser("state", help="show a thread's state")
     state.add_argument("thread")
-    args = parser.parse_args()
+    update = sub.add_parser("update-state", help="edit a paused run's state")
+    update.add_argument("thread")
+    update.add_argument("values", help="JSON object")
+    update.add_argument("--as-node", default=None, help="write as this node (it counts as done)")
+    pending = sub.add_parser("pending", help="list runs waiting for a human")
+    pending.add_argument("--graph", default=None)
+    cancel = sub.add_parser("cancel", help="cancel a thread's active run")
+    cancel.add_argument("thread")
+    for command in sub.choices.values():
+        command.add_argument("--json", action="store_true", help="machine-readable output")
+    return top
 
+
+async def main(args: argparse.Namespace) -> None:
     configure_logging(os.environ.get("TEMPOGRAPH_LOG_LEVEL", "WARNING"))
     task_queue = os.environ.get("TEMPOGRAPH_TASK_QUEUE", DEFAULT_TASK_QUEUE)
     async with AsyncExitStack() as stack:
@@ -96,28 +156,46 @@ async def main() -> None:
             # The demo brings its own worker so one command runs everything.
             await stack.enter_async_context(create_worker(client, GRAPHS, task_queue=task_queue))
         graphs = GraphClient(client, task_queue=task_queue)
-        try:
-            if args.command == "demo":
-                await demo(graphs)
-            elif args.command == "start":
-                thread = args.thread or f"{args.graph}-{uuid.uuid4().hex[:8]}"
-                out = await graphs.invoke(
-                    args.graph,
-                    json.loads(args.input),
-                    thread_id=thread,
-                    interrupt_before=_breakpoints(args.before),
-                    interrupt_after=_breakpoints(args.after),
-                )
-                show(f"thread {thread}", out)
-            elif args.command == "resume":
-                command = None if args.value is None else Command(resume=json.loads(args.value))
-                show(
-                    f"thread {args.thread}", await graphs.invoke("", command, thread_id=args.thread)
-                )
-            else:
-                show(f"thread {args.thread}", (await graphs.get_state(args.thread)).model_dump())
-        except TempographError as exc:
-            raise SystemExit(f"error: {type(exc).__name__}: {exc}") from None
+        if args.command == "demo":
+            await demo(graphs)
+            return
+        if args.command in ("run", "start"):
+            thread = args.thread or f"{args.graph}-{uuid.uuid4().hex[:8]}"
+            out = await graphs.invoke(
+                args.graph,
+                json.loads(args.input),
+                thread_id=thread,
+                interrupt_before=_breakpoints(args.before),
+                interrupt_after=_breakpoints(args.after),
+            )
+            await show(graphs, thread, out, args.json)
+        elif args.command == "resume":
+            out = await graphs.resume(
+                args.thread,
+                None if args.value is None else json.loads(args.value),
+                update=json.loads(args.update) if args.update else None,
+                goto=args.goto,
+            )
+            await show(graphs, args.thread, out, args.json)
+        elif args.command == "state":
+            state = await graphs.get_state(args.thread)
+            print(to_json(state) if args.json else describe(state))
+        elif args.command == "update-state":
+            state = await graphs.update_state(args.thread, json.loads(args.values), args.as_node)
+            print(to_json(state) if args.json else describe(state))
+        elif args.command == "pending":
+            runs = await graphs.pending(graph=args.graph)
+            if args.json:
+                print(to_json([r.model_dump(mode="json") for r in runs]))
+            for run in [] if args.json else runs:
+                print(f"{run.thread_id}  {run.graph}  started {run.started:%Y-%m-%d %H:%M:%S}")
+        elif args.command == "cancel":
+            await graphs.cancel(args.thread)
+            print(to_json({"cancelled": args.thread}) if args.json else f"cancelled {args.thread}")
+
+
+async def show(graphs: GraphClient, thread: str, out: dict[str, Any], as_json: bool) -> None:
+    print(to_json(out) if as_json else describe(await graphs.get_state(thread)))
 
 
 def _breakpoints(values: list[str] | None) -> list[str] | Any:
@@ -126,5 +204,23 @@ def _breakpoints(values: list[str] | None) -> list[str] | Any:
     return "*" if values == ["*"] else values
 
 
+def run() -> None:
+    args = parser().parse_args()
+    code = 0
+    try:
+        asyncio.run(main(args))
+    except TempographError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        code = 1
+    except json.JSONDecodeError as exc:
+        print(f"error: not valid JSON: {exc}", file=sys.stderr)
+        code = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit: the Temporal SDK's runtime threads can abort an ordinary interpreter shutdown
+    # (temporalio/sdk-python#300); everything has been printed and closed by now.
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    run()

@@ -1,0 +1,84 @@
+"""starter.py as users run it: a separate process talking to the test dev server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from temporalio.client import Client
+
+from graphs import GRAPHS
+from tempograph import create_worker
+from tempograph.devserver import DevServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TASK_QUEUE = "cli"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def cli_worker(client: Client) -> AsyncIterator[None]:
+    async with create_worker(client, GRAPHS, task_queue=TASK_QUEUE):
+        yield
+
+
+async def starter(server: DevServer, *args: str) -> tuple[int, str, str]:
+    env = dict(os.environ, TEMPORAL_ADDRESS=server.address, TEMPOGRAPH_TASK_QUEUE=TASK_QUEUE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "starter.py"),
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_run_state_resume_readable_and_json(server: DevServer, cli_worker: None) -> None:
+    thread = f"cli-{uuid.uuid4().hex[:8]}"
+    code, out, _ = await starter(
+        server, "run", "revise", '{"some_text": "draft"}', "--thread", thread
+    )
+    assert code == 0
+    assert "interrupted (interrupt)" in out and "human_node asks" in out
+    assert f"python starter.py resume {thread}" in out
+
+    code, out, _ = await starter(server, "state", thread, "--json")
+    state = json.loads(out)
+    assert (state["status"], state["next"]) == ("interrupted", ["human_node"])
+
+    code, out, _ = await starter(server, "pending", "--graph", "revise", "--json")
+    assert thread in [p["thread_id"] for p in json.loads(out)]
+
+    code, out, _ = await starter(server, "resume", thread, '"final"', "--json")
+    assert code == 0 and json.loads(out) == {"some_text": "final"}
+
+    # A second resume is refused clearly, with a non-zero exit.
+    code, _, err = await starter(server, "resume", thread, '"again"')
+    assert code == 1 and "not paused" in err
+
+
+async def test_breakpoints_update_state_and_cancel(server: DevServer, cli_worker: None) -> None:
+    thread = f"cli-{uuid.uuid4().hex[:8]}"
+    code, out, _ = await starter(
+        server, "run", "steps", '{"input": "x"}', "--thread", thread, "--after", "step_1", "--json"
+    )
+    assert json.loads(out) == {"input": "x", "log": ["step_1"]}
+    code, out, _ = await starter(server, "update-state", thread, '{"input": "edited"}', "--json")
+    assert json.loads(out)["values"]["input"] == "edited"
+    code, out, _ = await starter(server, "resume", thread)
+    assert "next: step_3" in out  # stopped at the compiled breakpoint before step_3
+    code, out, _ = await starter(server, "cancel", thread)
+    assert code == 0 and f"cancelled {thread}" in out
+    code, _, err = await starter(server, "resume", "no-such-thread")
+    assert code == 1 and "ThreadNotFoundError" in err
+    code, _, err = await starter(server, "resume", thread, "{not json")
+    assert code == 2 and "not valid JSON" in err
