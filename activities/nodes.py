@@ -16,6 +16,7 @@ import structlog
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -130,27 +131,18 @@ class GraphActivities:
         client = activity.client()
         run_id = task.previous_run_id
         if run_id is None:
-            # Started without a known previous run (e.g. from the CLI): the newest closed run.
-            thread = task.thread_id.replace("'", "\\'")
-            newest: tuple[Any, str] | None = None
-            try:
-                async for execution in client.list_workflows(
-                    f"WorkflowId = '{thread}' AND ExecutionStatus != 'Running'"
-                ):
-                    key = execution.close_time or execution.start_time
-                    if execution.run_id != task.run_id and (newest is None or key > newest[0]):
-                        newest = (key, execution.run_id)
-            except RPCError as exc:
-                if exc.status != RPCStatusCode.UNIMPLEMENTED:
-                    raise
-                # Servers without visibility (the time-skipping test server): a fresh thread.
-                log.warning("cannot look up the thread's previous run", error=exc.message)
-            run_id = newest[1] if newest else ""
+            run_id = await _previous_run_id(client, task)
         if not run_id:
             return LoadedThread(found=False)
         handle = client.get_workflow_handle(task.thread_id, run_id=run_id)
         snapshot = await handle.query(STATE_QUERY, result_type=StateSnapshot)
-        return LoadedThread(found=True, run_id=run_id, values=snapshot.values, step=snapshot.step)
+        return LoadedThread(
+            found=True,
+            run_id=run_id,
+            values=snapshot.values,
+            step=snapshot.step,
+            checkpoint_id=snapshot.checkpoint_id,
+        )
 
     def _graph(self, name: str) -> CompiledGraph:
         graph = self.graphs.get(name)
@@ -159,6 +151,33 @@ class GraphActivities:
                 f"Unknown graph '{name}'. This worker serves: {sorted(self.graphs)}", "UnknownGraph"
             )
         return graph
+
+
+async def _previous_run_id(client: Client, task: LoadThreadTask, wait: float = 10.0) -> str:
+    """The thread's newest closed run, found through visibility (for runs started without a
+    previous_run_id, e.g. from the CLI). Visibility is eventually consistent: wait until it
+    lists the asking run itself, which started after the previous run closed."""
+    thread = task.thread_id.replace("'", "\\'")
+    deadline = asyncio.get_running_loop().time() + wait
+    while True:
+        runs = []
+        try:
+            async for execution in client.list_workflows(f"WorkflowId = '{thread}'"):
+                runs.append(execution)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.UNIMPLEMENTED:
+                raise
+            # Servers without visibility (the time-skipping test server): a fresh thread.
+            log.warning("cannot look up the thread's previous run", error=exc.message)
+            return ""
+        if (
+            any(r.run_id == task.run_id for r in runs)
+            or asyncio.get_running_loop().time() > deadline
+        ):
+            break
+        await asyncio.sleep(0.1)
+    closed = [r for r in runs if r.run_id != task.run_id and r.close_time is not None]
+    return max(closed, key=lambda r: r.close_time or r.start_time).run_id if closed else ""
 
 
 async def _call(fn: Any, node_input: Any, config: dict[str, Any]) -> Any:

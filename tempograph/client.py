@@ -32,6 +32,7 @@ from tempograph.errors import (
     ThreadNotFoundError,
 )
 from tempograph.messages import (
+    CHECKPOINT_MEMO,
     DEFAULT_TASK_QUEUE,
     GRAPH_ATTRIBUTE,
     RESUME_UPDATE,
@@ -40,6 +41,7 @@ from tempograph.messages import (
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
+    Checkpoint,
     PendingRun,
     ResumeInput,
     RunInput,
@@ -168,6 +170,52 @@ class GraphClient:
                 "paused run",
                 "NotPaused",
             ) from None
+
+    async def get_state_history(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        before: str | None = None,
+        source: str | None = None,
+    ) -> list[Checkpoint]:
+        """The thread's checkpoints, newest first, across all its runs. Read from Temporal
+        history: works with no worker running. `before` is a checkpoint id (strictly older
+        ones are returned); `source` filters on input / loop / update / fork."""
+        checkpoints: list[Checkpoint] = []
+        for run_id in await self._run_ids(thread_id):
+            handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+            async for event in handle.fetch_history_events():
+                if not event.HasField("workflow_properties_modified_event_attributes"):
+                    continue
+                memo = event.workflow_properties_modified_event_attributes.upserted_memo
+                payload = memo.fields.get(CHECKPOINT_MEMO)
+                if payload is not None:
+                    [checkpoint] = await self.client.data_converter.decode([payload], [Checkpoint])
+                    checkpoints.append(checkpoint)
+        checkpoints.sort(key=lambda c: (c.created_at, c.step), reverse=True)
+        if before is not None:
+            ids = [c.checkpoint_id for c in checkpoints]
+            if before not in ids:
+                raise ValueError(f"Unknown checkpoint id '{before}' for thread '{thread_id}'")
+            checkpoints = checkpoints[ids.index(before) + 1 :]
+        if source is not None:
+            checkpoints = [c for c in checkpoints if c.source == source]
+        return checkpoints[:limit] if limit is not None else checkpoints
+
+    async def _run_ids(self, thread_id: str) -> list[str]:
+        """Every run of the thread: the visibility list, plus the latest run (always known,
+        even before visibility has caught up)."""
+        run_ids: list[str] = []
+        try:
+            latest = await self.client.get_workflow_handle(thread_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+            raise
+        async for execution in self.client.list_workflows(f"WorkflowId = '{_quote(thread_id)}'"):
+            run_ids.append(execution.run_id)
+        return list(dict.fromkeys([*run_ids, latest.run_id]))
 
     async def cancel(self, thread_id: str) -> None:
         """Cancel the thread's active run (paused or running). Its state stays readable."""

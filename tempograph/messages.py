@@ -187,6 +187,25 @@ class StateSnapshot(BaseModel):
     paused_at: Literal["interrupt", "before", "after"] | None = None
     error: str | None = None
     last_rejected_resume: str | None = None
+    checkpoint_id: str | None = None  # the latest checkpoint (see get_state_history)
+
+
+CHECKPOINT_MEMO = "tempograph_checkpoint"
+
+
+class Checkpoint(BaseModel):
+    """The state between two supersteps, as LangGraph's checkpoints. Written to the run's own
+    history (a memo upsert), so a thread's history is read from Temporal, with no worker."""
+
+    checkpoint_id: str
+    thread_id: str
+    run_id: str
+    step: int
+    source: Literal["input", "loop", "update", "fork"]
+    values: dict[str, Any]
+    next: list[str]
+    created_at: datetime
+    parent_checkpoint_id: str | None = None
 
 
 class PendingRun(BaseModel):
@@ -263,6 +282,7 @@ class LoadedThread(BaseModel):
     run_id: str = ""
     values: dict[str, Any] = Field(default_factory=dict)
     step: int = 0
+    checkpoint_id: str | None = None
 
 
 class ReduceTask(BaseModel):

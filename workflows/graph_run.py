@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from tempograph.channels import apply_grouped, group_writes, initial_values
     from tempograph.errors import InvalidUpdateError
     from tempograph.messages import (
+        CHECKPOINT_MEMO,
         END,
         GRAPH_ATTRIBUTE,
         RESUME_SIGNAL,
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
         Breakpoints,
         ChannelSpec,
+        Checkpoint,
         GraphSpec,
         InvalidMessageError,
         LoadedThread,
@@ -140,6 +142,8 @@ class GraphRun:
         self.error: RunFailedError | None = None
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
+        self.checkpoint_seq = 0
+        self.last_checkpoint_id: str | None = None
         self.finished = False
 
     # -----------------------------------------------------------------------------------------
@@ -161,7 +165,9 @@ class GraphRun:
                 await self._load_thread()
             if inp.input:
                 await self._apply(list(inp.input.items()))
-            await self._run_steps(await self._start_tasks())
+            tasks = await self._start_tasks()
+            self._checkpoint("input", tasks)
+            await self._run_steps(tasks)
             self.status = "done"
         except RunFailedError as exc:
             self.error = exc
@@ -204,6 +210,26 @@ class GraphRun:
                 self.joins.append((set(edge.sources) - {START}, edge.target))
         self.values = initial_values(self.spec.channels)
 
+    def _checkpoint(self, source: str, next_tasks: list[Task]) -> None:
+        """Record the state between steps in this run's history (read by get_state_history).
+        patched(): runs recorded before checkpoints existed replay without these commands."""
+        if not workflow.patched("checkpoints"):
+            return
+        self.checkpoint_seq += 1
+        checkpoint = Checkpoint(
+            checkpoint_id=stable_id(self.thread_id, workflow.info().run_id, self.checkpoint_seq),
+            thread_id=self.thread_id,
+            run_id=workflow.info().run_id,
+            step=self.step,
+            source=source,  # type: ignore[arg-type]
+            values=self.values,
+            next=[t.node for t in next_tasks],
+            created_at=workflow.now(),
+            parent_checkpoint_id=self.last_checkpoint_id,
+        )
+        self.last_checkpoint_id = checkpoint.checkpoint_id
+        workflow.upsert_memo({CHECKPOINT_MEMO: checkpoint})
+
     async def _load_thread(self) -> None:
         """Threads: start from the state the previous run on this thread left."""
         try:
@@ -223,6 +249,7 @@ class GraphRun:
         if loaded.found:
             self.values.update(loaded.values)
             self.step = loaded.step
+            self.last_checkpoint_id = loaded.checkpoint_id
 
     async def _run_steps(self, tasks: list[Task]) -> None:
         assert self.spec is not None
@@ -246,6 +273,7 @@ class GraphRun:
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
+            self._checkpoint("loop", planned)
             if _hits(after, tasks):
                 updater = self._updater_after(tasks, results, planned, joins_before)
                 resume = await self._pause("after", planned, updater)
@@ -480,7 +508,10 @@ class GraphRun:
             if isinstance(message, ResumeInput):
                 resume = message
                 break
-            self.next = [t.node for t in await updater(message)]
+            waiting = await updater(message)
+            self.next = [t.node for t in waiting]
+            if self.paused_at != "interrupt":
+                self._checkpoint("update", waiting)
             self.pause_seq += 1  # the update_state handler replies on this
             workflow.set_current_details(self._details())
         self.status = "running"
@@ -773,6 +804,7 @@ class GraphRun:
             paused_at=self.paused_at,  # type: ignore[arg-type]
             error=str(self.error) if self.error else None,
             last_rejected_resume=self.last_rejected,
+            checkpoint_id=self.last_checkpoint_id,
         )
 
     def _reply(self) -> dict[str, Any]:
