@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
@@ -42,12 +43,14 @@ from tempograph.messages import (
     WORKFLOW_TYPE,
     Breakpoints,
     Checkpoint,
+    NodeTask,
     PendingRun,
     ResumeInput,
     RunInput,
     StateSnapshot,
     StateUpdate,
     WaitInput,
+    checkpoint_id,
 )
 from tempograph.types import Command, Interrupt, Send
 
@@ -184,16 +187,11 @@ class GraphClient:
         ones are returned); `source` filters on input / loop / update / fork."""
         checkpoints: list[Checkpoint] = []
         for run_id in await self._run_ids(thread_id):
-            handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
-            async for event in handle.fetch_history_events():
-                if not event.HasField("workflow_properties_modified_event_attributes"):
-                    continue
-                memo = event.workflow_properties_modified_event_attributes.upserted_memo
-                payload = memo.fields.get(CHECKPOINT_MEMO)
-                if payload is not None:
-                    [checkpoint] = await self.client.data_converter.decode([payload], [Checkpoint])
-                    checkpoints.append(checkpoint)
-        checkpoints.sort(key=lambda c: (c.created_at, c.step), reverse=True)
+            checkpoints += await self._checkpoints_of_run(thread_id, run_id)
+        checkpoints.sort(key=lambda c: c.created_at)
+        for parent, child in zip(checkpoints, checkpoints[1:], strict=False):
+            child.parent_checkpoint_id = parent.checkpoint_id
+        checkpoints.reverse()
         if before is not None:
             ids = [c.checkpoint_id for c in checkpoints]
             if before not in ids:
@@ -202,6 +200,55 @@ class GraphClient:
         if source is not None:
             checkpoints = [c for c in checkpoints if c.source == source]
         return checkpoints[:limit] if limit is not None else checkpoints
+
+    async def _checkpoints_of_run(self, thread_id: str, run_id: str) -> list[Checkpoint]:
+        """A run's checkpoints, oldest first: the input of each step's first node activities
+        (the state before that step), and the memo checkpoints the run wrote (pauses, state
+        edits, its end), which win when both describe the same checkpoint."""
+        derived: dict[str, Checkpoint] = {}
+        recorded: dict[str, Checkpoint] = {}
+        first_step: int | None = None
+        batch: tuple[int, int] | None = None  # (step, workflow task) of the tasks being read
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        async for event in handle.fetch_history_events():
+            when = event.event_time.ToDatetime(UTC)
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                scheduled = event.activity_task_scheduled_event_attributes
+                if scheduled.activity_type.name != "tempograph.run_node":
+                    continue
+                [task] = await self.client.data_converter.decode(
+                    list(scheduled.input.payloads), [NodeTask]
+                )
+                cid = checkpoint_id(thread_id, run_id, task.step)
+                first_step = task.step if first_step is None else first_step
+                if cid not in derived:
+                    batch = (task.step, scheduled.workflow_task_completed_event_id)
+                    derived[cid] = Checkpoint(
+                        checkpoint_id=cid,
+                        thread_id=thread_id,
+                        run_id=run_id,
+                        step=task.step,
+                        source="input" if task.step == first_step else "loop",
+                        values=task.state,
+                        next=[],
+                        created_at=when,
+                    )
+                if batch == (task.step, scheduled.workflow_task_completed_event_id):
+                    derived[cid].next.append(task.node)
+            elif event.HasField("workflow_properties_modified_event_attributes"):
+                memo = event.workflow_properties_modified_event_attributes.upserted_memo
+                if CHECKPOINT_MEMO in memo.fields:
+                    [checkpoint] = await self.client.data_converter.decode(
+                        [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]
+                    )
+                    checkpoint.created_at = min(checkpoint.created_at, when)
+                    recorded[checkpoint.checkpoint_id] = checkpoint
+        merged = {**derived, **recorded}
+        for cid, checkpoint in derived.items():
+            if cid in recorded:
+                # The recorded pause comes first; the derived one may include a later edit.
+                merged[cid] = recorded[cid].model_copy(update={"source": checkpoint.source})
+        return sorted(merged.values(), key=lambda c: (c.created_at, c.source != "update"))
 
     async def _run_ids(self, thread_id: str) -> list[str]:
         """Every run of the thread: the visibility list, plus the latest run (always known,

@@ -7,6 +7,7 @@ user code or anything with side effects.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
@@ -34,6 +35,19 @@ Breakpoints = list[str] | Literal["*"] | None
 
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def stable_id(*parts: object) -> str:
+    """32 hex characters, deterministic for the given parts (safe in the workflow sandbox).
+    Used for task, interrupt and checkpoint ids."""
+    return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).hexdigest()
+
+
+def checkpoint_id(thread_id: str, run_id: str, step: int, update: int = 0) -> str:
+    """The id of the checkpoint before `step` of a run (or of its `update`-th state edit)."""
+    return (
+        stable_id(thread_id, run_id, step, update) if update else stable_id(thread_id, run_id, step)
+    )
 
 
 class InvalidMessageError(ValueError):
@@ -194,8 +208,9 @@ CHECKPOINT_MEMO = "tempograph_checkpoint"
 
 
 class Checkpoint(BaseModel):
-    """The state between two supersteps, as LangGraph's checkpoints. Written to the run's own
-    history (a memo upsert), so a thread's history is read from Temporal, with no worker."""
+    """The state between two supersteps, as LangGraph's checkpoints, read from the run's own
+    history with no worker: the state before each step is the input of that step's node
+    activities; pauses, state edits and the end of a run add a memo upsert."""
 
     checkpoint_id: str
     thread_id: str
@@ -230,6 +245,7 @@ class NodeTask(BaseModel):
     graph: str
     node: str
     task_id: str
+    step: int = 0
     state: dict[str, Any]
     # Set for tasks created by Send: the node receives `arg` instead of the state.
     send_arg: Any = None

@@ -19,7 +19,6 @@ evict it from the worker cache and replay it from history when the resume arrive
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 from collections.abc import Awaitable, Callable
@@ -69,7 +68,9 @@ with workflow.unsafe.imports_passed_through():
         StateSnapshot,
         StateUpdate,
         WaitInput,
+        checkpoint_id,
         parse_message,
+        stable_id,
     )
     from tempograph.payloads import check_size
 
@@ -85,11 +86,6 @@ def is_resume_map(value: Any) -> bool:
         and bool(value)
         and all(isinstance(k, str) and INTERRUPT_ID.match(k) for k in value)
     )
-
-
-def stable_id(*parts: object) -> str:
-    """32 hex characters, deterministic for the given parts (safe in the workflow sandbox)."""
-    return hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -142,7 +138,9 @@ class GraphRun:
         self.error: RunFailedError | None = None
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
-        self.checkpoint_seq = 0
+        self.updates = 0
+        self.first_step = 0
+        self.updated_step: int | None = None
         self.last_checkpoint_id: str | None = None
         self.finished = False
 
@@ -165,10 +163,9 @@ class GraphRun:
                 await self._load_thread()
             if inp.input:
                 await self._apply(list(inp.input.items()))
-            tasks = await self._start_tasks()
-            self._checkpoint("input", tasks)
-            await self._run_steps(tasks)
+            await self._run_steps(await self._start_tasks())
             self.status = "done"
+            self._checkpoint("loop", [])
         except RunFailedError as exc:
             self.error = exc
             self.status = "error"
@@ -211,21 +208,28 @@ class GraphRun:
         self.values = initial_values(self.spec.channels)
 
     def _checkpoint(self, source: str, next_tasks: list[Task]) -> None:
-        """Record the state between steps in this run's history (read by get_state_history).
+        """Record the state between steps where no node activity input already holds it: at
+        breakpoints, after update_state, at the end of a run (see Checkpoint).
         patched(): runs recorded before checkpoints existed replay without these commands."""
         if not workflow.patched("checkpoints"):
             return
-        self.checkpoint_seq += 1
+        run_id = workflow.info().run_id
+        if source == "update":
+            self.updates += 1
+            self.updated_step = self.step
+        elif self.step == self.first_step:
+            source = "input"  # the state before the run's first step holds its input
         checkpoint = Checkpoint(
-            checkpoint_id=stable_id(self.thread_id, workflow.info().run_id, self.checkpoint_seq),
+            checkpoint_id=checkpoint_id(self.thread_id, run_id, self.step, self.updates)
+            if source == "update"
+            else checkpoint_id(self.thread_id, run_id, self.step),
             thread_id=self.thread_id,
-            run_id=workflow.info().run_id,
+            run_id=run_id,
             step=self.step,
             source=source,  # type: ignore[arg-type]
             values=self.values,
             next=[t.node for t in next_tasks],
             created_at=workflow.now(),
-            parent_checkpoint_id=self.last_checkpoint_id,
         )
         self.last_checkpoint_id = checkpoint.checkpoint_id
         workflow.upsert_memo({CHECKPOINT_MEMO: checkpoint})
@@ -253,6 +257,7 @@ class GraphRun:
 
     async def _run_steps(self, tasks: list[Task]) -> None:
         assert self.spec is not None
+        self.first_step = self.step
         before = _pick(self.inp.interrupt_before, self.spec.interrupt_before)
         after = _pick(self.inp.interrupt_after, self.spec.interrupt_after)
         while tasks:
@@ -273,7 +278,6 @@ class GraphRun:
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
-            self._checkpoint("loop", planned)
             if _hits(after, tasks):
                 updater = self._updater_after(tasks, results, planned, joins_before)
                 resume = await self._pause("after", planned, updater)
@@ -283,6 +287,11 @@ class GraphRun:
     async def _run_step(self, tasks: list[Task]) -> list[NodeResult]:
         """Run one superstep until every task has finished, pausing for each interrupt."""
         task_ids = [stable_id(self.thread_id, self.step, i, t.node) for i, t in enumerate(tasks)]
+        if self.updated_step != self.step:
+            # The state before this step is its node activities' input: that is the checkpoint.
+            self.last_checkpoint_id = checkpoint_id(
+                self.thread_id, workflow.info().run_id, self.step
+            )
         answers: list[list[Any]] = [[] for _ in tasks]
         results: list[NodeResult] = [NodeResult() for _ in tasks]
         to_run = list(range(len(tasks)))
@@ -357,6 +366,7 @@ class GraphRun:
             graph=self.inp.graph,
             node=task.node,
             task_id=task_id,
+            step=self.step,
             state=self.values,
             send_arg=task.send.arg if task.send else None,
             is_send=task.send is not None,
@@ -501,6 +511,8 @@ class GraphRun:
             self.pending, self.shown_values = [], None
         self.status = "interrupted"
         self.pause_seq += 1
+        if kind != "interrupt":  # (a dynamic interrupt's state is its node's activity input)
+            self._checkpoint("loop", waiting)
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
         workflow.set_current_details(self._details())
         while True:
