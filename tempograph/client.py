@@ -47,11 +47,12 @@ from tempograph.messages import (
     PendingRun,
     ResumeInput,
     RunInput,
+    StartFrom,
     StateSnapshot,
     StateUpdate,
     WaitInput,
-    checkpoint_id,
 )
+from tempograph.messages import checkpoint_id as make_checkpoint_id
 from tempograph.types import Command, Interrupt, Send
 
 RESUME_ERROR_KINDS = {
@@ -101,10 +102,19 @@ class GraphClient:
         interrupt_before: Breakpoints = None,
         interrupt_after: Breakpoints = None,
         recursion_limit: int | None = None,
+        checkpoint_id: str | None = None,
     ) -> dict[str, Any]:
         """Start a run (dict input), resume it (`Command(resume=...)`), or continue past a
-        static breakpoint (`None`). Returns when the run pauses or ends."""
+        static breakpoint (`None`). Returns when the run pauses or ends.
+
+        With `checkpoint_id` (or config["configurable"]["checkpoint_id"]) and input None:
+        replay the thread from that checkpoint on a new branch; interrupts fire again."""
         thread = _thread_id(thread_id, config)
+        checkpoint_id = checkpoint_id or ((config or {}).get("configurable") or {}).get(
+            "checkpoint_id"
+        )
+        if checkpoint_id and input is None:
+            return await self._fork(graph, thread, checkpoint_id, pause=False)
         if input is None or isinstance(input, Command):
             return await self._resume(thread, input)
         run_input = RunInput(
@@ -118,6 +128,35 @@ class GraphClient:
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
             run_input.recursion_limit = int(limit)
+        return await self._start(run_input, thread)
+
+    async def _fork(
+        self, graph: str | None, thread: str, checkpoint_id: str, *, pause: bool
+    ) -> dict[str, Any]:
+        """Start a new run of the thread from an earlier checkpoint (time travel)."""
+        previous = await self._previous_run(thread)
+        checkpoints = {c.checkpoint_id: c for c in await self.get_state_history(thread)}
+        checkpoint = checkpoints.get(checkpoint_id)
+        if checkpoint is None:
+            raise ValueError(f"Unknown checkpoint id '{checkpoint_id}' for thread '{thread}'")
+        if not graph:
+            latest = await self.client.get_workflow_handle(thread, run_id=previous).describe()
+            graph = latest.typed_search_attributes.get(GRAPH_ATTRIBUTE) or ""
+        run_input = RunInput(
+            graph=graph,
+            thread_id=thread,
+            previous_run_id=previous,
+            start_from=StartFrom(
+                checkpoint_id=checkpoint.checkpoint_id,
+                values=checkpoint.values,
+                next=checkpoint.next,
+                step=checkpoint.step,
+                pause=pause,
+            ),
+        )
+        return await self._start(run_input, thread)
+
+    async def _start(self, run_input: RunInput, thread: str) -> dict[str, Any]:
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
             WORKFLOW_TYPE,
             run_input,
@@ -148,11 +187,21 @@ class GraphClient:
         return await self._resume(thread_id, Command(resume=value, **command), strict=True)
 
     async def update_state(
-        self, thread_id: str, values: dict[str, Any] | None, as_node: str | None = None
+        self,
+        thread_id: str,
+        values: dict[str, Any] | None,
+        as_node: str | None = None,
+        *,
+        checkpoint_id: str | None = None,
     ) -> StateSnapshot:
         """Edit a paused run's state as if `as_node` had written `values` (LangGraph's
         update_state). With `as_node`, that node counts as done and its successors (its router
-        evaluated again) become next; the run stays paused until resumed."""
+        evaluated again) become next; the run stays paused until resumed.
+
+        With `checkpoint_id`: fork the thread at that earlier checkpoint (a new run, paused
+        there), then edit it; `invoke(graph, None, ...)` continues the fork."""
+        if checkpoint_id is not None:
+            await self._fork(None, thread_id, checkpoint_id, pause=True)
         handle = self.client.get_workflow_handle(thread_id)
         try:
             return await handle.execute_update(
@@ -219,7 +268,7 @@ class GraphClient:
                 [task] = await self.client.data_converter.decode(
                     list(scheduled.input.payloads), [NodeTask]
                 )
-                cid = checkpoint_id(thread_id, run_id, task.step)
+                cid = make_checkpoint_id(thread_id, run_id, task.step)
                 first_step = task.step if first_step is None else first_step
                 if cid not in derived:
                     batch = (task.step, scheduled.workflow_task_completed_event_id)
@@ -245,7 +294,7 @@ class GraphClient:
                     recorded[checkpoint.checkpoint_id] = checkpoint
         merged = {**derived, **recorded}
         for cid, checkpoint in derived.items():
-            if cid in recorded:
+            if cid in recorded and recorded[cid].source == "loop":
                 # The recorded pause comes first; the derived one may include a later edit.
                 merged[cid] = recorded[cid].model_copy(update={"source": checkpoint.source})
         return sorted(merged.values(), key=lambda c: (c.created_at, c.source != "update"))

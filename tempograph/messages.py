@@ -123,6 +123,16 @@ class GraphSpec(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
+class StartFrom(BaseModel):
+    """Time travel: start a run from an earlier checkpoint of the thread instead of its input."""
+
+    checkpoint_id: str
+    values: dict[str, Any]
+    next: list[str]
+    step: int
+    pause: bool = False  # pause before the first step (a fork edited with update_state)
+
+
 class RunInput(BaseModel):
     """Input of the GraphRun workflow: one JSON object so the CLI can start a run.
 
@@ -139,6 +149,7 @@ class RunInput(BaseModel):
     # Threads: a new run on a thread starts from the state its previous run left. The run id of
     # that previous run (GraphClient sets it); "" for a new thread; None to look it up.
     previous_run_id: str | None = None
+    start_from: StartFrom | None = None
 
 
 class ResumeInput(BaseModel):

@@ -7,7 +7,7 @@ import uuid
 from temporalio.client import Client
 
 from tempograph import GraphClient, create_worker
-from tests.sample_graphs import build_chain
+from tests.sample_graphs import ENTRIES, build_chain
 
 
 async def test_25_history_sources_order_and_filters(client: Client) -> None:
@@ -47,3 +47,36 @@ async def test_25_history_sources_order_and_filters(client: Client) -> None:
     assert await graphs.get_state_history(thread, limit=2) == history[:2]
     assert await graphs.get_state_history(thread, before=history[1].checkpoint_id) == history[2:]
     assert await graphs.get_state_history(thread, source="update") == update
+
+
+async def test_26_replay_from_a_checkpoint_fires_the_interrupt_again(
+    graphs: GraphClient, thread: str
+) -> None:
+    await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=thread)
+    first = await graphs.resume(thread, "first")
+    assert first["log"] == ["a", "ask=first", "b"]
+    [before_ask] = [c for c in await graphs.get_state_history(thread) if c.next == ["ask"]]
+    replay = await graphs.invoke(
+        "ask", None, thread_id=thread, checkpoint_id=before_ask.checkpoint_id
+    )
+    assert replay["__interrupt__"][0].value == {"question": "approve?", "x": 1}
+    assert ENTRIES[(thread, "a")] == 1  # nodes before the checkpoint do not run again
+    done = await graphs.resume(thread, "second")
+    assert done["log"] == ["a", "ask=second", "b"]
+    history = await graphs.get_state_history(thread)
+    assert [c.source for c in history].count("fork") == 1
+    # The original branch is kept.
+    assert any(c.values.get("human") == "first" for c in history)
+
+
+async def test_27_fork_by_updating_an_old_checkpoint(graphs: GraphClient, thread: str) -> None:
+    await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=thread)
+    await graphs.resume(thread, "yes")
+    [before_b] = [c for c in await graphs.get_state_history(thread) if c.next == ["b"]]
+    forked = await graphs.update_state(thread, {"x": 99}, checkpoint_id=before_b.checkpoint_id)
+    assert (forked.status, forked.next, forked.values["x"]) == ("interrupted", ["b"], 99)
+    done = await graphs.invoke("ask", None, thread_id=thread)
+    assert done["x"] == 99 and done["log"] == ["a", "ask=yes", "b"]
+    assert (ENTRIES[(thread, "ask")], ENTRIES[(thread, "b")]) == (2, 2)  # only b ran again
+    sources = [c.source for c in await graphs.get_state_history(thread)]
+    assert "fork" in sources and "update" in sources

@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
         RunInput,
         RunStatus,
         SendSpec,
+        StartFrom,
         StateSnapshot,
         StateUpdate,
         WaitInput,
@@ -139,6 +140,7 @@ class GraphRun:
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
         self.updates = 0
+        self.last_recorded: str | None = None
         self.first_step = 0
         self.updated_step: int | None = None
         self.last_checkpoint_id: str | None = None
@@ -158,12 +160,15 @@ class GraphRun:
         )
         try:
             await self._load_graph()
-            # patched(): runs recorded before threads carried state must replay without it.
-            if inp.previous_run_id != "" and workflow.patched("thread-state"):
-                await self._load_thread()
-            if inp.input:
-                await self._apply(list(inp.input.items()))
-            await self._run_steps(await self._start_tasks())
+            if inp.start_from is not None:
+                await self._run_steps(self._fork(inp.start_from), pause_first=inp.start_from.pause)
+            else:
+                # patched(): runs recorded before threads carried state replay without it.
+                if inp.previous_run_id != "" and workflow.patched("thread-state"):
+                    await self._load_thread()
+                if inp.input:
+                    await self._apply(list(inp.input.items()))
+                await self._run_steps(await self._start_tasks())
             self.status = "done"
             self._checkpoint("loop", [])
         except RunFailedError as exc:
@@ -217,12 +222,18 @@ class GraphRun:
         if source == "update":
             self.updates += 1
             self.updated_step = self.step
-        elif self.step == self.first_step:
+        elif source == "loop" and self.step == self.first_step and self.inp.start_from is None:
             source = "input"  # the state before the run's first step holds its input
-        checkpoint = Checkpoint(
-            checkpoint_id=checkpoint_id(self.thread_id, run_id, self.step, self.updates)
+        cid = (
+            checkpoint_id(self.thread_id, run_id, self.step, self.updates)
             if source == "update"
-            else checkpoint_id(self.thread_id, run_id, self.step),
+            else checkpoint_id(self.thread_id, run_id, self.step)
+        )
+        if cid == self.last_recorded:
+            return  # e.g. a fork that pauses at once: its checkpoint is already written
+        self.last_recorded = cid
+        checkpoint = Checkpoint(
+            checkpoint_id=cid,
             thread_id=self.thread_id,
             run_id=run_id,
             step=self.step,
@@ -255,7 +266,17 @@ class GraphRun:
             self.step = loaded.step
             self.last_checkpoint_id = loaded.checkpoint_id
 
-    async def _run_steps(self, tasks: list[Task]) -> None:
+    def _fork(self, start: StartFrom) -> list[Task]:
+        """Time travel: continue the thread from an earlier checkpoint, on a new branch.
+        Interrupts ahead fire again: answers given on the old branch are not reused."""
+        self.values.update(start.values)
+        self.step = start.step
+        tasks = self._add_targets([], start.next, [])
+        self.first_step = self.step
+        self._checkpoint("fork", tasks)
+        return tasks
+
+    async def _run_steps(self, tasks: list[Task], pause_first: bool = False) -> None:
         assert self.spec is not None
         self.first_step = self.step
         before = _pick(self.inp.interrupt_before, self.spec.interrupt_before)
@@ -268,7 +289,8 @@ class GraphRun:
                     "on the run.",
                     "GraphRecursionError",
                 )
-            if _hits(before, tasks):
+            if pause_first or _hits(before, tasks):
+                pause_first = False
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
                 tasks = await self._continue_from(resume, tasks)
             results = await self._run_step(tasks)
