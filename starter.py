@@ -8,6 +8,7 @@
     python starter.py resume t3 '{"<interrupt id>": "yes", "<other id>": "no"}'
     python starter.py state t1
     python starter.py update-state t2 '{"input": "edited"}' --as-node step_2
+    python starter.py history t1 [--limit 5]                 # checkpoints, newest first
     python starter.py pending [--graph revise]               # runs waiting for a human
     python starter.py cancel t1
 
@@ -138,6 +139,9 @@ def parser() -> argparse.ArgumentParser:
     update.add_argument("thread")
     update.add_argument("values", help="JSON object")
     update.add_argument("--as-node", default=None, help="write as this node (it counts as done)")
+    history = sub.add_parser("history", help="a thread's checkpoints, newest first")
+    history.add_argument("thread")
+    history.add_argument("--limit", type=int, default=None)
     pending = sub.add_parser("pending", help="list runs waiting for a human")
     pending.add_argument("--graph", default=None)
     cancel = sub.add_parser("cancel", help="cancel a thread's active run")
@@ -183,6 +187,15 @@ async def main(args: argparse.Namespace) -> None:
         elif args.command == "update-state":
             state = await graphs.update_state(args.thread, json.loads(args.values), args.as_node)
             print(to_json(state) if args.json else describe(state))
+        elif args.command == "history":
+            checkpoints = await graphs.get_state_history(args.thread, limit=args.limit)
+            if args.json:
+                print(to_json([c.model_dump(mode="json") for c in checkpoints]))
+            for c in [] if args.json else checkpoints:
+                print(
+                    f"{c.checkpoint_id}  step {c.step:<3} {c.source:<6} next={c.next}  "
+                    f"{c.created_at:%H:%M:%S}  {json.dumps(c.values, default=str)[:80]}"
+                )
         elif args.command == "pending":
             runs = await graphs.pending(graph=args.graph)
             if args.json:

@@ -61,6 +61,11 @@ async def test_run_state_resume_readable_and_json(server: DevServer, cli_worker:
     code, out, _ = await starter(server, "resume", thread, '"final"', "--json")
     assert code == 0 and json.loads(out) == {"some_text": "final"}
 
+    code, out, _ = await starter(server, "history", thread, "--json")
+    assert [c["source"] for c in json.loads(out)] == ["loop", "input"]
+    code, out, _ = await starter(server, "history", thread)
+    assert code == 0 and "step 1   loop" in out
+
     # A second resume is refused clearly, with a non-zero exit.
     code, _, err = await starter(server, "resume", thread, '"again"')
     assert code == 1 and "not paused" in err
