@@ -103,12 +103,15 @@ class GraphClient:
         interrupt_after: Breakpoints = None,
         recursion_limit: int | None = None,
         checkpoint_id: str | None = None,
+        steps_per_run: int | None = None,
     ) -> dict[str, Any]:
         """Start a run (dict input), resume it (`Command(resume=...)`), or continue past a
         static breakpoint (`None`). Returns when the run pauses or ends.
 
         With `checkpoint_id` (or config["configurable"]["checkpoint_id"]) and input None:
-        replay the thread from that checkpoint on a new branch; interrupts fire again."""
+        replay the thread from that checkpoint on a new branch; interrupts fire again.
+        `steps_per_run` bounds each Temporal run's history: the thread continues as new
+        after that many supersteps (by default, when Temporal suggests it)."""
         thread = _thread_id(thread_id, config)
         checkpoint_id = checkpoint_id or ((config or {}).get("configurable") or {}).get(
             "checkpoint_id"
@@ -123,6 +126,7 @@ class GraphClient:
             thread_id=thread,
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
+            steps_per_run=steps_per_run,
         )
         run_input.previous_run_id = await self._previous_run(thread)
         limit = recursion_limit or (config or {}).get("recursion_limit")
@@ -173,7 +177,7 @@ class GraphClient:
         except WorkflowAlreadyStartedError:
             raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
         except WorkflowUpdateFailedError as exc:
-            raise _error(exc) from None
+            return _invoke_output(await self._follow(thread, exc))
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
                 raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
@@ -257,11 +261,19 @@ class GraphClient:
         derived: dict[str, Checkpoint] = {}
         recorded: dict[str, Checkpoint] = {}
         first_step: int | None = None
+        from_input = True
         batch: tuple[int, int] | None = None  # (step, workflow task) of the tasks being read
         handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
         async for event in handle.fetch_history_events():
             when = event.event_time.ToDatetime(UTC)
-            if event.HasField("activity_task_scheduled_event_attributes"):
+            if event.HasField("workflow_execution_started_event_attributes"):
+                started = event.workflow_execution_started_event_attributes
+                [run_input] = await self.client.data_converter.decode(
+                    list(started.input.payloads), [dict]
+                )
+                # A run continued as new (or forked) does not start from input.
+                from_input = not (isinstance(run_input, dict) and run_input.get("start_from"))
+            elif event.HasField("activity_task_scheduled_event_attributes"):
                 scheduled = event.activity_task_scheduled_event_attributes
                 if scheduled.activity_type.name != "tempograph.run_node":
                     continue
@@ -277,7 +289,7 @@ class GraphClient:
                         thread_id=thread_id,
                         run_id=run_id,
                         step=task.step,
-                        source="input" if task.step == first_step else "loop",
+                        source="input" if from_input and task.step == first_step else "loop",
                         values=task.state,
                         next=[],
                         created_at=when,
@@ -375,10 +387,35 @@ class GraphClient:
             if missing and command is None:
                 # LangGraph: invoke(None) at a dynamic interrupt shows the same interrupt again.
                 return _invoke_output(_output_of(await self.get_state(thread_id)))
-            raise _error(exc) from None
+            return _invoke_output(await self._follow(thread_id, exc))
         except RPCError as exc:
             return await self._resume_closed(handle, thread_id, exc, strict)
         return _invoke_output(output)
+
+    async def _follow(self, thread_id: str, exc: WorkflowUpdateFailedError) -> dict[str, Any]:
+        """The update ended without a reply: if the run continued as new meanwhile (a long
+        thread), wait for the new run's next pause or end instead; otherwise raise the error."""
+        while True:
+            cause = exc.cause
+            abandoned = isinstance(cause, ApplicationError) and (
+                cause.type == "AcceptedUpdateCompletedWorkflow"
+            )
+            if not abandoned:
+                raise _error(exc)  # the run answered with an error of its own
+            handle = self.client.get_workflow_handle(thread_id)
+            try:
+                description = await handle.describe()
+            except RPCError:
+                raise _error(exc) from None
+            if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+                raise _error(exc)
+            try:
+                output: dict[str, Any] = await handle.execute_update(
+                    WAIT_UPDATE, WaitInput(), result_type=dict
+                )
+                return output
+            except WorkflowUpdateFailedError as again:
+                exc = again
 
     async def _resume_closed(
         self, handle: WorkflowHandle[Any, Any], thread_id: str, exc: RPCError, strict: bool

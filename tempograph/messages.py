@@ -123,6 +123,11 @@ class GraphSpec(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
+class SendSpec(BaseModel):
+    node: str
+    arg: Any = None
+
+
 class StartFrom(BaseModel):
     """Time travel: start a run from an earlier checkpoint of the thread instead of its input."""
 
@@ -131,6 +136,11 @@ class StartFrom(BaseModel):
     next: list[str]
     step: int
     pause: bool = False  # pause before the first step (a fork edited with update_state)
+    # Continue-as-new carries the whole run position, not only the state.
+    continued: bool = False
+    sends: list[SendSpec] = Field(default_factory=list)
+    join_seen: dict[int, list[str]] = Field(default_factory=dict)
+    steps_since_resume: int = 0
 
 
 class RunInput(BaseModel):
@@ -150,6 +160,9 @@ class RunInput(BaseModel):
     # that previous run (GraphClient sets it); "" for a new thread; None to look it up.
     previous_run_id: str | None = None
     start_from: StartFrom | None = None
+    # Long threads continue as new (a fresh history) between supersteps: when Temporal
+    # suggests it, or after this many steps in one run.
+    steps_per_run: int | None = Field(default=None, ge=1)
 
 
 class ResumeInput(BaseModel):
@@ -245,11 +258,6 @@ class PendingRun(BaseModel):
 # ---------------------------------------------------------------------------------------------
 # Activity messages.
 # ---------------------------------------------------------------------------------------------
-
-
-class SendSpec(BaseModel):
-    node: str
-    arg: Any = None
 
 
 class NodeTask(BaseModel):

@@ -236,6 +236,24 @@ def build_route19() -> CompiledGraph:
     return g.compile(interrupt_after=["a"])
 
 
+def build_count_then_ask() -> CompiledGraph:
+    """Counts to 5 in a loop (one step each), fans out two reviews with Send, then asks."""
+    g = StateGraph(SendState)
+    g.add_node("count", lambda s: {"out": [f"n{len(s.get('out', []))}"]})
+    g.add_node("rev", review)
+    g.add_node("final", lambda s: {"out": ["final=" + interrupt("done?")]})
+
+    def again(state: SendState) -> Any:
+        if len(state["out"]) < 5:
+            return "count"
+        return [Send("rev", {"item": i}) for i in state["items"]]
+
+    g.add_edge(START, "count")
+    g.add_conditional_edges("count", again)
+    g.add_edge("rev", "final")
+    return g.compile()
+
+
 def build_ask_after() -> CompiledGraph:
     """Scenario 23: ask -> after."""
     g = StateGraph(LogState)
@@ -412,6 +430,7 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "swallow": build_swallow(),
         "typed": build_typed(),
         "ask_after": build_ask_after(),
+        "count_then_ask": build_count_then_ask(),
         "route19": build_route19(),
         "fan_then_z": build_fan_then_z(),
         "pydantic": build_pydantic(),

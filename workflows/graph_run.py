@@ -29,6 +29,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.workflow import HandlerUnfinishedPolicy
 
 with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check
@@ -267,14 +268,46 @@ class GraphRun:
             self.last_checkpoint_id = loaded.checkpoint_id
 
     def _fork(self, start: StartFrom) -> list[Task]:
-        """Time travel: continue the thread from an earlier checkpoint, on a new branch.
-        Interrupts ahead fire again: answers given on the old branch are not reused."""
+        """Start from a checkpoint: a run continued as new, or time travel on a new branch
+        (interrupts ahead fire again: answers given on the old branch are not reused)."""
         self.values.update(start.values)
         self.step = start.step
-        tasks = self._add_targets([], start.next, [])
+        tasks = self._add_targets([], start.next, start.sends)
         self.first_step = self.step
-        self._checkpoint("fork", tasks)
+        if start.continued:
+            self.join_seen = {int(k): set(v) for k, v in start.join_seen.items()}
+            self.steps_since_resume = start.steps_since_resume
+            self.last_checkpoint_id = start.checkpoint_id
+        else:
+            self._checkpoint("fork", tasks)
         return tasks
+
+    def _continue_as_new_if_due(self, tasks: list[Task]) -> None:
+        """Between supersteps, hand the thread to a fresh run when the history grows long.
+        Update handlers still waiting are abandoned; GraphClient re-attaches to the new run."""
+        due = self.inp.steps_per_run is not None and (
+            self.step - self.first_step >= self.inp.steps_per_run
+        )
+        if not (due or workflow.info().is_continue_as_new_suggested()):
+            return
+        run_id = workflow.info().run_id
+        carried = self.inp.model_copy(
+            update={
+                "input": None,
+                "previous_run_id": "",
+                "start_from": StartFrom(
+                    checkpoint_id=checkpoint_id(self.thread_id, run_id, self.step),
+                    values=self.values,
+                    next=[t.node for t in tasks if t.send is None],
+                    sends=[t.send for t in tasks if t.send is not None],
+                    step=self.step,
+                    continued=True,
+                    join_seen={k: sorted(v) for k, v in self.join_seen.items()},
+                    steps_since_resume=self.steps_since_resume,
+                ),
+            }
+        )
+        workflow.continue_as_new(carried)
 
     async def _run_steps(self, tasks: list[Task], pause_first: bool = False) -> None:
         assert self.spec is not None
@@ -289,6 +322,8 @@ class GraphRun:
                     "on the run.",
                     "GraphRecursionError",
                 )
+            if self.step > self.first_step:
+                self._continue_as_new_if_due(tasks)
             if pause_first or _hits(before, tasks):
                 pause_first = False
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
@@ -769,7 +804,9 @@ class GraphRun:
             if self.status == "interrupted":
                 workflow.set_current_details(self._details())
 
-    @workflow.update(name=RESUME_UPDATE)
+    # ABANDON: at continue-as-new, handlers waiting for a later pause are left to the client,
+    # which re-attaches to the new run (a normal end waits for all handlers first).
+    @workflow.update(name=RESUME_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
     async def resume_update(self, raw: Any) -> dict[str, Any]:
         """Resume and reply, once the run pauses again or ends, with what invoke returns."""
         self._accept(raw)  # checked again: another resume may have been accepted meanwhile
@@ -782,7 +819,7 @@ class GraphRun:
         # A validator rejection writes nothing to history: the run is left exactly as it was.
         self._check_resume(_parse_resume(raw))
 
-    @workflow.update(name=STATE_UPDATE)
+    @workflow.update(name=STATE_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
     async def update_state(self, raw: Any) -> StateSnapshot:
         """Edit the state of a paused run (LangGraph's update_state); the run stays paused."""
         update = self._check_state_update(raw)
@@ -817,7 +854,7 @@ class GraphRun:
             raise _rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
         return update
 
-    @workflow.update(name=WAIT_UPDATE)
+    @workflow.update(name=WAIT_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
     async def wait_for_pause(self, _: WaitInput) -> dict[str, Any]:
         """Reply once the run is paused or ended (used with update-with-start by invoke)."""
         await workflow.wait_condition(
