@@ -56,6 +56,8 @@ class GraphActivities:
 
     def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
         self.graphs = dict(graphs)
+        for name, graph in graphs.items():
+            self.graphs.update(graph.subgraphs(name))
 
     def all(self) -> list[Any]:
         return [self.describe_graph, self.run_node, self.route, self.reduce, self.load_thread]

@@ -203,8 +203,13 @@ class CompiledGraph:
         """The topology as data, under the name the worker serves it by."""
         b = self.builder
         nodes = [
-            n.spec.model_copy(update={"has_router": name_ in b.branches})
-            for name_, n in b.nodes.items()
+            n.spec.model_copy(
+                update={
+                    "has_router": node in b.branches,
+                    "subgraph": f"{name}/{node}" if isinstance(n.fn, CompiledGraph) else None,
+                }
+            )
+            for node, n in b.nodes.items()
         ]
         return GraphSpec(
             name=name,
@@ -218,6 +223,16 @@ class CompiledGraph:
 
     def node_fn(self, node: str) -> NodeFn:
         return self.builder.nodes[node].fn
+
+    def subgraphs(self, name: str) -> dict[str, CompiledGraph]:
+        """Compiled graphs used as nodes, by the name the worker serves them under
+        ("<graph>/<node>", recursively): each runs as a child GraphRun."""
+        found: dict[str, CompiledGraph] = {}
+        for node, n in self.builder.nodes.items():
+            if isinstance(n.fn, CompiledGraph):
+                found[f"{name}/{node}"] = n.fn
+                found.update(n.fn.subgraphs(f"{name}/{node}"))
+        return found
 
     def branches(self, source: str) -> list[_Branch]:
         return self.builder.branches.get(source, [])

@@ -23,6 +23,7 @@ RESUME_UPDATE = "resume_update"
 WAIT_UPDATE = "wait_for_pause"
 STATE_QUERY = "get_state"
 STATE_UPDATE = "update_state"
+CHILD_PAUSED_SIGNAL = "tempograph_child_paused"
 STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographStatus")
 GRAPH_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographGraph")
 SEARCH_ATTRIBUTES = (STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE)
@@ -89,6 +90,8 @@ class NodeSpec(BaseModel):
     retry: RetrySpec = Field(default_factory=RetrySpec)
     # True when the node has conditional edges: its activity runs the router and returns targets.
     has_router: bool = False
+    # A compiled graph used as a node runs as a child GraphRun of this registered graph name.
+    subgraph: str | None = None
 
 
 class ChannelSpec(BaseModel):
@@ -284,6 +287,15 @@ class InterruptRaised(BaseModel):
     rejected: str | None = None  # the node refused the answer given for this slot
 
 
+class ChildPaused(BaseModel):
+    """Sent by a subgraph's run to its parent each time it pauses."""
+
+    child_id: str
+    seq: int
+    paused_at: str
+    pending: list[PendingInterrupt] = Field(default_factory=list)
+
+
 class NodeResult(BaseModel):
     # Writes in the order the node produced them: [(key, value)].
     writes: list[tuple[str, Any]] = Field(default_factory=list)
@@ -291,6 +303,8 @@ class NodeResult(BaseModel):
     goto: list[str] = Field(default_factory=list)
     sends: list[SendSpec] = Field(default_factory=list)
     interrupt: InterruptRaised | None = None
+    # A subgraph task that is paused: its own pending interrupts (none at a breakpoint).
+    child_pending: list[PendingInterrupt] | None = None
 
 
 class RouteTask(BaseModel):

@@ -254,6 +254,28 @@ def build_count_then_ask() -> CompiledGraph:
     return g.compile()
 
 
+def build_sub() -> CompiledGraph:
+    """Scenario 28: START -> p1 -> sub, where sub is a compiled graph s1 -> s2 and s2 asks."""
+
+    def s2(state: LogState, config: dict[str, Any]) -> dict[str, Any]:
+        entered(config, "s2")
+        return {"log": ["s2=" + interrupt("sub-q")]}
+
+    inner = StateGraph(LogState)
+    inner.add_node("s1", logger_node("s1"))
+    inner.add_node("s2", s2)
+    inner.add_edge(START, "s1")
+    inner.add_edge("s1", "s2")
+    g = StateGraph(LogState)
+    g.add_node("p1", logger_node("p1"))
+    g.add_node("sub", inner.compile())
+    g.add_node("qa", question("qa", "q-a"))
+    g.add_edge(START, "p1")
+    g.add_edge("p1", "sub")
+    g.add_conditional_edges(START, lambda s: ["qa"] if s.get("log") == ["par"] else [])
+    return g.compile()
+
+
 def build_ask_after() -> CompiledGraph:
     """Scenario 23: ask -> after."""
     g = StateGraph(LogState)
@@ -430,6 +452,7 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "swallow": build_swallow(),
         "typed": build_typed(),
         "ask_after": build_ask_after(),
+        "sub": build_sub(),
         "count_then_ask": build_count_then_ask(),
         "route19": build_route19(),
         "fan_then_z": build_fan_then_z(),

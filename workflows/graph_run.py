@@ -28,8 +28,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
-from temporalio.workflow import HandlerUnfinishedPolicy
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    ChildWorkflowError,
+    FailureError,
+)
+from temporalio.workflow import ChildWorkflowHandle, HandlerUnfinishedPolicy
 
 with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check
@@ -37,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from tempograph.errors import InvalidUpdateError
     from tempograph.messages import (
         CHECKPOINT_MEMO,
+        CHILD_PAUSED_SIGNAL,
         END,
         GRAPH_ATTRIBUTE,
         RESUME_SIGNAL,
@@ -50,7 +56,9 @@ with workflow.unsafe.imports_passed_through():
         Breakpoints,
         ChannelSpec,
         Checkpoint,
+        ChildPaused,
         GraphSpec,
+        InterruptRaised,
         InvalidMessageError,
         LoadedThread,
         LoadThreadTask,
@@ -88,6 +96,10 @@ def is_resume_map(value: Any) -> bool:
         and bool(value)
         and all(isinstance(k, str) and INTERRUPT_ID.match(k) for k in value)
     )
+
+
+class ChildWake(ResumeInput):
+    """Internal: a subgraph moved on while this run was paused (not a human's resume)."""
 
 
 @dataclass
@@ -141,6 +153,11 @@ class GraphRun:
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
         self.updates = 0
+        # Subgraphs: live child runs by task id, and the latest pause each child reported.
+        self.children: dict[str, ChildWorkflowHandle[Any, Any]] = {}
+        self.child_events: dict[str, ChildPaused] = {}
+        self.child_seen: dict[str, int] = {}
+        self.child_forwarded: dict[str, int] = {}
         self.last_recorded: str | None = None
         self.first_step = 0
         self.updated_step: int | None = None
@@ -361,7 +378,8 @@ class GraphRun:
             waiting = [i for i, r in enumerate(results) if r.interrupt is not None]
             if not waiting:
                 return results
-            self.pending = [self._pending(tasks[i], task_ids[i], results[i]) for i in waiting]
+            pendings = {i: self._pendings(tasks[i], task_ids[i], results[i]) for i in waiting}
+            self.pending = [p for i in waiting for p in pendings[i]]
             for i in waiting:
                 raised = results[i].interrupt
                 assert raised is not None
@@ -372,29 +390,53 @@ class GraphRun:
             self.shown_values = self._values_with(
                 [w for i, r in enumerate(results) if i not in waiting for w in r.writes]
             )
-            ids = {i: p.id for i, p in zip(waiting, self.pending, strict=True)}
+            ids = {i: [p.id for p in pendings[i]] for i in waiting}
             resume = await self._pause(
                 "interrupt",
                 [tasks[i] for i in waiting],
                 self._updater_interrupt(tasks, task_ids, results, waiting),
             )
+            if isinstance(resume, ChildWake):
+                to_run = [i for i in waiting if self._moved(task_ids[i])]
+                continue
             waiting = [i for i in waiting if results[i].interrupt is not None]
             if resume.update:
                 await self._apply(list(resume.update.items()))
-            answered = self._answers(resume, [ids[i] for i in waiting]) if waiting else {}
-            # Answered tasks re-run from their start with one more answer. With an update but
-            # no answer, the waiting tasks re-run and interrupt again on the updated state.
-            to_run = [i for i in waiting if ids[i] in answered]
-            for i in to_run:
-                answers[i].append(answered[ids[i]])
+            flat = [pid for i in waiting for pid in ids[i]]
+            answered = self._answers(resume, flat) if flat else {}
+            # Answered tasks re-run from their start with one more answer (a subgraph gets its
+            # answers forwarded). With an update but no answer, the waiting nodes re-run and
+            # interrupt again on the updated state.
+            to_run = []
+            for i in waiting:
+                if results[i].child_pending is not None:
+                    forward = {pid: answered[pid] for pid in ids[i] if pid in answered}
+                    if forward or not ids[i]:  # a child at a breakpoint goes on with any resume
+                        answers[i].append(forward or None)
+                        to_run.append(i)
+                elif ids[i][0] in answered:
+                    answers[i].append(answered[ids[i][0]])
+                    to_run.append(i)
             if not to_run and resume.resume is None:
-                to_run = list(waiting)
+                to_run = [i for i in waiting if results[i].child_pending is None]
             for node in resume.goto:
                 tasks.append(Task(node))
                 task_ids.append(stable_id(self.thread_id, self.step, len(tasks) - 1, node))
                 answers.append([])
                 results.append(NodeResult())
                 to_run.append(len(tasks) - 1)
+
+    def _pendings(self, task: Task, task_id: str, result: NodeResult) -> list[PendingInterrupt]:
+        if result.child_pending is not None:
+            # A subgraph's own deadlines are its own: the child resumes itself.
+            return [p.model_copy(update={"deadline": None}) for p in result.child_pending]
+        return [self._pending(task, task_id, result)]
+
+    def _moved(self, task_id: str) -> bool:
+        handle = self.children.get(task_id)
+        return handle is not None and (
+            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
+        )
 
     def _pending(self, task: Task, task_id: str, result: NodeResult) -> PendingInterrupt:
         raised = result.interrupt
@@ -417,8 +459,72 @@ class GraphRun:
             default=raised.default,
         )
 
+    async def _run_child(
+        self, task: Task, task_id: str, answers: list[Any], graph: str
+    ) -> NodeResult:
+        """A subgraph node: a child GraphRun. Its pauses surface here (its interrupts keep their
+        ids); answers for it are forwarded to it; its final values are the node's writes."""
+        child_id = f"{workflow.info().workflow_id}/{task.node}/{task_id[:8]}"
+        handle = self.children.get(task_id)
+        if handle is None:
+            handle = await workflow.start_child_workflow(
+                WORKFLOW_TYPE,
+                RunInput(
+                    graph=graph,
+                    input=task.send.arg if task.send else self.values,
+                    thread_id=child_id,
+                    previous_run_id="",
+                ),
+                id=child_id,
+                task_queue=workflow.info().task_queue,
+                result_type=dict,
+                static_summary=f"subgraph {task.node}",
+            )
+            self.children[task_id] = handle
+        for answer in answers[self.child_forwarded.get(task_id, 0) :]:
+            resume = ResumeInput() if answer is None else ResumeInput(resume=answer)
+            await handle.signal(RESUME_SIGNAL, resume)
+        self.child_forwarded[task_id] = len(answers)
+        seen = self.child_seen.get(child_id, 0)
+        await workflow.wait_condition(lambda: handle.done() or self._child_seq(child_id) > seen)
+        if handle.done():
+            del self.children[task_id]
+            try:
+                result: dict[str, Any] = handle.result()
+            except ChildWorkflowError as exc:
+                cause = exc.cause
+                message = cause.message if isinstance(cause, ApplicationError) else str(exc)
+                raise RunFailedError(
+                    f"Subgraph '{task.node}' failed: {message}", "NodeError"
+                ) from exc
+            return NodeResult(writes=[(k, v) for k, v in result.items() if k in self.channels])
+        event = self.child_events[child_id]
+        self.child_seen[child_id] = event.seq
+        return NodeResult(
+            interrupt=InterruptRaised(value=None, slot=0), child_pending=event.pending
+        )
+
+    def _child_seq(self, child_id: str) -> int:
+        event = self.child_events.get(child_id)
+        return event.seq if event else 0
+
+    def _children_moved(self) -> bool:
+        """A paused child went on by itself (e.g. its interrupt's deadline passed)."""
+        return any(
+            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
+            for handle in self.children.values()
+        )
+
+    @workflow.signal(name=CHILD_PAUSED_SIGNAL)
+    def child_paused(self, raw: Any) -> None:
+        event = parse_message(ChildPaused, raw)
+        if event.seq > self._child_seq(event.child_id):
+            self.child_events[event.child_id] = event
+
     async def _execute(self, task: Task, task_id: str, answers: list[Any]) -> NodeResult:
         spec = self.nodes[task.node]
+        if spec.subgraph is not None:
+            return await self._run_child(task, task_id, answers, spec.subgraph)
         node_task = NodeTask(
             graph=self.inp.graph,
             node=task.node,
@@ -570,11 +676,22 @@ class GraphRun:
         self.pause_seq += 1
         if kind != "interrupt":  # (a dynamic interrupt's state is its node's activity input)
             self._checkpoint("loop", waiting)
+        parent = workflow.info().parent
+        if parent is not None:  # a subgraph: its parent surfaces this pause
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                CHILD_PAUSED_SIGNAL,
+                ChildPaused(
+                    child_id=workflow.info().workflow_id,
+                    seq=self.pause_seq,
+                    paused_at=kind,
+                    pending=self.pending,
+                ),
+            )
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
         workflow.set_current_details(self._details())
         while True:
             message = await self._wait_for_resume()
-            if isinstance(message, ResumeInput):
+            if isinstance(message, ChildWake | ResumeInput):
                 resume = message
                 break
             waiting = await updater(message)
@@ -644,6 +761,9 @@ class GraphRun:
             if resolved:
                 # The interrupted node is marked done with these writes: its interrupt skipped.
                 i = resolved[0]
+                child = self.children.pop(task_ids[i], None)
+                if child is not None:
+                    child.cancel()  # a subgraph marked done by update_state is not needed
                 results[i] = await self._as_node_result(u, writes)
                 self.pending = [p for p in self.pending if p.task_id != task_ids[i]]
             else:
@@ -683,27 +803,31 @@ class GraphRun:
         return merged
 
     async def _wait_for_resume(self) -> ResumeInput | StateUpdate:
-        """Durable wait: Temporal wakes the run when a resume is accepted. Only interrupts with
-        a deadline add a timer; at the deadline they are answered with their default."""
-        while self.accepted is None:
+        """Durable wait: Temporal wakes the run when a resume is accepted (or a subgraph goes on
+        by itself). Only interrupts with a deadline add a timer; at the deadline they are
+        answered with their default."""
+
+        def ready() -> bool:
+            return self.accepted is not None or self._children_moved()
+
+        while not ready():
             deadlines = [p.deadline for p in self.pending if p.deadline is not None]
             if not deadlines:
-                await workflow.wait_condition(lambda: self.accepted is not None)
+                await workflow.wait_condition(ready)
                 break
             left = (min(deadlines) - workflow.now()).total_seconds()
             if left > 0:
                 try:
                     await workflow.wait_condition(
-                        lambda: self.accepted is not None,
-                        timeout=left,
-                        timeout_summary="interrupt deadline",
+                        ready, timeout=left, timeout_summary="interrupt deadline"
                     )
                     break
                 except TimeoutError:
                     pass
             self._expire(workflow.now())
+        if self.accepted is None:
+            return ChildWake()
         resume, self.accepted = self.accepted, None
-        assert resume is not None
         return resume
 
     def _expire(self, now: datetime) -> None:
