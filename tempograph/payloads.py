@@ -7,7 +7,10 @@ the run hangs. We check sizes ourselves, below that limit, and fail with a clear
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
+from pydantic_core import to_json
 
 # Temporal's hard limit is 2 MiB per payload; keep headroom for encoding and metadata.
 MAX_PAYLOAD_BYTES = 1_800_000
@@ -19,7 +22,14 @@ def payload_size(model: BaseModel) -> int:
 
 
 def check_size(model: BaseModel, what: str, limit: int = MAX_PAYLOAD_BYTES) -> None:
-    size = payload_size(model)
+    check_bytes(payload_size(model), what, limit)
+
+
+def json_size(value: Any) -> int:
+    return len(to_json(value))
+
+
+def check_bytes(size: int, what: str, limit: int = MAX_PAYLOAD_BYTES) -> None:
     if size > limit:
         raise ValueError(
             f"{what} is {size} bytes, over Tempograph's limit of {limit} bytes per payload "

@@ -82,7 +82,7 @@ with workflow.unsafe.imports_passed_through():
         parse_message,
         stable_id,
     )
-    from tempograph.payloads import check_size
+    from tempograph.payloads import check_bytes, json_size, payload_size
 
 # A dict resume value is a map {interrupt id: answer} only when every key looks like an id
 # (LangGraph's rule: resume-map detection depends on ids being 32 lowercase hex characters).
@@ -153,6 +153,7 @@ class GraphRun:
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
         self.updates = 0
+        self.sized: int | None = None  # bytes of self.values as JSON, while unchanged
         # Subgraphs: live child runs by task id, and the latest pause each child reported.
         self.children: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self.child_events: dict[str, ChildPaused] = {}
@@ -281,6 +282,7 @@ class GraphRun:
             raise _failure("Cannot load the thread's previous state", exc) from exc
         if loaded.found:
             self.values.update(loaded.values)
+            self.sized = None
             self.step = loaded.step
             self.last_checkpoint_id = loaded.checkpoint_id
 
@@ -288,6 +290,7 @@ class GraphRun:
         """Start from a checkpoint: a run continued as new, or time travel on a new branch
         (interrupts ahead fire again: answers given on the old branch are not reused)."""
         self.values.update(start.values)
+        self.sized = None
         self.step = start.step
         tasks = self._add_targets([], start.next, start.sends)
         self.first_step = self.step
@@ -426,6 +429,13 @@ class GraphRun:
                 results.append(NodeResult())
                 to_run.append(len(tasks) - 1)
 
+    def _input_size(self, node_task: NodeTask) -> int:
+        """Bytes of a node's input. The state is measured once per change, not once per task:
+        every task of a step carries the same state."""
+        if self.sized is None:
+            self.sized = json_size(self.values)
+        return self.sized + payload_size(node_task.model_copy(update={"state": {}}))
+
     def _pendings(self, task: Task, task_id: str, result: NodeResult) -> list[PendingInterrupt]:
         if result.child_pending is not None:
             # A subgraph's own deadlines are its own: the child resumes itself.
@@ -536,7 +546,7 @@ class GraphRun:
             resume=answers,
         )
         try:
-            check_size(node_task, f"The input of node '{task.node}' (the state)")
+            check_bytes(self._input_size(node_task), f"The input of node '{task.node}' (the state)")
         except ValueError as exc:
             raise RunFailedError(str(exc), "PayloadTooLarge") from exc
         retry = spec.retry
@@ -574,6 +584,7 @@ class GraphRun:
     async def _apply(self, writes: list[tuple[str, Any]]) -> None:
         """Apply writes through the channels' reducers (custom reducers run in an activity)."""
         grouped = group_writes(writes)
+        self.sized = None  # the state changes: measure it again before the next node
         try:
             custom = apply_grouped(self.values, grouped, self.channels)
         except InvalidUpdateError as exc:
