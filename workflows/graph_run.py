@@ -20,21 +20,32 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
-    ActivityError,
     ApplicationError,
-    ChildWorkflowError,
     FailureError,
 )
 from temporalio.workflow import ChildWorkflowHandle, HandlerUnfinishedPolicy
+
+from workflows.common import (
+    LOCAL_ACTIVITY_TIMEOUT,
+    ChildWake,
+    RunFailedError,
+    Task,
+    Updater,
+    failure,
+    hits,
+    is_resume_map,
+    parse_resume,
+    pick_breakpoints,
+    rejected,
+)
+from workflows.state_edits import StateEdits
+from workflows.subgraphs import SubgraphRuns
 
 with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check
@@ -53,12 +64,10 @@ with workflow.unsafe.imports_passed_through():
         STATUS_ATTRIBUTE,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
-        Breakpoints,
         ChannelSpec,
         Checkpoint,
         ChildPaused,
         GraphSpec,
-        InterruptRaised,
         InvalidMessageError,
         LoadedThread,
         LoadThreadTask,
@@ -84,43 +93,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from tempograph.payloads import check_bytes, json_size, payload_size
 
-# A dict resume value is a map {interrupt id: answer} only when every key looks like an id
-# (LangGraph's rule: resume-map detection depends on ids being 32 lowercase hex characters).
-INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
-LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
-
-
-def is_resume_map(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(isinstance(k, str) and INTERRUPT_ID.match(k) for k in value)
-    )
-
-
-class ChildWake(ResumeInput):
-    """Internal: a subgraph moved on while this run was paused (not a human's resume)."""
-
-
-@dataclass
-class Task:
-    node: str
-    send: SendSpec | None = None
-
-
-Updater = Callable[[StateUpdate], Awaitable[list[Task]]]
-
-
-class RunFailedError(Exception):
-    """The run cannot go on; `kind` becomes the ApplicationError type the caller sees."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
 
 @workflow.defn(name=WORKFLOW_TYPE)
-class GraphRun:
+class GraphRun(StateEdits, SubgraphRuns):
     # Handlers take raw JSON (Any) and validate it themselves: see parse_message.
     @workflow.init
     def __init__(self, raw_input: Any) -> None:
@@ -220,7 +195,7 @@ class GraphRun:
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except FailureError as exc:
-            raise _failure("Cannot load the graph", exc) from exc
+            raise failure("Cannot load the graph", exc) from exc
         self.nodes = {n.name: n for n in self.spec.nodes}
         self.channels = {c.name: c for c in self.spec.channels}
         # Adjacency, computed once: single-source edges by source, and joins (several sources).
@@ -279,7 +254,7 @@ class GraphRun:
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except FailureError as exc:
-            raise _failure("Cannot load the thread's previous state", exc) from exc
+            raise failure("Cannot load the thread's previous state", exc) from exc
         if loaded.found:
             self.values.update(loaded.values)
             self.sized = None
@@ -332,8 +307,8 @@ class GraphRun:
     async def _run_steps(self, tasks: list[Task], pause_first: bool = False) -> None:
         assert self.spec is not None
         self.first_step = self.step
-        before = _pick(self.inp.interrupt_before, self.spec.interrupt_before)
-        after = _pick(self.inp.interrupt_after, self.spec.interrupt_after)
+        before = pick_breakpoints(self.inp.interrupt_before, self.spec.interrupt_before)
+        after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
         while tasks:
             if self.steps_since_resume >= self.inp.recursion_limit:
                 raise RunFailedError(
@@ -344,7 +319,7 @@ class GraphRun:
                 )
             if self.step > self.first_step:
                 self._continue_as_new_if_due(tasks)
-            if pause_first or _hits(before, tasks):
+            if pause_first or hits(before, tasks):
                 pause_first = False
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
                 tasks = await self._continue_from(resume, tasks)
@@ -355,7 +330,7 @@ class GraphRun:
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
-            if _hits(after, tasks):
+            if hits(after, tasks):
                 updater = self._updater_after(tasks, results, planned, joins_before)
                 resume = await self._pause("after", planned, updater)
                 planned = await self._continue_from(resume, planned)
@@ -442,12 +417,6 @@ class GraphRun:
             return [p.model_copy(update={"deadline": None}) for p in result.child_pending]
         return [self._pending(task, task_id, result)]
 
-    def _moved(self, task_id: str) -> bool:
-        handle = self.children.get(task_id)
-        return handle is not None and (
-            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
-        )
-
     def _pending(self, task: Task, task_id: str, result: NodeResult) -> PendingInterrupt:
         raised = result.interrupt
         assert raised is not None
@@ -468,68 +437,6 @@ class GraphRun:
             has_default=raised.has_default,
             default=raised.default,
         )
-
-    async def _run_child(
-        self, task: Task, task_id: str, answers: list[Any], graph: str
-    ) -> NodeResult:
-        """A subgraph node: a child GraphRun. Its pauses surface here (its interrupts keep their
-        ids); answers for it are forwarded to it; its final values are the node's writes."""
-        child_id = f"{workflow.info().workflow_id}/{task.node}/{task_id[:8]}"
-        handle = self.children.get(task_id)
-        if handle is None:
-            handle = await workflow.start_child_workflow(
-                WORKFLOW_TYPE,
-                RunInput(
-                    graph=graph,
-                    input=task.send.arg if task.send else self.values,
-                    thread_id=child_id,
-                    previous_run_id="",
-                ),
-                id=child_id,
-                task_queue=workflow.info().task_queue,
-                result_type=dict,
-                static_summary=f"subgraph {task.node}",
-            )
-            self.children[task_id] = handle
-        for answer in answers[self.child_forwarded.get(task_id, 0) :]:
-            resume = ResumeInput() if answer is None else ResumeInput(resume=answer)
-            await handle.signal(RESUME_SIGNAL, resume)
-        self.child_forwarded[task_id] = len(answers)
-        seen = self.child_seen.get(child_id, 0)
-        await workflow.wait_condition(lambda: handle.done() or self._child_seq(child_id) > seen)
-        if handle.done():
-            del self.children[task_id]
-            try:
-                result: dict[str, Any] = handle.result()
-            except ChildWorkflowError as exc:
-                cause = exc.cause
-                message = cause.message if isinstance(cause, ApplicationError) else str(exc)
-                raise RunFailedError(
-                    f"Subgraph '{task.node}' failed: {message}", "NodeError"
-                ) from exc
-            return NodeResult(writes=[(k, v) for k, v in result.items() if k in self.channels])
-        event = self.child_events[child_id]
-        self.child_seen[child_id] = event.seq
-        return NodeResult(
-            interrupt=InterruptRaised(value=None, slot=0), child_pending=event.pending
-        )
-
-    def _child_seq(self, child_id: str) -> int:
-        event = self.child_events.get(child_id)
-        return event.seq if event else 0
-
-    def _children_moved(self) -> bool:
-        """A paused child went on by itself (e.g. its interrupt's deadline passed)."""
-        return any(
-            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
-            for handle in self.children.values()
-        )
-
-    @workflow.signal(name=CHILD_PAUSED_SIGNAL)
-    def child_paused(self, raw: Any) -> None:
-        event = parse_message(ChildPaused, raw)
-        if event.seq > self._child_seq(event.child_id):
-            self.child_events[event.child_id] = event
 
     async def _execute(self, task: Task, task_id: str, answers: list[Any]) -> NodeResult:
         spec = self.nodes[task.node]
@@ -575,7 +482,7 @@ class GraphRun:
                 summary=task.node,
             )
         except FailureError as exc:
-            raise _failure(f"Node '{task.node}' failed", exc) from exc
+            raise failure(f"Node '{task.node}' failed", exc) from exc
 
     # -----------------------------------------------------------------------------------------
     # State and routing.
@@ -605,7 +512,7 @@ class GraphRun:
                     retry_policy=RetryPolicy(maximum_attempts=3),
                 )
             except FailureError as exc:
-                raise _failure(f"The reducer of '{key}' failed", exc) from exc
+                raise failure(f"The reducer of '{key}' failed", exc) from exc
             self.values[key] = reduced.value
 
     def _values_with(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -636,7 +543,7 @@ class GraphRun:
                 retry_policy=RetryPolicy(maximum_attempts=3),
             )
         except FailureError as exc:
-            raise _failure(f"The router of {source} failed", exc) from exc
+            raise failure(f"The router of {source} failed", exc) from exc
 
     def _plan(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
         """The next step's tasks: static edges, joins, router answers, goto and Send."""
@@ -720,99 +627,6 @@ class GraphRun:
 
     # update_state while paused: LangGraph's routing effect of `as_node`.
 
-    def _updater_before(self, tasks: list[Task]) -> Updater:
-        async def update(u: StateUpdate) -> list[Task]:
-            writes = list((u.values or {}).items())
-            if u.as_node is None:
-                await self._apply(writes)
-                return tasks
-            # The node counts as done with these writes: drop its task, plan its successors.
-            planned = self._plan([Task(u.as_node)], [await self._as_node_result(u, writes)])
-            await self._apply(writes)
-            remaining = [t for t in tasks if t.node != u.as_node]
-            tasks[:] = self._merge(remaining, planned)
-            return tasks
-
-        return update
-
-    def _updater_after(
-        self,
-        step: list[Task],
-        results: list[NodeResult],
-        planned: list[Task],
-        joins_before: dict[int, set[str]],
-    ) -> Updater:
-        async def update(u: StateUpdate) -> list[Task]:
-            writes = list((u.values or {}).items())
-            as_node = u.as_node or (step[0].node if len(step) == 1 else None)
-            if as_node is None:
-                await self._apply(writes)
-                return planned
-            result = await self._as_node_result(u.model_copy(update={"as_node": as_node}), writes)
-            await self._apply(writes)
-            # Plan the step again with as_node's new answer (its router saw the new state).
-            tasks, outputs = list(step), list(results)
-            if as_node in [t.node for t in tasks]:
-                outputs[[t.node for t in tasks].index(as_node)] = result
-            else:
-                tasks.append(Task(as_node))
-                outputs.append(result)
-            self.join_seen = {k: set(v) for k, v in joins_before.items()}
-            planned[:] = self._plan(tasks, outputs)
-            return planned
-
-        return update
-
-    def _updater_interrupt(
-        self, tasks: list[Task], task_ids: list[str], results: list[NodeResult], waiting: list[int]
-    ) -> Updater:
-        async def update(u: StateUpdate) -> list[Task]:
-            writes = list((u.values or {}).items())
-            resolved = [i for i in waiting if tasks[i].node == u.as_node]
-            if resolved:
-                # The interrupted node is marked done with these writes: its interrupt skipped.
-                i = resolved[0]
-                child = self.children.pop(task_ids[i], None)
-                if child is not None:
-                    child.cancel()  # a subgraph marked done by update_state is not needed
-                results[i] = await self._as_node_result(u, writes)
-                self.pending = [p for p in self.pending if p.task_id != task_ids[i]]
-            else:
-                await self._apply(writes)  # the waiting node re-runs on the new state
-            done = [i for i in range(len(tasks)) if results[i].interrupt is None]
-            self.shown_values = self._values_with([w for i in done for w in results[i].writes])
-            still = [tasks[i] for i in waiting if results[i].interrupt is not None]
-            if still:
-                return still
-            self.paused_at = "after"  # nothing left to answer: a resume just continues
-            return self._preview(tasks, results)
-
-        return update
-
-    async def _as_node_result(self, u: StateUpdate, writes: list[tuple[str, Any]]) -> NodeResult:
-        """What node `u.as_node` would have returned: the writes, and its router's answer."""
-        assert u.as_node is not None
-        result = NodeResult(writes=writes)
-        if self.nodes[u.as_node].has_router:
-            routed = await self._route(u.as_node, self._values_with(writes))
-            result.goto, result.sends = routed.goto, routed.sends
-        return result
-
-    def _preview(self, tasks: list[Task], results: list[NodeResult]) -> list[Task]:
-        """The next step's tasks, for display only (joins are left to the real planning)."""
-        names: list[str] = []
-        for task, result in zip(tasks, results, strict=True):
-            names += self.successors.get(task.node, []) + result.goto
-            names += [send.node for send in result.sends]
-        return [Task(n) for n in dict.fromkeys(names) if n != END]
-
-    def _merge(self, tasks: list[Task], more: list[Task]) -> list[Task]:
-        merged = list(tasks)
-        for task in more:
-            if task.send is not None or not any(t.node == task.node for t in merged):
-                merged.append(task)
-        return merged
-
     async def _wait_for_resume(self) -> ResumeInput | StateUpdate:
         """Durable wait: Temporal wakes the run when a resume is accepted (or a subgraph goes on
         by itself). Only interrupts with a deadline add a timer; at the deadline they are
@@ -877,32 +691,32 @@ class GraphRun:
             )
         unknown_keys = sorted(set(cmd.update or {}) - set(self.channels))
         if unknown_keys:
-            raise _rejected(f"Unknown state key(s) in update: {unknown_keys}")
+            raise rejected(f"Unknown state key(s) in update: {unknown_keys}")
         unknown_nodes = sorted(set(cmd.goto) - set(self.nodes))
         if unknown_nodes:
-            raise _rejected(f"Unknown node(s) in goto: {unknown_nodes}")
+            raise rejected(f"Unknown node(s) in goto: {unknown_nodes}")
         if self.paused_at != "interrupt" or not self.pending:
             return  # at a static breakpoint any resume (even none) continues the run
         pending = [p.id for p in self.pending]
         if is_resume_map(cmd.resume):
             unknown = sorted(set(cmd.resume) - set(pending))
             if unknown:
-                raise _rejected(
+                raise rejected(
                     f"Unknown interrupt id(s) {unknown}: pending interrupt ids are {pending}",
                     "UnknownInterrupt",
                 )
             self._check_answers(cmd.resume)
         elif cmd.resume is None:
             if not cmd.update and not cmd.goto:
-                raise _rejected(
+                raise rejected(
                     "The run is waiting at a dynamic interrupt: the resume needs a value, "
                     'e.g. {"resume": "yes"} (null is not an answer)',
                     "MissingResumeValue",
                 )
         elif cmd.resume == {}:
-            raise _rejected("An empty resume map answers nothing", "MissingResumeValue")
+            raise rejected("An empty resume map answers nothing", "MissingResumeValue")
         elif len(pending) > 1:
-            raise _rejected(
+            raise rejected(
                 "When there are multiple pending interrupts, you must specify the interrupt id "
                 f"when resuming: send a map {{interrupt id: value}}. Pending ids: {pending}",
                 "AmbiguousResume",
@@ -916,14 +730,14 @@ class GraphRun:
             if p.id in answers and p.validate_answer and p.response_schema:
                 problems = schema_check.check(answers[p.id], p.response_schema)
                 if problems:
-                    raise _rejected(
+                    raise rejected(
                         f"The answer to interrupt {p.id} (node '{p.node}') does not fit its "
                         f"response_schema: {'; '.join(problems)}",
                         "InvalidAnswer",
                     )
 
     def _accept(self, raw: Any) -> None:
-        cmd = _parse_resume(raw)
+        cmd = parse_resume(raw)
         self._check_resume(cmd)
         self.accepted = cmd
 
@@ -952,7 +766,7 @@ class GraphRun:
     @resume_update.validator
     def _validate_resume(self, raw: Any) -> None:
         # A validator rejection writes nothing to history: the run is left exactly as it was.
-        self._check_resume(_parse_resume(raw))
+        self._check_resume(parse_resume(raw))
 
     @workflow.update(name=STATE_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
     async def update_state(self, raw: Any) -> StateSnapshot:
@@ -973,20 +787,20 @@ class GraphRun:
         try:
             update = parse_message(StateUpdate, raw)
         except InvalidMessageError as exc:
-            raise _rejected(str(exc), "InvalidStateUpdate") from None
+            raise rejected(str(exc), "InvalidStateUpdate") from None
         if self.status != "interrupted" or self.accepted is not None:
-            raise _rejected(
+            raise rejected(
                 f"Thread '{self.thread_id}' is not paused ({self.status}): update_state needs "
                 "a paused run",
                 "NotPaused",
             )
         unknown_keys = sorted(set(update.values or {}) - set(self.channels))
         if unknown_keys:
-            raise _rejected(f"Unknown state key(s): {unknown_keys}", "InvalidStateUpdate")
+            raise rejected(f"Unknown state key(s): {unknown_keys}", "InvalidStateUpdate")
         if update.as_node is not None and update.as_node not in self.nodes:
-            raise _rejected(f"Node {update.as_node} does not exist", "InvalidStateUpdate")
+            raise rejected(f"Node {update.as_node} does not exist", "InvalidStateUpdate")
         if update.as_node is None and self.paused_at == "after" and len(self.last_step) > 1:
-            raise _rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
+            raise rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
         return update
 
     @workflow.update(name=WAIT_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
@@ -1054,36 +868,3 @@ class GraphRun:
         if self.last_rejected:
             lines += ["", f"Last rejected resume: {self.last_rejected}"]
         return "\n".join(lines)
-
-
-def _pick(per_run: Breakpoints, compiled: Breakpoints) -> Breakpoints:
-    """A per-run breakpoint list replaces the compiled one (LangGraph semantics)."""
-    return per_run if per_run is not None else compiled
-
-
-def _hits(breakpoints: Breakpoints, tasks: list[Task]) -> bool:
-    if not breakpoints:
-        return False
-    return breakpoints == "*" or any(t.node in breakpoints for t in tasks)
-
-
-def _failure(what: str, exc: FailureError) -> RunFailedError:
-    # An activity's failure arrives as ActivityError(cause=...); a local activity's as the
-    # cause itself (ApplicationError, TimeoutError...).
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    if isinstance(cause, ApplicationError):
-        return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
-    return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
-
-
-def _parse_resume(raw: Any) -> ResumeInput:
-    try:
-        return parse_message(ResumeInput, raw)
-    except InvalidMessageError as exc:
-        raise _rejected(
-            f'{exc}. Expected {{"resume": <answer>, "update": {{...}}, "goto": [...]}}'
-        ) from None
-
-
-def _rejected(message: str, kind: str = "InvalidResume") -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
