@@ -89,3 +89,20 @@ async def test_pending_lists_waiting_runs(graphs: GraphClient, thread: str) -> N
             break
         await asyncio.sleep(0.1)
     assert thread not in [p.thread_id for p in await graphs.pending()]
+
+
+async def test_cancel_while_a_node_runs_ends_the_run_as_cancelled(
+    client: Client, graphs: GraphClient, thread: str
+) -> None:
+    handle = await client.start_workflow(
+        "GraphRun", RunInput(graph="slow", input={}), id=thread, task_queue=TASK_QUEUE
+    )
+    await asyncio.sleep(0.3)  # the node sleeps 1.5 s
+    await graphs.cancel(thread)
+    for _ in range(100):
+        description = await handle.describe()
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            break
+        await asyncio.sleep(0.05)
+    assert description.status == WorkflowExecutionStatus.CANCELED
+    assert (await graphs.get_state(thread)).status == "cancelled"

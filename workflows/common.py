@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from tempograph.messages import (
@@ -67,10 +68,13 @@ def hits(breakpoints: Breakpoints, tasks: list[Task]) -> bool:
     return breakpoints == "*" or any(t.node in breakpoints for t in tasks)
 
 
-def failure(what: str, exc: FailureError) -> RunFailedError:
-    # An activity's failure arrives as ActivityError(cause=...); a local activity's as the
-    # cause itself (ApplicationError, TimeoutError...).
+def failure(what: str, exc: FailureError) -> BaseException:
+    """What a failed activity (or child) means for the run. An activity's failure arrives as
+    ActivityError(cause=...); a local activity's as the cause itself. A cancellation (the run
+    itself was cancelled) stays a cancellation, so the run ends as cancelled, not failed."""
     cause = exc.cause if isinstance(exc, ActivityError) else exc
+    if isinstance(cause, CancelledError):
+        return asyncio.CancelledError(str(cause))
     if isinstance(cause, ApplicationError):
         return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
     return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
