@@ -1,0 +1,46 @@
+"""The LangGraph Agent Server HTTP API for Tempograph graphs: `create_app(graph_client, names)`.
+
+    from tempograph.http import create_app
+    app = create_app(GraphClient(client), ["ask", "chain"], api_token=None)
+    # uvicorn.run(app, port=2024); then langgraph_sdk.get_client(url="http://localhost:2024")
+
+`python server.py [--with-worker]` serves graphs/ this way on port 2024. The real `langgraph-sdk`
+(0.4.14) works unchanged: assistants (search, get, count), threads (create, get, patch,
+delete, search, count, get_state [at a checkpoint], update_state, get_history), runs (wait,
+create, stream, join, get, list, cancel; on a thread or stateless). Bodies, statuses and error
+texts follow the real server (../shared/research/langgraph-hitl.md §5): wait bodies carry
+`__interrupt__` at a dynamic interrupt (only `__interrupt__` when several are pending), values
+only at a static breakpoint, `{"__error__": {"error", "message"}}` with HTTP 200 for graph
+errors and refused resumes; 404 / 409 / 422 / 401 answer `{"detail": "..."}`.
+
+Choices and differences from the Agent Server (this first slice):
+
+* Storage: Temporal only. A thread is a workflow id, a run a GraphRun execution (`run_id` is
+  its Temporal run id). A resume continues the paused execution, so the runs answering a
+  thread's interrupts share the run id of the run that asked. A thread created by POST /threads
+  and not yet run, thread metadata, and run request details (kwargs, metadata) are kept in this
+  process only: lost on restart (a thread with runs is still found, with metadata
+  {"graph_id", "assistant_id"}).
+* multitask_strategy: when a run is executing on the thread, "reject" answers 409, "enqueue"
+  (the default) waits for it to pause or end, "interrupt" and "rollback" cancel it first
+  (rollback keeps its checkpoints). A thread paused at an interrupt or breakpoint is not busy:
+  a resume continues it; new input discards the pause (the paused execution is cancelled and a
+  new run starts from its state), as LangGraph does.
+* A run without input on a failed or cancelled thread replays from the latest checkpoint (the
+  failed step runs again); with a command, the command then answers the replayed pause.
+* `interrupt_before` / `interrupt_after` given on a run hold for that execution until it ends:
+  runs that continue it (resume, or no input) keep them; breakpoints sent with a continuing run
+  are ignored.
+* update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
+  thread it answers 409. `values` as a list of updates, thread `supersteps`, Send in
+  `command.goto`, subgraph state (`subgraphs=true`), `select`, TTLs, crons, the store and
+  assistant CRUD are not supported. The default recursion limit is Tempograph's (100).
+* Streaming: "values" mode sends the state at each checkpoint the run records (read from
+  Temporal history while the run goes), then the final state with `__interrupt__`; "updates"
+  mode sends only the `__interrupt__` chunk of a pause; other modes send nothing. No
+  resumable streams (`Last-Event-ID`), no join_stream.
+"""
+
+from tempograph.http.app import create_app
+
+__all__ = ["create_app"]
