@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint worker bench
+.PHONY: install demo test lint worker serve bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: lint
 
 worker: $(STAMP)
 	$(BIN)/python worker.py
+
+# The LangGraph Agent Server HTTP API on port 2024, with a worker in the same process.
+serve: $(STAMP)
+	$(BIN)/python server.py --with-worker
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
