@@ -119,7 +119,10 @@ class GraphClient:
         if checkpoint_id and input is None:
             return await self._fork(graph, thread, checkpoint_id, pause=False)
         if input is None or isinstance(input, Command):
-            return await self._resume(thread, input)
+            # Breakpoints given here hold for this invocation only, as in LangGraph.
+            return await self._resume(
+                thread, input, before=interrupt_before, after=interrupt_after
+            )
         run_input = RunInput(
             graph=graph,
             input=input,
@@ -184,11 +187,25 @@ class GraphClient:
             raise
         return _invoke_output(output)
 
-    async def resume(self, thread_id: str, value: Any = None, **command: Any) -> dict[str, Any]:
+    async def resume(
+        self,
+        thread_id: str,
+        value: Any = None,
+        *,
+        interrupt_before: Breakpoints = None,
+        interrupt_after: Breakpoints = None,
+        **command: Any,
+    ) -> dict[str, Any]:
         """Resume a paused run and wait for its next pause or end. Stricter than `invoke`: a run
         that has already finished is an error (ResumeError, kind NotPaused) instead of
         returning its final values, so a duplicate resume from a service is noticed."""
-        return await self._resume(thread_id, Command(resume=value, **command), strict=True)
+        return await self._resume(
+            thread_id,
+            Command(resume=value, **command),
+            strict=True,
+            before=interrupt_before,
+            after=interrupt_after,
+        )
 
     async def update_state(
         self,
@@ -375,10 +392,17 @@ class GraphClient:
             raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
 
     async def _resume(
-        self, thread_id: str, command: Command | None, *, strict: bool = False
+        self,
+        thread_id: str,
+        command: Command | None,
+        *,
+        strict: bool = False,
+        before: Breakpoints = None,
+        after: Breakpoints = None,
     ) -> dict[str, Any]:
         handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
         resume = _resume_input(command)
+        resume.interrupt_before, resume.interrupt_after = before, after
         try:
             output = await handle.execute_update(RESUME_UPDATE, resume, result_type=dict)
         except WorkflowUpdateFailedError as exc:

@@ -181,6 +181,10 @@ class ResumeInput(BaseModel):
     resume: Any = None
     update: dict[str, Any] | None = None
     goto: list[str] = Field(default_factory=list)
+    # Breakpoints for the rest of this invocation (LangGraph: per invocation); when omitted,
+    # the graph's compiled ones.
+    interrupt_before: Breakpoints = None
+    interrupt_after: Breakpoints = None
 
 
 class StateUpdate(BaseModel):

@@ -17,15 +17,26 @@ async def test_15_before_compiled(graphs: GraphClient, thread: str) -> None:
 
 
 async def test_16_before_and_after_the_same_node(graphs: GraphClient, thread: str) -> None:
-    out = await graphs.invoke(
-        "chain", {"log": []}, thread_id=thread, interrupt_before=["b"], interrupt_after=["b"]
-    )
+    breakpoints = {"interrupt_before": ["b"], "interrupt_after": ["b"]}
+    out = await graphs.invoke("chain", {"log": []}, thread_id=thread, **breakpoints)
     assert out == {"log": ["a"]}
     assert (await graphs.get_state(thread)).next == ["b"]
-    out = await graphs.invoke("chain", None, thread_id=thread)
+    # The breakpoint just passed does not fire again; the one after b does.
+    out = await graphs.invoke("chain", None, thread_id=thread, **breakpoints)
     assert out == {"log": ["a", "b"]}
     state = await graphs.get_state(thread)
     assert (state.paused_at, state.next) == ("after", ["c"])
+    assert await graphs.invoke("chain", None, thread_id=thread, **breakpoints) == {
+        "log": ["a", "b", "c"]
+    }
+
+
+async def test_run_time_breakpoints_hold_for_one_invocation(
+    graphs: GraphClient, thread: str
+) -> None:
+    # LangGraph: breakpoints given on a call belong to that call; send them again to keep them.
+    out = await graphs.invoke("chain", {"log": []}, thread_id=thread, interrupt_after="*")
+    assert out == {"log": ["a"]}
     assert await graphs.invoke("chain", None, thread_id=thread) == {"log": ["a", "b", "c"]}
 
 
@@ -37,7 +48,7 @@ async def test_17_star_at_run_time_stops_before_every_node(
     assert (await graphs.get_state(thread)).next == ["a"]
     seen = []
     for _ in range(3):
-        out = await graphs.invoke("chain", None, thread_id=thread)
+        out = await graphs.invoke("chain", None, thread_id=thread, interrupt_before="*")
         seen.append(list(out["log"]))
     assert seen == [["in", "a"], ["in", "a", "b"], ["in", "a", "b", "c"]]
     assert (await graphs.get_state(thread)).status == "done"

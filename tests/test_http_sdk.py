@@ -72,15 +72,23 @@ async def test_dynamic_interrupt_pause_resume_finish(sdk: LangGraphClient) -> No
 
 async def test_static_breakpoints_at_run_time(sdk: LangGraphClient) -> None:
     tid = (await sdk.threads.create())["thread_id"]
-    # Scenario 16: before and after the same node; each run without input goes one pause on.
-    out = await sdk.runs.wait(
-        tid, "chain", input={"log": []}, interrupt_before=["b"], interrupt_after=["b"]
-    )
+    # Scenario 16: before and after the same node. Run-level breakpoints belong to one run,
+    # so each run that should pause sends them again.
+    bp = {"interrupt_before": ["b"], "interrupt_after": ["b"]}
+    out = await sdk.runs.wait(tid, "chain", input={"log": []}, **bp)
     assert out == {"log": ["a"]}  # no __interrupt__ at a static breakpoint
     assert (await sdk.threads.get_state(tid))["next"] == ["b"]
     assert (await sdk.threads.get(tid))["status"] == "interrupted"
-    assert await sdk.runs.wait(tid, "chain") == {"log": ["a", "b"]}
+    assert await sdk.runs.wait(tid, "chain", **bp) == {"log": ["a", "b"]}
     assert (await sdk.threads.get_state(tid))["next"] == ["c"]
+    assert await sdk.runs.wait(tid, "chain", **bp) == {"log": ["a", "b", "c"]}
+    assert (await sdk.threads.get(tid))["status"] == "idle"
+
+
+async def test_32_a_run_without_breakpoints_runs_to_the_end(sdk: LangGraphClient) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    out = await sdk.runs.wait(tid, "chain", input={"log": []}, interrupt_before=["b"])
+    assert out == {"log": ["a"]}
     assert await sdk.runs.wait(tid, "chain") == {"log": ["a", "b", "c"]}
     assert (await sdk.threads.get(tid))["status"] == "idle"
 
@@ -89,8 +97,8 @@ async def test_interrupt_before_star(sdk: LangGraphClient) -> None:
     tid = (await sdk.threads.create())["thread_id"]
     assert await sdk.runs.wait(tid, "chain", input={"log": []}, interrupt_before="*") == {"log": []}
     assert (await sdk.threads.get_state(tid))["next"] == ["a"]
-    assert await sdk.runs.wait(tid, "chain") == {"log": ["a"]}
-    assert await sdk.runs.wait(tid, "chain") == {"log": ["a", "b"]}
+    assert await sdk.runs.wait(tid, "chain", interrupt_before="*") == {"log": ["a"]}
+    assert await sdk.runs.wait(tid, "chain", interrupt_before="*") == {"log": ["a", "b"]}
 
 
 async def test_parallel_interrupts_resume_map(sdk: LangGraphClient) -> None:

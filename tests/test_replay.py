@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
-from temporalio import workflow
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tempograph import GraphClient
+from tests.changed_workflow import ChangedGraphRun
 from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
 from workflows.graph_run import GraphRun
 
@@ -32,16 +31,6 @@ async def replay_failures(histories: list[WorkflowHistory]) -> dict[str, str]:
 
     results = await replayer().replay_workflows(each(), raise_on_replay_failure=False)
     return {wid: str(err) for wid, err in results.replay_failures.items()}
-
-
-@workflow.defn(name="GraphRun")
-class ChangedGraphRun(GraphRun):
-    """GraphRun with a change that breaks determinism: a timer recorded histories never had."""
-
-    @workflow.run
-    async def run(self, raw_input: Any) -> dict[str, Any]:
-        await workflow.sleep(1)
-        return await super().run(raw_input)
 
 
 async def test_replay_of_live_runs(client: Client, graphs: GraphClient) -> None:

@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         STATUS_ATTRIBUTE,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
+        Breakpoints,
         ChannelSpec,
         Checkpoint,
         ChildPaused,
@@ -128,7 +129,9 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.deadlines: dict[str, datetime] = {}
         self.last_step: list[str] = []
         self.updates = 0
-        self.sized: int | None = None  # bytes of self.values as JSON, while unchanged
+        self.sized: int | None = None
+        self.before: Breakpoints = None
+        self.after: Breakpoints = None  # bytes of self.values as JSON, while unchanged
         # Subgraphs: live child runs by task id, and the latest pause each child reported.
         self.children: dict[str, ChildWorkflowHandle[Any, Any]] = {}
         self.child_events: dict[str, ChildPaused] = {}
@@ -307,8 +310,8 @@ class GraphRun(StateEdits, SubgraphRuns):
     async def _run_steps(self, tasks: list[Task], pause_first: bool = False) -> None:
         assert self.spec is not None
         self.first_step = self.step
-        before = pick_breakpoints(self.inp.interrupt_before, self.spec.interrupt_before)
-        after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
+        self.before = pick_breakpoints(self.inp.interrupt_before, self.spec.interrupt_before)
+        self.after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
         while tasks:
             if self.steps_since_resume >= self.inp.recursion_limit:
                 raise RunFailedError(
@@ -319,7 +322,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                 )
             if self.step > self.first_step:
                 self._continue_as_new_if_due(tasks)
-            if pause_first or hits(before, tasks):
+            if pause_first or hits(self.before, tasks):
                 pause_first = False
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
                 tasks = await self._continue_from(resume, tasks)
@@ -330,7 +333,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
-            if hits(after, tasks):
+            if hits(self.after, tasks):
                 updater = self._updater_after(tasks, results, planned, joins_before)
                 resume = await self._pause("after", planned, updater)
                 planned = await self._continue_from(resume, planned)
@@ -621,6 +624,12 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.status = "running"
         self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
         self.steps_since_resume = 0
+        if not isinstance(resume, ChildWake) and workflow.patched("breakpoints-per-invocation"):
+            # LangGraph: run-time breakpoints belong to one invocation; a resume brings its
+            # own (or falls back to the compiled ones).
+            assert self.spec is not None
+            self.before = pick_breakpoints(resume.interrupt_before, self.spec.interrupt_before)
+            self.after = pick_breakpoints(resume.interrupt_after, self.spec.interrupt_after)
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
         return resume

@@ -950,7 +950,16 @@ class Service:
                     return wait_body(output)
             else:
                 on_run_id(desc.run_id)
-            return wait_body(await self.gc.invoke(graph, request.command, thread_id=thread_id))
+            # Run-time breakpoints belong to this run only, as on the Agent Server.
+            return wait_body(
+                await self.gc.invoke(
+                    graph,
+                    request.command,
+                    thread_id=thread_id,
+                    interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
+                    interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
+                )
+            )
         except ResumeError as exc:
             return error_body(exc.kind, str(exc))
         except ThreadBusyError as exc:
