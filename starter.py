@@ -133,6 +133,8 @@ def parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("--update", default=None, help="JSON object of state updates")
     resume.add_argument("--goto", nargs="*", default=[], help="nodes to run as well")
+    resume.add_argument("--before", nargs="*", default=None, help="interrupt_before, this time")
+    resume.add_argument("--after", nargs="*", default=None, help="interrupt_after, this time")
     state = sub.add_parser("state", help="show a thread's state")
     state.add_argument("thread")
     update = sub.add_parser("update-state", help="edit a paused run's state")
@@ -179,6 +181,8 @@ async def main(args: argparse.Namespace) -> None:
                 None if args.value is None else json.loads(args.value),
                 update=json.loads(args.update) if args.update else None,
                 goto=args.goto,
+                interrupt_before=_breakpoints(args.before),
+                interrupt_after=_breakpoints(args.after),
             )
             await show(graphs, args.thread, out, args.json)
         elif args.command == "state":
