@@ -50,7 +50,16 @@ def apply_grouped(
         elif channel.reducer in BUILTIN_REDUCERS:
             has_current = key in values or channel.has_initial
             current = values[key] if key in values else _copy(channel.initial)
-            values[key] = fold(BUILTIN_REDUCERS[channel.reducer], has_current, current, updates)
+            try:
+                values[key] = fold(BUILTIN_REDUCERS[channel.reducer], has_current, current, updates)
+            except (TypeError, ValueError, AttributeError) as exc:
+                # e.g. a string written to an `Annotated[list, operator.add]` key. Raised as an
+                # InvalidUpdateError so the run fails clearly (any other error inside the
+                # workflow would fail its task over and over: a hung run).
+                raise InvalidUpdateError(
+                    f"At key '{key}': reducer '{channel.reducer}' cannot apply "
+                    f"{[type(u).__name__ for u in updates]} to {type(current).__name__}: {exc}"
+                ) from exc
         else:
             custom.append(key)
     return custom

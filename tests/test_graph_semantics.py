@@ -43,6 +43,14 @@ async def test_two_writes_to_plain_key_in_one_step(graphs: GraphClient, thread: 
     assert state.status == "error"
 
 
+async def test_wrong_type_for_a_reducer_key_fails_clearly(
+    graphs: GraphClient, thread: str
+) -> None:
+    with pytest.raises(InvalidUpdateError, match="At key 'log': reducer 'add' cannot apply"):
+        await graphs.invoke("chain", {"log": "notalist"}, thread_id=thread)
+    assert (await graphs.get_state(thread)).status == "error"
+
+
 async def test_recursion_limit(graphs: GraphClient, thread: str) -> None:
     with pytest.raises(GraphRecursionError, match="Recursion limit of 5 reached"):
         await graphs.invoke("loop", {"n": 0}, thread_id=thread, recursion_limit=5)
