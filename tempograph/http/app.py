@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tempograph.client import GraphClient
+from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.schemas import (
     AssistantCountBody,
     AssistantSearchBody,
@@ -57,6 +59,8 @@ def create_app(
     """
     service = Service(graph_client, graph_names)
     app = FastAPI(title="Tempograph Agent Server", version="0.1.0")
+    # JSON bodies refuse NaN, lone surrogates and deep nesting (422), which no answer could carry.
+    app.router.route_class = StrictJSONRoute
     app.state.service = service
 
     @app.middleware("http")
@@ -264,7 +268,7 @@ def create_app(
         return StreamingResponse(
             events(),
             media_type="text/event-stream",
-            headers={"Content-Location": f"/threads/{thread_id}/runs/{run.run_id}"},
+            headers=_run_headers(run, join=False),
         )
 
     @app.post("/threads/{thread_id}/runs/stream")
@@ -317,11 +321,17 @@ def _stream_modes(stream_mode: str | list[str] | None) -> set[str]:
 
 
 def _run_headers(run: RunRecord, *, join: bool) -> dict[str, str]:
-    base = f"/threads/{run.thread_id}/runs/{run.run_id}"
+    """Content-Location (and Location of the join): the thread id percent-encoded, as headers
+    are latin-1 and thread ids are any string."""
+    base = f"/threads/{_url_part(run.thread_id)}/runs/{_url_part(run.run_id)}"
     headers = {"Content-Location": base}
     if join:
         headers["Location"] = f"{base}/join"
     return headers
+
+
+def _url_part(value: str) -> str:
+    return urllib.parse.quote(value, safe="!$&'()*+,;=:@")  # RFC 3986 pchar
 
 
 def _checkpoint_id(before: str | CheckpointRef | dict[str, Any] | None) -> str | None:
@@ -347,9 +357,14 @@ def _checkpoint_id(before: str | CheckpointRef | dict[str, Any] | None) -> str |
 
 
 def _describe_errors(errors: Any) -> str:
-    """Pydantic errors as one line: `body.assistant_id: Field required; ...`."""
+    """Pydantic errors as one line: `body.assistant_id: Field required; ...`; a body that is not
+    JSON as `body: JSON decode error (<why>)`."""
     parts = []
     for error in errors:
+        if error.get("type") == "json_invalid":
+            why = (error.get("ctx") or {}).get("error")
+            parts.append(f"body: JSON decode error ({why})" if why else "body: JSON decode error")
+            continue
         loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
         parts.append(f"{loc}: {error.get('msg', 'invalid')}")
     return "; ".join(parts) or "Invalid request"
