@@ -41,7 +41,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from tempograph.client import GraphClient
+from tempograph.client import RESUME_ERROR_KINDS, GraphClient
 from tempograph.errors import (
     GraphRunError,
     InvalidUpdateError,
@@ -847,7 +847,7 @@ class Service:
                 thread.error = None
                 await self._settle(request.thread_id)
                 body = await self._execute(request, lambda rid: self._known(run, rid))
-                if "__error__" in body and body["__error__"].get("error") in RESUME_KINDS:
+                if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
                     snap = await self.snapshot(request.thread_id)
                     if snap is not None and snap.status == "interrupted":
                         thread.error = body["__error__"]
@@ -1232,16 +1232,6 @@ class Service:
             self.user_cancelled.add(latest.run_id)
             with contextlib.suppress(ThreadNotFoundError):
                 await self.gc.cancel(thread_id)
-
-
-RESUME_KINDS = {
-    "NotPaused",
-    "InvalidResume",
-    "UnknownInterrupt",
-    "AmbiguousResume",
-    "MissingResumeValue",
-    "InvalidAnswer",
-}
 
 
 def to_command(body: CommandBody) -> Command:
