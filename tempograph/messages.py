@@ -350,3 +350,29 @@ class ReduceTask(BaseModel):
 
 class ReduceResult(BaseModel):
     value: Any
+
+
+# A thread's own record (its metadata), kept by a small long-lived workflow so that a thread
+# created over HTTP and never run, and the metadata of any thread, live in Temporal too.
+THREAD_RECORD_WORKFLOW = "TempographThread"
+THREAD_PATCH_UPDATE = "patch_metadata"
+THREAD_CLOSE_SIGNAL = "close"
+THREAD_MEMO = "tempograph_thread"
+
+
+def thread_record_id(thread_id: str) -> str:
+    """The workflow id of a thread's record; distinct from the thread's GraphRun id."""
+    return f"{thread_id}/thread"
+
+
+class ThreadMetadata(BaseModel):
+    """Start input, update input and update result of TempographThread; also its memo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+def thread_memo(record: ThreadMetadata) -> dict[str, Any]:
+    return {THREAD_MEMO: record.model_dump(mode="json")}

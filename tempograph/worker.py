@@ -18,6 +18,7 @@ from activities.nodes import GraphActivities
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 from workflows.graph_run import GraphRun
+from workflows.thread_record import ThreadRecord
 
 
 def create_worker(
@@ -37,7 +38,7 @@ def create_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[GraphRun],
+        workflows=[GraphRun, ThreadRecord],
         activities=GraphActivities(graphs).all(),
         **worker_options,
     )

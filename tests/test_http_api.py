@@ -359,6 +359,60 @@ async def test_threads_create_search_delete(api: httpx.AsyncClient) -> None:
     assert (await api.post("/threads/search", json={"metadata": {"tag": tag}})).json() == []
 
 
+async def fresh_api(client: Client) -> httpx.AsyncClient:
+    """A second server process, as after a restart: nothing shared with `api` but Temporal."""
+    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=30
+    )
+
+
+async def test_threads_and_metadata_survive_a_server_restart(
+    api: httpx.AsyncClient, client: Client
+) -> None:
+    tag = uuid.uuid4().hex
+    never_run = await new_thread(api, metadata={"tag": tag, "owner": "qa"})
+    r = await api.patch(f"/threads/{never_run}", json={"metadata": {"owner": "ops", "n": 1}})
+    assert r.status_code == 200 and r.json()["metadata"] == {"tag": tag, "owner": "ops", "n": 1}
+    ran = await new_thread(api, metadata={"tag": tag})
+    await wait(api, ran, assistant_id="ask", input={"log": [], "x": 5})
+
+    async with await fresh_api(client) as restarted:
+        t = (await restarted.get(f"/threads/{never_run}")).json()
+        assert (t["status"], t["values"]) == ("idle", None)
+        assert t["metadata"] == {"tag": tag, "owner": "ops", "n": 1}
+        t = (await restarted.get(f"/threads/{ran}")).json()
+        assert t["status"] == "interrupted"
+        assert t["metadata"] == {"tag": tag, "graph_id": "ask", "assistant_id": ASK_ID}
+        for _ in range(100):  # visibility is eventually consistent
+            found = (
+                await restarted.post("/threads/search", json={"metadata": {"tag": tag}})
+            ).json()
+            if len(found) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert {f["thread_id"] for f in found} == {never_run, ran}
+        # The thread created before the restart runs in the new process.
+        r = await wait(restarted, never_run, assistant_id="chain", input={"log": []})
+        assert r.json() == {"log": ["a", "b", "c"]}
+        assert (await restarted.delete(f"/threads/{never_run}")).status_code == 204
+
+    async with await fresh_api(client) as again:
+        assert (await again.get(f"/threads/{never_run}")).status_code == 404
+        r = await again.patch(f"/threads/{ran}", json={"metadata": {"done": True}})
+        assert r.json()["metadata"]["done"] is True
+    # The first process still sees its cached thread as deleted only once told; the record is
+    # gone from Temporal, so a new process and a re-read agree.
+    r = await api.patch(f"/threads/{ran}", json={"metadata": {"again": 1}})
+    assert r.json()["metadata"] == {
+        "tag": tag,
+        "done": True,
+        "again": 1,
+        "graph_id": "ask",
+        "assistant_id": ASK_ID,
+    }
+
+
 async def test_resume_without_a_run_is_an_error(api: httpx.AsyncClient) -> None:
     thread = await new_thread(api)
     r = await wait(api, thread, assistant_id="ask", command={"resume": "x"})

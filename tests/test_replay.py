@@ -15,9 +15,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tempograph import GraphClient
+from tempograph.messages import ThreadMetadata, thread_record_id
 from tests.changed_workflow import ChangedGraphRun
 from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
 from workflows.graph_run import GraphRun
+from workflows.thread_record import ThreadRecord
 
 
 def replayer() -> Replayer:
@@ -54,3 +56,23 @@ async def test_replay_detects_a_nondeterministic_change() -> None:
         workflows=[ChangedGraphRun], data_converter=pydantic_data_converter
     ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+async def test_replay_of_a_thread_record(client: Client, graphs: GraphClient) -> None:
+    # The HTTP API's thread record: started with metadata, patched twice, then closed.
+    record_id = thread_record_id(f"record-{uuid.uuid4().hex[:6]}")
+    handle = await client.start_workflow(
+        ThreadRecord.run,
+        ThreadMetadata(metadata={"a": 1}),
+        id=record_id,
+        task_queue=graphs.task_queue,
+    )
+    for patch in ({"b": 2}, {"a": 3}):
+        await handle.execute_update(ThreadRecord.patch, ThreadMetadata(metadata=patch))
+    await handle.signal(ThreadRecord.close)
+    assert (await handle.result()).metadata == {"a": 3, "b": 2}
+    history = await handle.fetch_history()
+    result = await Replayer(
+        workflows=[ThreadRecord], data_converter=pydantic_data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None

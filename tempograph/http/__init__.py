@@ -18,9 +18,9 @@ Choices and differences from the Agent Server (this first slice):
 * Storage: Temporal only. A thread is a workflow id, a run a GraphRun execution (`run_id` is
   its Temporal run id). A resume continues the paused execution, so the runs answering a
   thread's interrupts share the run id of the run that asked. A thread created by POST /threads
-  and not yet run, thread metadata, and run request details (kwargs, metadata) are kept in this
-  process only: lost on restart (a thread with runs is still found, with metadata
-  {"graph_id", "assistant_id"}).
+  (run or not) and its metadata live in a TempographThread workflow (`<thread>/thread`, memo);
+  a deleted thread leaves that record terminated as its tombstone, so every server process
+  agrees. Run request details (kwargs, metadata) are kept in this process only.
 * multitask_strategy: when a run is executing on the thread, "reject" answers 409, "enqueue"
   (the default) waits for it to pause or end, "interrupt" and "rollback" cancel it first
   (rollback keeps its checkpoints). A thread paused at an interrupt or breakpoint is not busy:

@@ -5,10 +5,11 @@ Where each thing lives:
 * assistant: one per served graph, computed (a deterministic UUID, as the real server's system
   assistants); nothing is stored.
 * thread: a Temporal workflow id. Its state, status, interrupts and history are read from the
-  thread's GraphRun executions. A thread created with POST /threads but never run has no
-  execution yet: it is remembered in this process only (with its metadata), so it is lost when
-  the server restarts. Metadata of threads that have runs is in-process too; after a restart a
-  thread shows {"graph_id", "assistant_id"} only.
+  thread's GraphRun executions. A thread created with POST /threads, and any thread whose
+  metadata was set, also has a record: a small TempographThread workflow (id `<thread>/thread`,
+  workflows/thread_record.py) holding the metadata in its memo, so a thread never run and its
+  metadata survive a server restart. Threads started by a run alone show {"graph_id",
+  "assistant_id"} (from the run's search attribute).
 * run: a GraphRun execution; `run_id` is its Temporal run id. A HITL resume continues the same
   execution, so the runs that answer a thread's interrupts share the run id of the run that
   asked. In-process records add the request details (kwargs, metadata) and the state of runs
@@ -32,13 +33,15 @@ from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
 from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowUpdateFailedError,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph.client import RESUME_ERROR_KINDS, GraphClient
@@ -55,12 +58,18 @@ from tempograph.messages import (
     GRAPH_ATTRIBUTE,
     STATE_QUERY,
     STATUS_ATTRIBUTE,
+    THREAD_MEMO,
+    THREAD_PATCH_UPDATE,
+    THREAD_RECORD_WORKFLOW,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Checkpoint,
     PendingInterrupt,
     StateSnapshot,
+    ThreadMetadata,
     WaitInput,
+    thread_memo,
+    thread_record_id,
 )
 from tempograph.types import Command, Interrupt
 
@@ -83,6 +92,7 @@ CLOSED_RESUMABLE = {
 }
 CANCELLED = {WorkflowExecutionStatus.CANCELED, WorkflowExecutionStatus.TERMINATED}
 MAX_SEARCHED = 500
+DELETED_REASON = "thread deleted"
 # A state query needs a worker: without one, answer "unknown" instead of hanging.
 QUERY_TIMEOUT = timedelta(seconds=5)
 MAX_RUN_RECORDS = 10_000  # finished run records kept in memory (Temporal keeps the runs)
@@ -125,6 +135,8 @@ class ThreadRecord:
     created_at: datetime
     updated_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Whether Temporal holds this thread's record (a TempographThread workflow).
+    persisted: bool = False
     # One run at a time per thread, in this process (multitask_strategy waits or refuses here).
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The error of the last run when it left the Temporal run untouched (a refused resume):
@@ -237,6 +249,11 @@ def error_body(error: str, message: str) -> dict[str, Any]:
     return {"__error__": {"error": error, "message": message}}
 
 
+async def _thread_memo(execution: WorkflowExecution) -> ThreadMetadata:
+    memo = await execution.memo_value(THREAD_MEMO, default=None, type_hint=ThreadMetadata)
+    return memo if isinstance(memo, ThreadMetadata) else ThreadMetadata()
+
+
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
@@ -312,17 +329,20 @@ class Service:
         self, thread_id: str, run_id: str | None = None
     ) -> WorkflowExecutionDescription | None:
         """The thread's latest execution (or one run of it); None when there is none."""
+        if run_id is None and thread_id in self.deleted:
+            return None
+        return await self._describe_graph_run(thread_id, run_id)
+
+    async def _describe_graph_run(
+        self, thread_id: str, run_id: str | None = None
+    ) -> WorkflowExecutionDescription | None:
         try:
             desc = await self.client.get_workflow_handle(thread_id, run_id=run_id).describe()
         except RPCError as exc:
             if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
                 return None
             raise
-        if desc.workflow_type != WORKFLOW_TYPE:
-            return None
-        if run_id is None and thread_id in self.deleted:
-            return None
-        return desc
+        return desc if desc.workflow_type == WORKFLOW_TYPE else None
 
     @staticmethod
     def graph_name(desc: WorkflowExecutionDescription) -> str:
@@ -373,9 +393,85 @@ class Service:
     async def lookup(
         self, thread_id: str
     ) -> tuple[ThreadRecord | None, WorkflowExecutionDescription | None]:
+        record, desc = await asyncio.gather(self.load_record(thread_id), self.describe(thread_id))
+        # load_record may just have found the thread's tombstone.
+        return record, None if thread_id in self.deleted else desc
+
+    async def load_record(self, thread_id: str) -> ThreadRecord | None:
+        """The thread's record: cached in this process, else read from its TempographThread
+        workflow (created by another process, or before a restart)."""
         record = self.threads.get(thread_id)
-        desc = await self.describe(thread_id)
-        return record, desc
+        if record is not None or thread_id in self.deleted:
+            return record
+        try:
+            desc = await self.client.get_workflow_handle(thread_record_id(thread_id)).describe()
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            return self._cache_record(thread_id, desc, await _thread_memo(desc))
+        if desc.status == WorkflowExecutionStatus.TERMINATED and desc.close_time is not None:
+            # A tombstone: the thread was deleted (by any server process), unless a run
+            # started on it afterwards.
+            latest = await self._describe_graph_run(thread_id)
+            if latest is None or latest.start_time < desc.close_time:
+                self.deleted.add(thread_id)
+        return None
+
+    def _cache_record(
+        self, thread_id: str, execution: WorkflowExecution, memo: ThreadMetadata
+    ) -> ThreadRecord:
+        record = self.threads.get(thread_id)
+        if record is None:
+            record = ThreadRecord(
+                thread_id,
+                execution.start_time,
+                memo.updated_at or execution.start_time,
+                dict(memo.metadata),
+                persisted=True,
+            )
+            self.threads[thread_id] = record
+        return record
+
+    async def _save_metadata(self, record: ThreadRecord, patch: dict[str, Any]) -> None:
+        """Merge `patch` into the thread's record in Temporal (starting the record workflow if
+        it does not exist: update-with-start), then into the cached copy."""
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            THREAD_RECORD_WORKFLOW,
+            ThreadMetadata(metadata=record.metadata),
+            id=thread_record_id(record.thread_id),
+            task_queue=self.gc.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
+        )
+        saved = await self.client.execute_update_with_start_workflow(
+            THREAD_PATCH_UPDATE,
+            ThreadMetadata(metadata=patch),
+            start_workflow_operation=start,
+            result_type=ThreadMetadata,
+        )
+        record.metadata = dict(saved.metadata)
+        record.updated_at = saved.updated_at or now()
+        record.persisted = True
+
+    async def _tombstone(self, thread_id: str) -> None:
+        """Leave the thread's record terminated: the mark that the thread was deleted.
+
+        Temporal deletes executions in the background (the thread's GraphRun executions may be
+        described for a while after DeleteWorkflowExecution), so every server process reads
+        this mark instead: a thread whose record was terminated after its latest run started
+        is gone. Terminating is immediate and needs no worker."""
+        await self.client.start_workflow(
+            THREAD_RECORD_WORKFLOW,
+            ThreadMetadata(),
+            id=thread_record_id(thread_id),
+            task_queue=self.gc.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await self.client.get_workflow_handle(thread_record_id(thread_id)).terminate(
+            reason=DELETED_REASON
+        )
 
     def record(self, thread_id: str, metadata: dict[str, Any] | None = None) -> ThreadRecord:
         record = self.threads.get(thread_id)
@@ -484,7 +580,25 @@ class Service:
             if if_exists == "do_nothing":
                 return await self.thread_json(thread_id, record, desc)
             raise HttpError(409, f"Thread with ID {thread_id} already exists")
-        record = self.record(thread_id, metadata)
+        stamp = now()
+        record = ThreadRecord(thread_id, stamp, stamp, dict(metadata or {}))
+        try:
+            await self.client.start_workflow(
+                THREAD_RECORD_WORKFLOW,
+                ThreadMetadata(metadata=record.metadata),
+                id=thread_record_id(thread_id),
+                task_queue=self.gc.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
+            )
+        except WorkflowAlreadyStartedError:
+            # Created meanwhile by another request or server process.
+            if if_exists == "do_nothing":
+                return await self.get_thread(thread_id)
+            raise HttpError(409, f"Thread with ID {thread_id} already exists") from None
+        record.persisted = True
+        self.threads[thread_id] = record
+        self.deleted.discard(thread_id)
         return await self.thread_json(thread_id, record, None)
 
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
@@ -492,8 +606,7 @@ class Service:
         if record is None and desc is None:
             raise HttpError(404, f"Thread with ID {thread_id} not found")
         record = record or self.record(thread_id)
-        record.metadata.update(metadata or {})
-        record.updated_at = now()
+        await self._save_metadata(record, metadata or {})
         return await self.thread_json(thread_id, record, desc)
 
     async def delete_thread(self, thread_id: str) -> None:
@@ -501,6 +614,7 @@ class Service:
         if record is None and desc is None:
             raise HttpError(404, f"Thread with ID {thread_id} not found")
         await self._delete_executions(thread_id)
+        await self._tombstone(thread_id)
         self.threads.pop(thread_id, None)
         self.deleted.add(thread_id)
 
@@ -592,21 +706,48 @@ class Service:
                         found[execution.id] = _Candidate(execution.id, None, execution)
             except RPCError as exc:
                 log.warning("cannot list threads from Temporal visibility: %s", exc.message)
+            for thread_id, deleted_at in (await self._list_records()).items():
+                known = found.get(thread_id)
+                if known and known.execution and known.execution.start_time < deleted_at:
+                    del found[thread_id]
+                    self.deleted.add(thread_id)
         wanted = list(dict.fromkeys(ids)) if ids is not None else list(self.threads)
         semaphore = asyncio.Semaphore(16)
 
         async def add(thread_id: str) -> None:
-            record = self.threads.get(thread_id)
-            if thread_id in found:
-                found[thread_id].record = record
-                return
             async with semaphore:
+                record = await self.load_record(thread_id)
+                if thread_id in found:
+                    found[thread_id].record = record
+                    return
                 desc = await self.describe(thread_id)
             if record is not None or desc is not None:
                 found[thread_id] = _Candidate(thread_id, record, desc)
 
         await asyncio.gather(*(add(t) for t in wanted))
         return list(found.values())
+
+    async def _list_records(self) -> dict[str, datetime]:
+        """Load the records of this task queue's threads (those never run included); return
+        the tombstones (thread id -> when it was deleted)."""
+        query = (
+            f"WorkflowType = '{THREAD_RECORD_WORKFLOW}' "
+            f"AND ExecutionStatus IN ('Running', 'Terminated') "
+            f"AND TaskQueue = '{_quote(self.gc.task_queue)}'"
+        )
+        tombstones: dict[str, datetime] = {}
+        try:
+            async for execution in self.client.list_workflows(query, limit=MAX_SEARCHED):
+                thread_id = execution.id.removesuffix("/thread")
+                if execution.status == WorkflowExecutionStatus.RUNNING:
+                    if thread_id not in self.deleted:
+                        self._cache_record(thread_id, execution, await _thread_memo(execution))
+                elif execution.close_time is not None and thread_id not in self.threads:
+                    tombstones[thread_id] = execution.close_time
+        except RPCError as exc:
+            log.warning("cannot list thread records from Temporal visibility: %s", exc.message)
+        # A thread re-created after a deletion has a running record again.
+        return {t: when for t, when in tombstones.items() if t not in self.threads}
 
     async def _cheap_status(self, c: _Candidate) -> str:
         """The thread status from visibility or describe (no state query)."""
