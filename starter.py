@@ -109,6 +109,37 @@ async def demo(graphs: GraphClient) -> None:
     print(to_json(await graphs.invoke("steps", None, thread_id=thread)))
     print(describe(await graphs.get_state(thread)))
 
+    await demo_http(graphs, suffix)
+
+
+async def demo_http(graphs: GraphClient, suffix: str) -> None:
+    """The same human-in-the-loop through the LangGraph Agent Server HTTP API, driven by the
+    real langgraph-sdk client: what `make serve` offers existing LangGraph clients."""
+    from langgraph_sdk import get_client  # installed with the dev extras (`make demo`)
+
+    from tempograph.http import create_app
+    from tempograph.http.testing import serve
+
+    app = create_app(graphs, sorted(GRAPHS))
+    async with serve(app) as url:
+        print(f"\n== [http] Agent Server API at {url}; langgraph_sdk.get_client(url={url!r})")
+        sdk = get_client(url=url)
+        thread = await sdk.threads.create(metadata={"demo": suffix})
+        tid = thread["thread_id"]
+        print(f"threads.create -> {tid}")
+        out = await sdk.runs.wait(tid, "revise", input={"some_text": "original text"})
+        print("runs.wait(input=...) ->", to_json(out))
+        state = await sdk.threads.get(tid)
+        print(f"threads.get -> status {state['status']}")
+        print(
+            "\nThe same resume with cURL:\n"
+            f"  curl -s {url}/threads/{tid}/runs/wait -H 'Content-Type: application/json' "
+            '-d \'{"assistant_id": "revise", "command": {"resume": "revised text"}}\''
+        )
+        out = await sdk.runs.wait(tid, "revise", command={"resume": "revised text"})
+        print("runs.wait(command={'resume': ...}) ->", to_json(out))
+        print(f"threads.get -> status {(await sdk.threads.get(tid))['status']}")
+
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(

@@ -87,3 +87,15 @@ async def test_breakpoints_update_state_and_cancel(server: DevServer, cli_worker
     assert code == 1 and "ThreadNotFoundError" in err
     code, _, err = await starter(server, "resume", thread, "{not json")
     assert code == 2 and "not valid JSON" in err
+
+
+async def test_demo_runs_end_to_end(server: DevServer) -> None:
+    # `make demo` as a user runs it: its own worker, then the CLI-level and HTTP walkthroughs.
+    code, out, err = await starter(server, "demo")
+    assert code == 0, err
+    assert out.count('"__interrupt__"') == 2  # revise, then revise over HTTP
+    assert "steps · done · step 3" in out
+    assert "Agent Server API at http://127.0.0.1:" in out
+    http = out[out.index("== [http]") :]
+    assert "threads.get -> status interrupted" in http
+    assert '"some_text": "revised text"' in http and http.endswith("status idle\n")
