@@ -43,7 +43,9 @@ from tempograph.messages import (
     WORKFLOW_TYPE,
     Breakpoints,
     Checkpoint,
+    NodeResult,
     NodeTask,
+    NodeUpdate,
     PendingRun,
     ResumeInput,
     RunInput,
@@ -327,6 +329,41 @@ class GraphClient:
                 # The recorded pause comes first; the derived one may include a later edit.
                 merged[cid] = recorded[cid].model_copy(update={"source": checkpoint.source})
         return sorted(merged.values(), key=lambda c: (c.created_at, c.source != "update"))
+
+    async def node_updates(self, thread_id: str, run_id: str | None = None) -> list[NodeUpdate]:
+        """The writes of each finished node task of a run (the latest by default), in the
+        order they finished; tasks that paused at an interrupt wrote nothing. Read from
+        Temporal history: works with no worker running."""
+        scheduled: dict[int, NodeTask] = {}
+        updates: list[NodeUpdate] = []
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        async for event in handle.fetch_history_events():
+            if event.HasField("activity_task_scheduled_event_attributes"):
+                attributes = event.activity_task_scheduled_event_attributes
+                if attributes.activity_type.name == "tempograph.run_node":
+                    [task] = await self.client.data_converter.decode(
+                        list(attributes.input.payloads), [NodeTask]
+                    )
+                    scheduled[event.event_id] = task
+            elif event.HasField("activity_task_completed_event_attributes"):
+                completed = event.activity_task_completed_event_attributes
+                node_task = scheduled.get(completed.scheduled_event_id)
+                if node_task is None:
+                    continue
+                [result] = await self.client.data_converter.decode(
+                    list(completed.result.payloads), [NodeResult]
+                )
+                if result.interrupt is None and result.child_pending is None:
+                    updates.append(
+                        NodeUpdate(
+                            step=node_task.step,
+                            node=node_task.node,
+                            task_id=node_task.task_id,
+                            values=dict(result.writes),
+                            finished_at=event.event_time.ToDatetime(UTC),
+                        )
+                    )
+        return updates
 
     async def _run_ids(self, thread_id: str) -> list[str]:
         """Every run of the thread: the visibility list, plus the latest run (always known,

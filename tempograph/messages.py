@@ -254,6 +254,17 @@ class Checkpoint(BaseModel):
     parent_checkpoint_id: str | None = None
 
 
+class NodeUpdate(BaseModel):
+    """What one node task wrote in one superstep (LangGraph's "updates" stream mode), read
+    from the run's history."""
+
+    step: int
+    node: str
+    task_id: str
+    values: dict[str, Any]
+    finished_at: datetime
+
+
 class PendingRun(BaseModel):
     """A run waiting for a human, as listed by GraphClient.pending."""
 

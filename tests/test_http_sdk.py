@@ -247,7 +247,9 @@ async def test_stream_values_updates_and_errors(sdk: LangGraphClient) -> None:
     values = [p.data for p in parts if p.event == "values"]
     assert values[0] == {"log": ["a"], "x": 1}  # a resume starts from the current state
     assert values[-1] == {"log": ["a", "ask=yes", "b"], "x": 1, "human": "yes"}
-    assert not [p for p in parts if p.event == "updates"]  # no pause: no interrupt chunk
+    # One chunk per node task as its superstep finishes, the resumed node included.
+    updates = [p.data for p in parts if p.event == "updates"]
+    assert updates == [{"ask": {"log": ["ask=yes"], "human": "yes"}}, {"b": {"log": ["b"]}}]
 
     chain = (await sdk.threads.create())["thread_id"]
     parts = [
@@ -256,7 +258,21 @@ async def test_stream_values_updates_and_errors(sdk: LangGraphClient) -> None:
             chain, "chain", input={"log": []}, interrupt_after=["a"], stream_mode="updates"
         )
     ]
-    assert [(p.event, p.data) for p in parts[1:]] == [("updates", {"__interrupt__": []})]
+    assert [(p.event, p.data) for p in parts[1:]] == [
+        ("updates", {"a": {"log": ["a"]}}),
+        ("updates", {"__interrupt__": []}),
+    ]
+    # A dynamic interrupt: the nodes before it, then the interrupt chunk.
+    asked = (await sdk.threads.create())["thread_id"]
+    parts = [
+        p
+        async for p in sdk.runs.stream(
+            asked, "ask", input={"log": [], "x": 2}, stream_mode="updates"
+        )
+    ]
+    assert [p.data for p in parts[1:-1]] == [{"a": {"log": ["a"]}}]
+    [pending] = parts[-1].data["__interrupt__"]
+    assert pending["value"] == {"question": "approve?", "x": 2}
 
     parts = [p async for p in sdk.runs.stream(None, "failing", input={"n": 1})]
     assert (parts[-1].event, parts[-1].data) == (

@@ -37,7 +37,8 @@ Choices and differences from the Agent Server (this first slice):
   assistant CRUD are not supported. The default recursion limit is Tempograph's (100).
 * Streaming: "values" mode sends the state at each checkpoint the run records (read from
   Temporal history while the run goes), then the final state with `__interrupt__`; "updates"
-  mode sends only the `__interrupt__` chunk of a pause; other modes send nothing. No
+  mode sends `{node: writes}` for each node task as it finishes (read from the node activity
+  results in history), then the `__interrupt__` chunk of a pause; other modes send nothing. No
   resumable streams (`Last-Event-ID`), no join_stream.
 """
 

@@ -1147,10 +1147,18 @@ class Service:
         return result
 
     async def checkpoint_ids(self, thread_id: str) -> set[str]:
-        """The thread's checkpoints so far (a stream shows the ones its run adds)."""
-        if await self.describe(thread_id) is None:
+        """The thread's checkpoints and node updates so far (a stream shows the ones its run
+        adds)."""
+        desc = await self.describe(thread_id)
+        if desc is None:
             return set()
-        return {c.checkpoint_id for c in await self._history(thread_id)}
+        seen = {c.checkpoint_id for c in await self._history(thread_id)}
+        return seen | {key for key, _ in await self._updates(thread_id, desc.run_id)}
+
+    async def _updates(self, thread_id: str, run_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """(key, {node: writes}) of each node task the execution finished, in order."""
+        updates = await self.gc.node_updates(thread_id, run_id)
+        return [(f"u:{run_id}:{u.step}:{u.task_id}", {u.node: u.values}) for u in updates]
 
     async def stream(
         self, run: RunRecord, modes: set[str], seen: set[str], *, continuing: bool
@@ -1158,9 +1166,9 @@ class Service:
         """(event, data) pairs of a streamed run: `metadata`; in "values" mode the state at
         each checkpoint the run records (the state after each superstep, read from Temporal
         history as the run goes), then the final state with `__interrupt__` at a dynamic
-        interrupt; in "updates" mode only the `__interrupt__` chunk of a pause (a static
-        breakpoint gives an empty list); `error` with {"error", "message"} when the run
-        fails."""
+        interrupt; in "updates" mode `{node: writes}` for each node task as its superstep
+        finishes, then the `__interrupt__` chunk of a pause (a static breakpoint gives an
+        empty list); `error` with {"error", "message"} when the run fails."""
         assert run.task is not None
         await self.created(run)
         yield "metadata", {"run_id": run.run_id, "attempt": 1}
@@ -1172,7 +1180,13 @@ class Service:
                 yield "values", last
         while True:
             done = run.task.done()
-            if "values" in modes and await self.describe(run.thread_id) is not None:
+            desc = await self.describe(run.thread_id)
+            if "updates" in modes and desc is not None:
+                for key, update in await self._updates(run.thread_id, desc.run_id):
+                    if key not in seen:
+                        seen.add(key)
+                        yield "updates", update
+            if "values" in modes and desc is not None:
                 history = await self._history(run.thread_id)
                 for checkpoint in reversed(history):
                     if checkpoint.checkpoint_id not in seen:
