@@ -20,6 +20,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.state_cache import StateCache
 from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
@@ -56,6 +57,7 @@ class GraphActivities:
 
     def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
         self.graphs = dict(graphs)
+        self.states = StateCache()
         for name, graph in graphs.items():
             self.graphs.update(graph.subgraphs(name))
 
@@ -81,7 +83,8 @@ class GraphActivities:
             node=task.node,
             attempt=activity.info().attempt,
         )
-        node_input = task.send_arg if task.is_send else graph.coerce_state(task.state)
+        state = await self.states.state_of(task)
+        node_input = task.send_arg if task.is_send else graph.coerce_state(state)
         token = _enter_task(list(task.resume))
         try:
             output = await _call(fn, node_input, _config(task))
@@ -97,17 +100,17 @@ class GraphActivities:
                 default=None if exc.default is NO_DEFAULT else exc.default,
                 rejected=exc.rejected,
             )
-            return _checked(NodeResult(interrupt=raised), task.node)
+            return _checked(_answering(NodeResult(interrupt=raised), task), task.node)
         finally:
             _exit_task(token)
         try:
             result = _normalize(output, graph)
             if graph.branches(task.node):
-                _route_after(graph, task, result)
+                _route_after(graph, state, task.node, result)
         except InvalidUpdateError as exc:
             raise _fatal(str(exc), "InvalidUpdateError") from exc
         logger.debug("node finished", writes=len(result.writes))
-        return _checked(result, task.node)
+        return _checked(_answering(result, task), task.node)
 
     @activity.defn(name="tempograph.route")
     async def route(self, task: RouteTask) -> RouteResult:
@@ -237,16 +240,24 @@ def _add_update(result: NodeResult, update: Any, graph: CompiledGraph) -> None:
             log.warning("ignoring write to a key that is not in the state schema", key=key)
 
 
-def _route_after(graph: CompiledGraph, task: NodeTask, result: NodeResult) -> None:
+def _answering(result: NodeResult, task: NodeTask) -> NodeResult:
+    """Name the task in its result: a local activity's input is not in history."""
+    result.node, result.step, result.task_id = task.node, task.step, task.task_id
+    return result
+
+
+def _route_after(
+    graph: CompiledGraph, state: dict[str, Any], node: str, result: NodeResult
+) -> None:
     """Run the node's routers on the state plus this node's own writes (LangGraph semantics)."""
-    local = dict(task.state)
+    local = dict(state)
 
     def custom(key: str, has: bool, current: Any, updates: list[Any]) -> Any:
         return fold(graph.reducers[key], has, current, updates)
 
     apply_writes(local, result.writes, graph.channels, custom)
     state = graph.coerce_state(local)
-    for branch in graph.branches(task.node):
+    for branch in graph.branches(node):
         goto, sends = route(branch, state)
         result.goto.extend(goto)
         result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import json
+from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from temporalio.api.enums.v1 import WorkflowExecutionStatus
+from temporalio.api.history.v1 import MarkerRecordedEventAttributes
 from temporalio.client import (
     Client,
     RPCError,
@@ -21,6 +24,7 @@ from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
+from tempograph import statedelta
 from tempograph.errors import (
     GraphRecursionError,
     GraphRunError,
@@ -39,6 +43,7 @@ from tempograph.messages import (
     RESUME_UPDATE,
     STATE_QUERY,
     STATE_UPDATE,
+    STEP_MEMO,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
@@ -50,12 +55,16 @@ from tempograph.messages import (
     ResumeInput,
     RunInput,
     StartFrom,
+    StateRef,
     StateSnapshot,
     StateUpdate,
+    StepRecord,
     WaitInput,
 )
 from tempograph.messages import checkpoint_id as make_checkpoint_id
 from tempograph.types import Command, Interrupt, Send
+
+log = structlog.get_logger("tempograph.client")
 
 RESUME_ERROR_KINDS = {
     "NotPaused",
@@ -257,10 +266,13 @@ class GraphClient:
         """The thread's checkpoints, newest first, across all its runs. Read from Temporal
         history: works with no worker running. `before` is a checkpoint id (strictly older
         ones are returned); `source` filters on input / loop / update / fork."""
-        checkpoints: list[Checkpoint] = []
-        for run_id in await self._run_ids(thread_id):
-            checkpoints += await self._checkpoints_of_run(thread_id, run_id)
-        checkpoints.sort(key=lambda c: c.created_at)
+        runs = [
+            await self._checkpoints_of_run(thread_id, run_id)
+            for run_id in await self._run_ids(thread_id)
+        ]
+        # Runs one after the other; within a run, its own order (by step).
+        runs.sort(key=lambda run: run[0].created_at if run else datetime.min.replace(tzinfo=UTC))
+        checkpoints = [c for run in runs for c in run]
         for parent, child in zip(checkpoints, checkpoints[1:], strict=False):
             child.parent_checkpoint_id = parent.checkpoint_id
         checkpoints.reverse()
@@ -282,6 +294,33 @@ class GraphClient:
         first_step: int | None = None
         from_input = True
         batch: tuple[int, int] | None = None  # (step, workflow task) of the tasks being read
+        # State versions sent to node tasks so far: a task carries a delta from an earlier one.
+        known: dict[int, dict[str, Any]] = {}
+
+        def state_of(ref: StateRef | None, legacy: dict[str, Any] | None) -> dict[str, Any]:
+            if ref is None:
+                return legacy or {}
+            values = statedelta.resolve(ref, known)
+            if values is None:
+                log.warning("checkpoint state missing from history", version=ref.version)
+                return {}
+            known[ref.version] = values
+            return values
+
+        def derive(step: int, values: dict[str, Any], when: datetime) -> Checkpoint:
+            nonlocal first_step
+            first_step = step if first_step is None else first_step
+            return Checkpoint(
+                checkpoint_id=make_checkpoint_id(thread_id, run_id, step),
+                thread_id=thread_id,
+                run_id=run_id,
+                step=step,
+                source="input" if from_input and step == first_step else "loop",
+                values=values,
+                next=[],
+                created_at=when,
+            )
+
         handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
         async for event in handle.fetch_history_events():
             when = event.event_time.ToDatetime(UTC)
@@ -300,23 +339,25 @@ class GraphClient:
                     list(scheduled.input.payloads), [NodeTask]
                 )
                 cid = make_checkpoint_id(thread_id, run_id, task.step)
-                first_step = task.step if first_step is None else first_step
+                values = state_of(task.ref, task.state)
                 if cid not in derived:
                     batch = (task.step, scheduled.workflow_task_completed_event_id)
-                    derived[cid] = Checkpoint(
-                        checkpoint_id=cid,
-                        thread_id=thread_id,
-                        run_id=run_id,
-                        step=task.step,
-                        source="input" if from_input and task.step == first_step else "loop",
-                        values=task.state,
-                        next=[],
-                        created_at=when,
-                    )
+                    derived[cid] = derive(task.step, values, when)
                 if batch == (task.step, scheduled.workflow_task_completed_event_id):
                     derived[cid].next.append(task.node)
             elif event.HasField("workflow_properties_modified_event_attributes"):
                 memo = event.workflow_properties_modified_event_attributes.upserted_memo
+                if STEP_MEMO in memo.fields:
+                    # A step of local-activity nodes, whose inputs history does not hold.
+                    [record] = await self.client.data_converter.decode(
+                        [memo.fields[STEP_MEMO]], [StepRecord]
+                    )
+                    cid = make_checkpoint_id(thread_id, run_id, record.step)
+                    values = state_of(record.ref, None)
+                    if cid not in derived:
+                        batch = (record.step, -event.event_id)
+                        derived[cid] = derive(record.step, values, when)
+                        derived[cid].next = list(record.next)
                 if CHECKPOINT_MEMO in memo.fields:
                     [checkpoint] = await self.client.data_converter.decode(
                         [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]
@@ -328,7 +369,9 @@ class GraphClient:
             if cid in recorded and recorded[cid].source == "loop":
                 # The recorded pause comes first; the derived one may include a later edit.
                 merged[cid] = recorded[cid].model_copy(update={"source": checkpoint.source})
-        return sorted(merged.values(), key=lambda c: (c.created_at, c.source != "update"))
+        # By step: the steps of local-activity nodes run within one workflow task, so their
+        # records share a timestamp (and the end of the run is stamped at its task start).
+        return sorted(merged.values(), key=lambda c: (c.step, c.created_at, c.source != "update"))
 
     async def node_updates(self, thread_id: str, run_id: str | None = None) -> list[NodeUpdate]:
         """The writes of each finished node task of a run (the latest by default), in the
@@ -336,9 +379,27 @@ class GraphClient:
         Temporal history: works with no worker running."""
         scheduled: dict[int, NodeTask] = {}
         updates: list[NodeUpdate] = []
+
+        def add(result: NodeResult, step: int, node: str, task_id: str, when: datetime) -> None:
+            if result.interrupt is None and result.child_pending is None:
+                updates.append(
+                    NodeUpdate(
+                        step=step,
+                        node=node,
+                        task_id=task_id,
+                        values=dict(result.writes),
+                        finished_at=when,
+                    )
+                )
+
         handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
         async for event in handle.fetch_history_events():
-            if event.HasField("activity_task_scheduled_event_attributes"):
+            when = event.event_time.ToDatetime(UTC)
+            if event.HasField("marker_recorded_event_attributes"):
+                local = await self._local_node_result(event.marker_recorded_event_attributes)
+                if local is not None and local.step is not None:
+                    add(local, local.step, local.node, local.task_id, when)
+            elif event.HasField("activity_task_scheduled_event_attributes"):
                 attributes = event.activity_task_scheduled_event_attributes
                 if attributes.activity_type.name == "tempograph.run_node":
                     [task] = await self.client.data_converter.decode(
@@ -353,17 +414,23 @@ class GraphClient:
                 [result] = await self.client.data_converter.decode(
                     list(completed.result.payloads), [NodeResult]
                 )
-                if result.interrupt is None and result.child_pending is None:
-                    updates.append(
-                        NodeUpdate(
-                            step=node_task.step,
-                            node=node_task.node,
-                            task_id=node_task.task_id,
-                            values=dict(result.writes),
-                            finished_at=event.event_time.ToDatetime(UTC),
-                        )
-                    )
+                add(result, node_task.step, node_task.node, node_task.task_id, when)
         return updates
+
+    async def _local_node_result(self, marker: MarkerRecordedEventAttributes) -> NodeResult | None:
+        """The result of a node run as a local activity (a marker), if `marker` is one."""
+        if marker.marker_name != "core_local_activity" or "result" not in marker.details:
+            return None
+        try:
+            info = json.loads(marker.details["data"].payloads[0].data)
+        except (KeyError, IndexError, ValueError):
+            return None
+        if info.get("activity_type") != "tempograph.run_node":
+            return None
+        [result] = await self.client.data_converter.decode(
+            list(marker.details["result"].payloads), [NodeResult]
+        )
+        return result if isinstance(result, NodeResult) else None
 
     async def _run_ids(self, thread_id: str) -> list[str]:
         """Every run of the thread: the visibility list, plus the latest run (always known,

@@ -46,6 +46,7 @@ class _Branch:
 class _Node:
     fn: NodeFn
     spec: NodeSpec
+    local_activity: bool | None = None  # None: the graph's default (compile)
 
 
 class StateGraph:
@@ -66,11 +67,20 @@ class StateGraph:
         start_to_close_timeout: timedelta | float | None = None,
         heartbeat_timeout: timedelta | float | None = None,
         retry_policy: RetryPolicy | None = None,
+        local_activity: bool | None = None,
         **_langgraph_options: Any,
     ) -> StateGraph:
         """Add a node. Options set its activity: timeouts and Temporal retry policy.
 
         By default a node may take 10 minutes and is tried 3 times.
+
+        `local_activity=True` runs the node as a Temporal local activity, in the worker that
+        runs the workflow, with no server round trip (about 1-2 ms instead of 10): for cheap
+        nodes (formatters, validators, routers, interrupt() steps). Timeouts, retries and
+        interrupts behave the same. Not for long or side-effecting nodes: a local activity
+        holds the workflow task while it runs, is retried from the start after a worker crash
+        without heartbeats, and its input is not recorded in history. `None` takes the graph's
+        default, `compile(local_activities=...)`.
         """
         if action is None:
             if isinstance(node, str):
@@ -91,7 +101,7 @@ class StateGraph:
             spec.heartbeat_timeout_seconds = _seconds(heartbeat_timeout)
         if retry_policy is not None:
             spec.retry = _retry_spec(retry_policy)
-        self.nodes[name] = _Node(fn=action, spec=spec)
+        self.nodes[name] = _Node(fn=action, spec=spec, local_activity=local_activity)
         return self
 
     def add_edge(self, start_key: str | Sequence[str], end_key: str) -> StateGraph:
@@ -145,12 +155,14 @@ class StateGraph:
         interrupt_before: Breakpoints = None,
         interrupt_after: Breakpoints = None,
         name: str | None = None,
+        local_activities: bool = False,
         **_: Any,
     ) -> CompiledGraph:
         """Check the graph and freeze it. `checkpointer` is accepted for LangGraph code and
-        ignored: Temporal history is the checkpoint."""
+        ignored: Temporal history is the checkpoint. `local_activities=True` runs every node as
+        a local activity unless its add_node says otherwise (see add_node)."""
         self._validate(interrupt_before, interrupt_after)
-        return CompiledGraph(self, interrupt_before, interrupt_after, name)
+        return CompiledGraph(self, interrupt_before, interrupt_after, name, local_activities)
 
     def _validate(self, before: Breakpoints, after: Breakpoints) -> None:
         known = set(self.nodes)
@@ -190,8 +202,10 @@ class CompiledGraph:
         interrupt_before: Breakpoints,
         interrupt_after: Breakpoints,
         name: str | None,
+        local_activities: bool = False,
     ) -> None:
         self.builder = builder
+        self.local_activities = local_activities
         self.name = name or "graph"
         self.state_schema = builder.state_schema
         self.channels = {c.name: c for c in builder.channels}
@@ -207,6 +221,11 @@ class CompiledGraph:
                 update={
                     "has_router": node in b.branches,
                     "subgraph": f"{name}/{node}" if isinstance(n.fn, CompiledGraph) else None,
+                    # A subgraph node is a child workflow, never an activity.
+                    "local_activity": not isinstance(n.fn, CompiledGraph)
+                    and (
+                        n.local_activity if n.local_activity is not None else self.local_activities
+                    ),
                 }
             )
             for node, n in b.nodes.items()

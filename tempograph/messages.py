@@ -92,6 +92,8 @@ class NodeSpec(BaseModel):
     has_router: bool = False
     # A compiled graph used as a node runs as a child GraphRun of this registered graph name.
     subgraph: str | None = None
+    # Run as a local activity: same worker as the workflow task, no server round trip.
+    local_activity: bool = False
 
 
 class ChannelSpec(BaseModel):
@@ -278,12 +280,54 @@ class PendingRun(BaseModel):
 # ---------------------------------------------------------------------------------------------
 
 
+class StateDelta(BaseModel):
+    """How the state changed between two versions: keys set to a new value, and list keys
+    that only grew (their new items). For an append-only channel such as a message list, the
+    delta is the new messages, whatever the length of the thread."""
+
+    set: dict[str, Any] = Field(default_factory=dict)
+    extend: dict[str, list[Any]] = Field(default_factory=dict)
+
+
+class StateRef(BaseModel):
+    """The state a node task reads, version `version` of this run's state, as sent in the
+    task: the whole state (small states, and the first task of a run), or the delta from
+    version `base_version`, which the worker usually holds already (activities.state_cache)."""
+
+    version: int = 0
+    state: dict[str, Any] | None = None
+    base_version: int | None = None
+    delta: StateDelta | None = None
+
+
+# Query a worker makes when it cannot rebuild a node's state from its cache: the run's state
+# at the version its tasks were sent.
+NODE_STATE_QUERY = "tempograph_node_state"
+# Memo field a step run by local-activity nodes writes (their inputs are not in history).
+STEP_MEMO = "tempograph_step"
+
+
+class NodeState(BaseModel):
+    version: int
+    values: dict[str, Any]
+
+
+class StepRecord(BaseModel):
+    """A step's checkpoint for steps whose node inputs history does not record."""
+
+    step: int
+    next: list[str]
+    ref: StateRef
+
+
 class NodeTask(BaseModel):
     graph: str
     node: str
     task_id: str
     step: int = 0
-    state: dict[str, Any]
+    # Histories before StateRef carry the whole state here; now it is `ref.state`.
+    state: dict[str, Any] | None = None
+    ref: StateRef | None = None
     # Set for tasks created by Send: the node receives `arg` instead of the state.
     send_arg: Any = None
     is_send: bool = False
@@ -314,6 +358,10 @@ class ChildPaused(BaseModel):
 class NodeResult(BaseModel):
     # Writes in the order the node produced them: [(key, value)].
     writes: list[tuple[str, Any]] = Field(default_factory=list)
+    # Which task this answers: a local activity's input is not in history, its result is.
+    node: str = ""
+    step: int | None = None
+    task_id: str = ""
     # Targets from Command(goto=...) and from the node's conditional edges.
     goto: list[str] = Field(default_factory=list)
     sends: list[SendSpec] = Field(default_factory=list)

@@ -14,6 +14,10 @@ from pydantic_core import to_json
 
 # Temporal's hard limit is 2 MiB per payload; keep headroom for encoding and metadata.
 MAX_PAYLOAD_BYTES = 1_800_000
+# A node task carries the whole state up to this size; above it, only the delta from the state
+# sent last (see tempograph.statedelta), so that history grows with what changed, not with the
+# size of the thread.
+INLINE_STATE_BYTES = 2048
 
 
 def payload_size(model: BaseModel) -> int:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel
+from temporalio.common import RetryPolicy
 
 from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.types import Command, Send, interrupt
@@ -50,7 +51,7 @@ def ask(state: AskState, config: dict[str, Any]) -> dict[str, Any]:
     return {"log": [f"ask={v}"], "human": str(v)}
 
 
-def build_ask() -> CompiledGraph:
+def build_ask(**compile_kwargs: Any) -> CompiledGraph:
     g = StateGraph(AskState)
     g.add_node("a", logger_node("a"))
     g.add_node("ask", ask)
@@ -61,7 +62,7 @@ def build_ask() -> CompiledGraph:
     g.add_edge("ask", "b")
     g.add_edge("b", END)
     g.add_edge("c", END)
-    return g.compile()
+    return g.compile(**compile_kwargs)
 
 
 def build_chain(**compile_kwargs: Any) -> CompiledGraph:
@@ -310,8 +311,6 @@ def kaboom(state: PlainState) -> dict[str, Any]:
 
 
 def build_failing() -> CompiledGraph:
-    from temporalio.common import RetryPolicy
-
     g = StateGraph(PlainState)
     g.add_node("boom", kaboom, retry_policy=RetryPolicy(maximum_attempts=1))
     g.add_edge(START, "boom")
@@ -431,6 +430,57 @@ def build_deadline(default: Any = "NO DEFAULT") -> CompiledGraph:
     return g.compile()
 
 
+# CHAT: a thread whose state grows each turn (a message of ~400 bytes), to check that node
+# inputs carry deltas and history bytes per node stay flat.
+class ChatState(TypedDict, total=False):
+    messages: Annotated[list[dict[str, Any]], operator.add]
+    turns: int
+    seen: Annotated[list[int], operator.add]
+
+
+def talk(state: ChatState, config: dict[str, Any]) -> dict[str, Any]:
+    entered(config, "talk")
+    n = len(state["messages"])
+    # `seen` proves the node read the whole state, however it travelled.
+    return {"messages": [{"role": "ai", "n": n, "content": "x" * 400}], "seen": [n]}
+
+
+def build_chat(**compile_kwargs: Any) -> CompiledGraph:
+    g = StateGraph(ChatState)
+    g.add_node("talk", talk)
+    g.add_edge(START, "talk")
+    g.add_conditional_edges(
+        "talk", lambda s: "talk" if len(s["messages"]) < s["turns"] else END, ["talk", END]
+    )
+    return g.compile(**compile_kwargs)
+
+
+# FLAKY_LOCAL: a local-activity node that fails on its first attempt (retries still apply).
+FLAKY_ATTEMPTS: Counter[str] = Counter()
+
+
+def flaky(state: LogState, config: dict[str, Any]) -> dict[str, Any]:
+    thread = config["configurable"]["thread_id"]
+    FLAKY_ATTEMPTS[thread] += 1
+    if FLAKY_ATTEMPTS[thread] == 1:
+        raise RuntimeError("first attempt fails")
+    return {"log": [f"flaky@{FLAKY_ATTEMPTS[thread]}"]}
+
+
+def build_flaky_local() -> CompiledGraph:
+    g = StateGraph(LogState)
+    g.add_node(
+        "flaky",
+        flaky,
+        local_activity=True,
+        retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=50), maximum_attempts=3),
+    )
+    g.add_node("b", logger_node("b"))  # an activity, after a local one
+    g.add_edge(START, "flaky")
+    g.add_edge("flaky", "b")
+    return g.compile()
+
+
 def all_graphs() -> dict[str, CompiledGraph]:
     return {
         "ask": build_ask(),
@@ -458,4 +508,8 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "fan_then_z": build_fan_then_z(),
         "pydantic": build_pydantic(),
         "versioned": build_versioned(1),
+        "ask_local": build_ask(local_activities=True),
+        "chat": build_chat(),
+        "chat_local": build_chat(local_activities=True),
+        "flaky_local": build_flaky_local(),
     }

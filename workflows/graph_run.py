@@ -48,7 +48,7 @@ from workflows.state_edits import StateEdits
 from workflows.subgraphs import SubgraphRuns
 
 with workflow.unsafe.imports_passed_through():
-    from tempograph import schema_check
+    from tempograph import schema_check, statedelta
     from tempograph.channels import apply_grouped, group_writes, initial_values
     from tempograph.errors import InvalidUpdateError
     from tempograph.messages import (
@@ -56,12 +56,14 @@ with workflow.unsafe.imports_passed_through():
         CHILD_PAUSED_SIGNAL,
         END,
         GRAPH_ATTRIBUTE,
+        NODE_STATE_QUERY,
         RESUME_SIGNAL,
         RESUME_UPDATE,
         START,
         STATE_QUERY,
         STATE_UPDATE,
         STATUS_ATTRIBUTE,
+        STEP_MEMO,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
         Breakpoints,
@@ -74,6 +76,7 @@ with workflow.unsafe.imports_passed_through():
         LoadThreadTask,
         NodeResult,
         NodeSpec,
+        NodeState,
         NodeTask,
         PendingInterrupt,
         ReduceResult,
@@ -85,14 +88,16 @@ with workflow.unsafe.imports_passed_through():
         RunStatus,
         SendSpec,
         StartFrom,
+        StateRef,
         StateSnapshot,
         StateUpdate,
+        StepRecord,
         WaitInput,
         checkpoint_id,
         parse_message,
         stable_id,
     )
-    from tempograph.payloads import check_bytes, json_size, payload_size
+    from tempograph.payloads import INLINE_STATE_BYTES, check_bytes, json_size, payload_size
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -130,6 +135,10 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.last_step: list[str] = []
         self.updates = 0
         self.sized: int | None = None
+        # The state last sent to node tasks (a copy) and its version: the next step's tasks
+        # carry only the delta from it, which the worker applies to its cached copy.
+        self.sent: NodeState | None = None
+        self.sent_ref: StateRef | None = None
         self.before: Breakpoints = None
         self.after: Breakpoints = None  # bytes of self.values as JSON, while unchanged
         # Subgraphs: live child runs by task id, and the latest pause each child reported.
@@ -351,8 +360,13 @@ class GraphRun(StateEdits, SubgraphRuns):
         results: list[NodeResult] = [NodeResult() for _ in tasks]
         to_run = list(range(len(tasks)))
         while True:
+            ref = self._state_ref()
+            if any(self.nodes[tasks[i].node].local_activity for i in to_run):
+                # Local activities' inputs are not in history: record the step's checkpoint.
+                record = StepRecord(step=self.step, next=[tasks[i].node for i in to_run], ref=ref)
+                workflow.upsert_memo({STEP_MEMO: record.model_dump(mode="json")})
             outputs = await asyncio.gather(
-                *(self._execute(tasks[i], task_ids[i], answers[i]) for i in to_run)
+                *(self._execute(tasks[i], task_ids[i], answers[i], ref) for i in to_run)
             )
             for i, output in zip(to_run, outputs, strict=True):
                 results[i] = output
@@ -407,12 +421,29 @@ class GraphRun(StateEdits, SubgraphRuns):
                 results.append(NodeResult())
                 to_run.append(len(tasks) - 1)
 
-    def _input_size(self, node_task: NodeTask) -> int:
-        """Bytes of a node's input. The state is measured once per change, not once per task:
-        every task of a step carries the same state."""
+    def _state_size(self) -> int:
+        """Bytes of the state as JSON, measured once per change. The whole state still travels
+        at pauses (checkpoints), to subgraphs and in answers, so it must fit a payload."""
         if self.sized is None:
             self.sized = json_size(self.values)
-        return self.sized + payload_size(node_task.model_copy(update={"state": {}}))
+        return self.sized
+
+    def _state_ref(self) -> StateRef:
+        """What this step's node tasks carry of the state: the whole state while it is small
+        (or on a run's first step), else the delta from the version sent last. Without it every
+        node input would re-record the whole, growing state in history."""
+        if self.sent is not None and self.sent_ref is not None and self.sent.values == self.values:
+            return self.sent_ref
+        size = self._state_size()
+        version = self.sent.version + 1 if self.sent is not None else 1
+        ref = StateRef(version=version, state=self.values)
+        if self.sent is not None and size > INLINE_STATE_BYTES:
+            delta = statedelta.diff(self.sent.values, self.values)
+            if delta is not None:
+                ref = StateRef(version=version, base_version=self.sent.version, delta=delta)
+        self.sent = NodeState(version=version, values=statedelta.snapshot(self.values))
+        self.sent_ref = ref
+        return ref
 
     def _pendings(self, task: Task, task_id: str, result: NodeResult) -> list[PendingInterrupt]:
         if result.child_pending is not None:
@@ -441,7 +472,9 @@ class GraphRun(StateEdits, SubgraphRuns):
             default=raised.default,
         )
 
-    async def _execute(self, task: Task, task_id: str, answers: list[Any]) -> NodeResult:
+    async def _execute(
+        self, task: Task, task_id: str, answers: list[Any], ref: StateRef
+    ) -> NodeResult:
         spec = self.nodes[task.node]
         if spec.subgraph is not None:
             return await self._run_child(task, task_id, answers, spec.subgraph)
@@ -450,38 +483,52 @@ class GraphRun(StateEdits, SubgraphRuns):
             node=task.node,
             task_id=task_id,
             step=self.step,
-            state=self.values,
+            ref=ref,
             send_arg=task.send.arg if task.send else None,
             is_send=task.send is not None,
             resume=answers,
         )
         try:
-            check_bytes(self._input_size(node_task), f"The input of node '{task.node}' (the state)")
+            check_bytes(self._state_size(), f"The input of node '{task.node}' (the state)")
+            check_bytes(payload_size(node_task), f"The input of node '{task.node}'")
         except ValueError as exc:
             raise RunFailedError(str(exc), "PayloadTooLarge") from exc
         retry = spec.retry
+        retry_policy = RetryPolicy(
+            initial_interval=timedelta(seconds=retry.initial_interval_seconds),
+            backoff_coefficient=retry.backoff_coefficient,
+            maximum_interval=(
+                timedelta(seconds=retry.maximum_interval_seconds)
+                if retry.maximum_interval_seconds
+                else None
+            ),
+            maximum_attempts=retry.maximum_attempts,
+            non_retryable_error_types=retry.non_retryable_error_types,
+        )
+        timeout = timedelta(seconds=spec.start_to_close_timeout_seconds)
         try:
+            if spec.local_activity:
+                # Runs in this worker right away: no activity task through the server. Its
+                # result is recorded as a marker; retries and the timeout still apply.
+                return await workflow.execute_local_activity(
+                    "tempograph.run_node",
+                    node_task,
+                    result_type=NodeResult,
+                    start_to_close_timeout=timeout,
+                    retry_policy=retry_policy,
+                    summary=task.node,
+                )
             return await workflow.execute_activity(
                 "tempograph.run_node",
                 node_task,
                 result_type=NodeResult,
-                start_to_close_timeout=timedelta(seconds=spec.start_to_close_timeout_seconds),
+                start_to_close_timeout=timeout,
                 heartbeat_timeout=(
                     timedelta(seconds=spec.heartbeat_timeout_seconds)
                     if spec.heartbeat_timeout_seconds
                     else None
                 ),
-                retry_policy=RetryPolicy(
-                    initial_interval=timedelta(seconds=retry.initial_interval_seconds),
-                    backoff_coefficient=retry.backoff_coefficient,
-                    maximum_interval=(
-                        timedelta(seconds=retry.maximum_interval_seconds)
-                        if retry.maximum_interval_seconds
-                        else None
-                    ),
-                    maximum_attempts=retry.maximum_attempts,
-                    non_retryable_error_types=retry.non_retryable_error_types,
-                ),
+                retry_policy=retry_policy,
                 summary=task.node,
             )
         except FailureError as exc:
@@ -819,6 +866,12 @@ class GraphRun(StateEdits, SubgraphRuns):
             lambda: self.finished or (self.status == "interrupted" and self.accepted is None)
         )
         return self._reply()
+
+    @workflow.query(name=NODE_STATE_QUERY)
+    def node_state(self) -> NodeState | None:
+        """The state at the version last sent to node tasks, for a worker whose cache cannot
+        rebuild it from a delta (another worker ran the previous step, or it restarted)."""
+        return self.sent
 
     @workflow.query(name=STATE_QUERY)
     def get_state(self) -> StateSnapshot:
