@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
 from tempograph import statedelta
+from tempograph.colocation import has_local_worker
 from tempograph.errors import (
     GraphRecursionError,
     GraphRunError,
@@ -99,9 +100,28 @@ class GraphClient:
     `"__interrupt__": [Interrupt(...)]` while the run waits at a dynamic interrupt.
     """
 
-    def __init__(self, client: Client, *, task_queue: str = DEFAULT_TASK_QUEUE) -> None:
+    def __init__(
+        self,
+        client: Client,
+        *,
+        task_queue: str = DEFAULT_TASK_QUEUE,
+        eager_start: bool | None = None,
+    ) -> None:
+        """`eager_start`: start new runs with Temporal's eager workflow start, which works when
+        a worker for `task_queue` runs in this process on the same `client` (the server hands
+        the first workflow task straight back to it, saving a trip through the task queue);
+        the run's first pause is then awaited with an update. None (the default): eager when
+        `create_worker` made such a worker in this process.
+        """
         self.client = client
         self.task_queue = task_queue
+        self._eager_start = eager_start
+
+    @property
+    def eager_start(self) -> bool:
+        if self._eager_start is not None:
+            return self._eager_start
+        return has_local_worker(self.client, self.task_queue)
 
     async def invoke(
         self,
@@ -148,6 +168,37 @@ class GraphClient:
             run_input.recursion_limit = int(limit)
         return await self._start(run_input, thread)
 
+    async def _start_eagerly(self, run_input: RunInput, thread: str) -> dict[str, Any]:
+        """Start with eager workflow start (update-with-start cannot be eager), then wait for
+        the first pause or the end with an update, or the result if the run is already over."""
+        try:
+            handle: WorkflowHandle[Any, dict[str, Any]] = await self.client.start_workflow(
+                WORKFLOW_TYPE,
+                run_input,
+                id=thread,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                request_eager_start=True,
+                result_type=dict,
+            )
+        except WorkflowAlreadyStartedError:
+            raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+        try:
+            output: dict[str, Any] = await handle.execute_update(
+                WAIT_UPDATE, WaitInput(), result_type=dict
+            )
+        except WorkflowUpdateFailedError as exc:
+            return _invoke_output(await self._follow(thread, exc))
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The run ended before the update reached it.
+            try:
+                output = await handle.result()
+            except WorkflowFailureError as failure:
+                raise _run_error(failure.cause) from None
+        return _invoke_output(output)
+
     async def _fork(
         self, graph: str | None, thread: str, checkpoint_id: str, *, pause: bool
     ) -> dict[str, Any]:
@@ -175,6 +226,8 @@ class GraphClient:
         return await self._start(run_input, thread)
 
     async def _start(self, run_input: RunInput, thread: str) -> dict[str, Any]:
+        if self.eager_start:
+            return await self._start_eagerly(run_input, thread)
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
             WORKFLOW_TYPE,
             run_input,

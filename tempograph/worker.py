@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.nodes import GraphActivities
+from tempograph.colocation import register_local_worker, unregister_local_worker
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 from workflows.graph_run import GraphRun
@@ -35,13 +36,28 @@ def create_worker(
     """
     # A paused run costs nothing while evicted; the cache only holds active runs.
     worker_options.setdefault("max_cached_workflows", 1000)
-    return Worker(
+    # Eager activity dispatch is on by default (disable_eager_activity_execution=False): when a
+    # workflow task schedules an activity and this worker has a free slot, the server hands the
+    # activity back with the task completion instead of through the task queue.
+    return GraphWorker(
         client,
         task_queue=task_queue,
         workflows=[GraphRun, ThreadRecord],
         activities=GraphActivities(graphs).all(),
         **worker_options,
     )
+
+
+class GraphWorker(Worker):
+    """A Worker that tells GraphClient (same client, same process) while it runs, so that
+    GraphClient can start runs eagerly on it."""
+
+    async def run(self) -> None:
+        register_local_worker(self.client, self.task_queue)
+        try:
+            await super().run()
+        finally:
+            unregister_local_worker(self.client, self.task_queue)
 
 
 async def ensure_search_attributes(client: Client) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from activities.nodes import GraphActivities
-from tempograph import GraphClient
+from tempograph import GraphClient, GraphRunError, ThreadBusyError
 from tempograph.messages import NodeTask
 from tempograph.payloads import INLINE_STATE_BYTES
 from tempograph.types import Command
@@ -136,3 +137,27 @@ async def test_a_fresh_worker_fetches_the_state_it_does_not_hold(client: Client)
     assert out["seen"] == [1, 2, 3]
     assert second_activities.states.queries == 1  # once; the next steps used its cache
     assert first_activities.states.queries == 0
+
+
+async def test_eager_start_behaves_like_update_with_start(client: Client, worker: Worker) -> None:
+    # The session worker runs in this process on this client: starts are eager by default.
+    assert GraphClient(client, task_queue=graphs_queue(worker)).eager_start
+    assert not GraphClient(client, task_queue="no-worker-here").eager_start
+    eager = GraphClient(client, task_queue=graphs_queue(worker), eager_start=True)
+    thread = f"t-{uuid.uuid4().hex[:8]}"
+    out = await eager.invoke("ask_local", {"log": [], "x": 3}, thread_id=thread)
+    assert out["__interrupt__"][0].value == {"question": "approve?", "x": 3}
+    assert (await eager.invoke("ask_local", Command(resume="y"), thread_id=thread))["human"] == "y"
+    # A run that ends within its first workflow task, before the update reaches it.
+    assert await eager.invoke("chain", {"log": []}, thread_id=f"t-{uuid.uuid4().hex[:8]}") == {
+        "log": ["a", "b", "c"]
+    }
+    with pytest.raises(GraphRunError, match="kaboom"):
+        await eager.invoke("failing", {}, thread_id=f"t-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(ThreadBusyError):
+        await eager.invoke("ask_local", {"log": []}, thread_id=thread + "-busy")
+        await eager.invoke("ask_local", {"log": []}, thread_id=thread + "-busy")
+
+
+def graphs_queue(worker: Worker) -> str:
+    return worker.task_queue
