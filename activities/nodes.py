@@ -38,6 +38,7 @@ from tempograph.messages import (
     RouteTask,
     SendSpec,
     StateSnapshot,
+    StepRecord,
 )
 from tempograph.payloads import check_size
 from tempograph.types import (
@@ -243,6 +244,8 @@ def _add_update(result: NodeResult, update: Any, graph: CompiledGraph) -> None:
 def _answering(result: NodeResult, task: NodeTask) -> NodeResult:
     """Name the task in its result: a local activity's input is not in history."""
     result.node, result.step, result.task_id = task.node, task.step, task.task_id
+    if task.step_nodes is not None and task.ref is not None:
+        result.record = StepRecord(step=task.step, next=task.step_nodes, ref=task.ref)
     return result
 
 

@@ -44,7 +44,6 @@ from tempograph.messages import (
     RESUME_UPDATE,
     STATE_QUERY,
     STATE_UPDATE,
-    STEP_MEMO,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
@@ -59,7 +58,6 @@ from tempograph.messages import (
     StateRef,
     StateSnapshot,
     StateUpdate,
-    StepRecord,
     WaitInput,
 )
 from tempograph.messages import checkpoint_id as make_checkpoint_id
@@ -398,19 +396,19 @@ class GraphClient:
                     derived[cid] = derive(task.step, values, when)
                 if batch == (task.step, scheduled.workflow_task_completed_event_id):
                     derived[cid].next.append(task.node)
-            elif event.HasField("workflow_properties_modified_event_attributes"):
-                memo = event.workflow_properties_modified_event_attributes.upserted_memo
-                if STEP_MEMO in memo.fields:
+            elif event.HasField("marker_recorded_event_attributes"):
+                local = await self._local_node_result(event.marker_recorded_event_attributes)
+                record = local.record if local is not None else None
+                if record is not None:
                     # A step of local-activity nodes, whose inputs history does not hold.
-                    [record] = await self.client.data_converter.decode(
-                        [memo.fields[STEP_MEMO]], [StepRecord]
-                    )
                     cid = make_checkpoint_id(thread_id, run_id, record.step)
                     values = state_of(record.ref, None)
                     if cid not in derived:
                         batch = (record.step, -event.event_id)
                         derived[cid] = derive(record.step, values, when)
                         derived[cid].next = list(record.next)
+            elif event.HasField("workflow_properties_modified_event_attributes"):
+                memo = event.workflow_properties_modified_event_attributes.upserted_memo
                 if CHECKPOINT_MEMO in memo.fields:
                     [checkpoint] = await self.client.data_converter.decode(
                         [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]

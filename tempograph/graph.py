@@ -8,6 +8,7 @@ A compiled graph has two halves:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import typing
 from collections.abc import Callable, Hashable, Sequence
@@ -288,6 +289,18 @@ def route(branch: _Branch, state: Any) -> tuple[list[str], list[Send]]:
 
 def accepts_config(fn: Callable[..., Any]) -> bool:
     """True when a node takes a second (config) parameter, as LangGraph nodes may."""
+    try:
+        return _accepts_config_cached(fn)
+    except TypeError:  # an unhashable callable object
+        return _accepts_config(fn)
+
+
+@functools.lru_cache(maxsize=4096)
+def _accepts_config_cached(fn: Callable[..., Any]) -> bool:
+    return _accepts_config(fn)
+
+
+def _accepts_config(fn: Callable[..., Any]) -> bool:
     try:
         params = [
             p

@@ -303,8 +303,6 @@ class StateRef(BaseModel):
 # Query a worker makes when it cannot rebuild a node's state from its cache: the run's state
 # at the version its tasks were sent.
 NODE_STATE_QUERY = "tempograph_node_state"
-# Memo field a step run by local-activity nodes writes (their inputs are not in history).
-STEP_MEMO = "tempograph_step"
 
 
 class NodeState(BaseModel):
@@ -313,7 +311,8 @@ class NodeState(BaseModel):
 
 
 class StepRecord(BaseModel):
-    """A step's checkpoint for steps whose node inputs history does not record."""
+    """A step's checkpoint where history does not record the node inputs (local activities):
+    the first local task of a step echoes it back in its result, which history does record."""
 
     step: int
     next: list[str]
@@ -328,6 +327,8 @@ class NodeTask(BaseModel):
     # Histories before StateRef carry the whole state here; now it is `ref.state`.
     state: dict[str, Any] | None = None
     ref: StateRef | None = None
+    # Set on a step's first local-activity task: the step's nodes, echoed back with the ref.
+    step_nodes: list[str] | None = None
     # Set for tasks created by Send: the node receives `arg` instead of the state.
     send_arg: Any = None
     is_send: bool = False
@@ -362,6 +363,7 @@ class NodeResult(BaseModel):
     node: str = ""
     step: int | None = None
     task_id: str = ""
+    record: StepRecord | None = None
     # Targets from Command(goto=...) and from the node's conditional edges.
     goto: list[str] = Field(default_factory=list)
     sends: list[SendSpec] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.nodes import GraphActivities
 from tempograph.colocation import register_local_worker, unregister_local_worker
@@ -20,6 +21,9 @@ from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 from workflows.graph_run import GraphRun
 from workflows.thread_record import ThreadRecord
+
+# Modules the workflow sandbox shares with the host instead of importing afresh per run.
+PASSTHROUGH = ("tempograph", "workflows.common", "workflows.state_edits", "workflows.subgraphs")
 
 
 def create_worker(
@@ -36,6 +40,15 @@ def create_worker(
     """
     # A paused run costs nothing while evicted; the cache only holds active runs.
     worker_options.setdefault("max_cached_workflows", 1000)
+    # The sandbox re-imports a workflow's modules for every run; GraphRun's helpers and the
+    # tempograph library are deterministic and keep no state, so they are shared instead
+    # (about 10 ms less per run start).
+    worker_options.setdefault(
+        "workflow_runner",
+        SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+    )
     # Eager activity dispatch is on by default (disable_eager_activity_execution=False): when a
     # workflow task schedules an activity and this worker has a free slot, the server hands the
     # activity back with the task completion instead of through the task queue.

@@ -63,7 +63,6 @@ with workflow.unsafe.imports_passed_through():
         STATE_QUERY,
         STATE_UPDATE,
         STATUS_ATTRIBUTE,
-        STEP_MEMO,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
         Breakpoints,
@@ -91,7 +90,6 @@ with workflow.unsafe.imports_passed_through():
         StateRef,
         StateSnapshot,
         StateUpdate,
-        StepRecord,
         WaitInput,
         checkpoint_id,
         parse_message,
@@ -361,12 +359,17 @@ class GraphRun(StateEdits, SubgraphRuns):
         to_run = list(range(len(tasks)))
         while True:
             ref = self._state_ref()
-            if any(self.nodes[tasks[i].node].local_activity for i in to_run):
-                # Local activities' inputs are not in history: record the step's checkpoint.
-                record = StepRecord(step=self.step, next=[tasks[i].node for i in to_run], ref=ref)
-                workflow.upsert_memo({STEP_MEMO: record.model_dump(mode="json")})
+            # Local activities' inputs are not in history: the step's first local task echoes
+            # its checkpoint (ref and nodes) in its result, which is.
+            first_local = next((i for i in to_run if self.nodes[tasks[i].node].local_activity), -1)
+            nodes = [tasks[i].node for i in to_run]
             outputs = await asyncio.gather(
-                *(self._execute(tasks[i], task_ids[i], answers[i], ref) for i in to_run)
+                *(
+                    self._execute(
+                        tasks[i], task_ids[i], answers[i], ref, nodes if i == first_local else None
+                    )
+                    for i in to_run
+                )
             )
             for i, output in zip(to_run, outputs, strict=True):
                 results[i] = output
@@ -473,7 +476,12 @@ class GraphRun(StateEdits, SubgraphRuns):
         )
 
     async def _execute(
-        self, task: Task, task_id: str, answers: list[Any], ref: StateRef
+        self,
+        task: Task,
+        task_id: str,
+        answers: list[Any],
+        ref: StateRef,
+        step_nodes: list[str] | None = None,
     ) -> NodeResult:
         spec = self.nodes[task.node]
         if spec.subgraph is not None:
@@ -484,6 +492,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             task_id=task_id,
             step=self.step,
             ref=ref,
+            step_nodes=step_nodes,
             send_arg=task.send.arg if task.send else None,
             is_send=task.send is not None,
             resume=answers,
@@ -510,13 +519,13 @@ class GraphRun(StateEdits, SubgraphRuns):
             if spec.local_activity:
                 # Runs in this worker right away: no activity task through the server. Its
                 # result is recorded as a marker; retries and the timeout still apply.
+                # No summary label: it costs a payload conversion per node on this fast path.
                 return await workflow.execute_local_activity(
                     "tempograph.run_node",
                     node_task,
                     result_type=NodeResult,
                     start_to_close_timeout=timeout,
                     retry_policy=retry_policy,
-                    summary=task.node,
                 )
             return await workflow.execute_activity(
                 "tempograph.run_node",
