@@ -85,6 +85,13 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     t = thread("failing")
     with contextlib.suppress(GraphRunError):
         await graphs.invoke("failing", {}, thread_id=t)
+
+    # The fast path: local-activity nodes (and an interrupt in one), state deltas.
+    t = thread("ask_local")
+    await graphs.invoke("ask_local", {"log": [], "x": 1}, thread_id=t)
+    await graphs.invoke("ask_local", Command(resume="yes"), thread_id=t)
+    for name in ("chat", "chat_local"):
+        await graphs.invoke(name, {"messages": [], "turns": 8}, thread_id=thread(name))
     return threads
 
 
