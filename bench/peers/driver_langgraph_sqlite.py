@@ -1,0 +1,262 @@
+"""Peer driver: plain in-process LangGraph with its SQLite checkpointer, no Temporal.
+
+    <venv>/bin/python bench/peers/driver_langgraph_sqlite.py [--durability sync|async|exit]
+
+Runs in its own venv (bench/peers/requirements-langgraph-sqlite.txt) and imports nothing from
+the repo. Every graph is compiled with one `AsyncSqliteSaver` on a file in a temporary directory
+and run with `ainvoke` on a fresh thread id: the non-durable-service reference (state survives in
+SQLite, but nothing re-drives a run whose process died). `--address`/`--namespace` are accepted
+and ignored so every driver takes the same command line. After a `{"ready": true, ...}` line it
+serves JSON-lines commands on stdin, one reply line per command (see bench/peers/README.md). All
+logging goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import operator
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, TextIO, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, interrupt
+
+PACKAGES = (
+    "langgraph",
+    "langgraph-checkpoint",
+    "langgraph-checkpoint-sqlite",
+    "aiosqlite",
+    "langchain-core",
+)
+
+log = logging.getLogger("peer.langgraph-sqlite")
+
+Durability = Literal["sync", "async", "exit"]
+
+
+class CounterState(TypedDict):
+    i: int
+
+
+class FanState(TypedDict):
+    out: Annotated[list[int], operator.add]
+    seen: int
+
+
+class HitlState(TypedDict):
+    answers: Annotated[list[str], operator.add]
+
+
+async def step(state: CounterState) -> dict[str, int]:
+    return {"i": state["i"] + 1}
+
+
+class BranchNode(Protocol):
+    def __call__(self, state: FanState) -> Awaitable[dict[str, list[int]]]: ...
+
+
+def make_branch(k: int) -> BranchNode:
+    async def branch(state: FanState) -> dict[str, list[int]]:
+        return {"out": [k]}
+
+    return branch
+
+
+async def join(state: FanState) -> dict[str, int]:
+    return {"seen": len(state["out"])}
+
+
+async def ask1(state: HitlState) -> dict[str, list[str]]:
+    return {"answers": [interrupt({"q": "first?"})]}
+
+
+async def ask2(state: HitlState) -> dict[str, list[str]]:
+    return {"answers": [interrupt({"q": "second?"})]}
+
+
+def linear_graph(n: int) -> StateGraph[Any, Any, Any, Any]:
+    g = StateGraph(CounterState)
+    prev = START
+    for k in range(n):
+        g.add_node(f"n{k}", step)
+        g.add_edge(prev, f"n{k}")
+        prev = f"n{k}"
+    g.add_edge(prev, END)
+    return g
+
+
+def fanout_graph(width: int) -> StateGraph[Any, Any, Any, Any]:
+    g = StateGraph(FanState)
+    g.add_node("join", join)
+    for k in range(width):
+        g.add_node(f"b{k}", make_branch(k))
+        g.add_edge(START, f"b{k}")
+        g.add_edge(f"b{k}", "join")
+    g.add_edge("join", END)
+    return g
+
+
+def hitl_graph() -> StateGraph[Any, Any, Any, Any]:
+    g = StateGraph(HitlState)
+    g.add_node("ask1", ask1)
+    g.add_node("ask2", ask2)
+    g.add_edge(START, "ask1")
+    g.add_edge("ask1", "ask2")
+    g.add_edge("ask2", END)
+    return g
+
+
+def ms_since(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+class Driver:
+    def __init__(self, saver: AsyncSqliteSaver, durability: Durability | None) -> None:
+        self.saver = saver
+        self.durability = durability
+        self._graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {}
+
+    def graph(
+        self, name: str, build: Callable[[], StateGraph[Any, Any, Any, Any]]
+    ) -> CompiledStateGraph[Any, Any, Any, Any]:
+        if name not in self._graphs:
+            self._graphs[name] = build().compile(checkpointer=self.saver, name=name)
+        return self._graphs[name]
+
+    def config(self, thread_id: str, steps: int = 25) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": max(25, steps + 5)}
+
+    async def linear_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        n = int(cmd["n"])
+        app = self.graph(f"linear{n}", lambda: linear_graph(n))
+        thread_id = f"peer-sq-linear{n}-{uuid.uuid4().hex[:12]}"
+        t0 = time.perf_counter()
+        result = await app.ainvoke({"i": 0}, self.config(thread_id, n), durability=self.durability)
+        ms = ms_since(t0)
+        if result["i"] != n:
+            raise AssertionError(f"expected i={n}, got {result}")
+        return {"ms": ms, "id": thread_id}
+
+    async def fanout_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        width = int(cmd.get("width", 8))
+        app = self.graph(f"fanout{width}", lambda: fanout_graph(width))
+        thread_id = f"peer-sq-fanout{width}-{uuid.uuid4().hex[:12]}"
+        t0 = time.perf_counter()
+        result = await app.ainvoke(
+            {"out": [], "seen": 0}, self.config(thread_id), durability=self.durability
+        )
+        ms = ms_since(t0)
+        if result["seen"] != width or sorted(result["out"]) != list(range(width)):
+            raise AssertionError(f"join saw {result}")
+        return {"ms": ms, "id": thread_id}
+
+    async def hitl_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        app = self.graph("hitl", hitl_graph)
+        thread_id = f"peer-sq-hitl-{uuid.uuid4().hex[:12]}"
+        config = self.config(thread_id)
+        kw: dict[str, Any] = {"version": "v2", "durability": self.durability}
+        first = await app.ainvoke({"answers": []}, config, **kw)
+        if [i.value for i in first.interrupts] != [{"q": "first?"}]:
+            raise AssertionError(f"first interrupt: {first}")
+        t0 = time.perf_counter()
+        second = await app.ainvoke(Command(resume="a1"), config, **kw)
+        ms1 = ms_since(t0)
+        if [i.value for i in second.interrupts] != [{"q": "second?"}]:
+            raise AssertionError(f"second interrupt: {second}")
+        t0 = time.perf_counter()
+        final = await app.ainvoke(Command(resume="a2"), config, **kw)
+        ms2 = ms_since(t0)
+        if final.interrupts or final.value != {"answers": ["a1", "a2"]}:
+            raise AssertionError(f"final: {final}")
+        return {"resume_ms": [ms1, ms2], "id": thread_id}
+
+    async def history_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        return {"error": "unsupported: no Temporal history"}
+
+
+async def serve(
+    out: TextIO, ops: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]
+) -> None:
+    """Answer JSON-lines commands from stdin, one reply line each, until quit or EOF."""
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+            op = cmd.get("op")
+            if op == "quit":
+                return
+            handler = ops.get(op)
+            reply = await handler(cmd) if handler else {"error": f"unsupported: unknown op {op!r}"}
+        except Exception as e:
+            log.exception("command failed: %s", line.strip())
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+def protocol_stdout() -> TextIO:
+    """Keep the real stdout for replies and point fd 1 at stderr, so no stray print (ours, a
+    library's, or native code's) can corrupt the protocol."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+async def amain(args: argparse.Namespace) -> None:
+    out = protocol_stdout()
+    with tempfile.TemporaryDirectory(prefix="peer-langgraph-sqlite-") as tmp:
+        db = Path(tmp) / "checkpoints.sqlite"
+        async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
+            await saver.setup()
+            driver = Driver(saver, args.durability)
+            ready = {"ready": True, "versions": {p: version(p) for p in PACKAGES}}
+            out.write(json.dumps(ready) + "\n")
+            out.flush()
+            await serve(
+                out,
+                {
+                    "linear": driver.linear_op,
+                    "fanout": driver.fanout_op,
+                    "hitl": driver.hitl_op,
+                    "history": driver.history_op,
+                },
+            )
+    log.info("closed checkpointer")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--address", help="ignored (no Temporal)")
+    parser.add_argument("--namespace", help="ignored (no Temporal)")
+    parser.add_argument(
+        "--durability",
+        choices=("sync", "async", "exit"),
+        default=None,
+        help="LangGraph checkpoint durability (default: LangGraph's own, 'async')",
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    main()

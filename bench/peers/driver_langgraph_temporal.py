@@ -1,0 +1,298 @@
+"""Peer driver: the third-party `langgraph-temporal` package (`TemporalGraph`).
+
+    <venv>/bin/python bench/peers/driver_langgraph_temporal.py --address HOST:PORT
+
+Runs in its own venv (bench/peers/requirements-langgraph-temporal.txt) and imports nothing from
+the repo. One process holds a Temporal client and the package's worker (its generic
+`LangGraphWorkflow` plus the node activities, on the unsandboxed runner its README requires).
+Graphs are plain compiled LangGraph graphs wrapped in `TemporalGraph`; the package runs every
+node, `__start__` included, as an activity. After a `{"ready": true, ...}` line it serves
+JSON-lines commands on stdin, one reply line per command (see bench/peers/README.md). All
+logging goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import operator
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from importlib.metadata import version
+from typing import Annotated, Any, Protocol, TextIO, TypedDict
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.pregel import Pregel
+from langgraph.temporal import TemporalGraph
+from langgraph.types import interrupt
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.worker import UnsandboxedWorkflowRunner
+
+PACKAGES = ("langgraph-temporal", "temporalio", "langgraph", "langchain-core")
+
+log = logging.getLogger("peer.langgraph-temporal")
+
+
+class CounterState(TypedDict):
+    i: int
+
+
+class FanState(TypedDict):
+    out: Annotated[list[int], operator.add]
+    seen: int
+
+
+class HitlState(TypedDict):
+    answers: Annotated[list[str], operator.add]
+
+
+async def step(state: CounterState) -> dict[str, int]:
+    return {"i": state["i"] + 1}
+
+
+class BranchNode(Protocol):
+    def __call__(self, state: FanState) -> Awaitable[dict[str, list[int]]]: ...
+
+
+def make_branch(k: int) -> BranchNode:
+    async def branch(state: FanState) -> dict[str, list[int]]:
+        return {"out": [k]}
+
+    return branch
+
+
+async def join(state: FanState) -> dict[str, int]:
+    return {"seen": len(state["out"])}
+
+
+async def ask1(state: HitlState) -> dict[str, list[str]]:
+    return {"answers": [interrupt({"q": "first?"})]}
+
+
+async def ask2(state: HitlState) -> dict[str, list[str]]:
+    return {"answers": [interrupt({"q": "second?"})]}
+
+
+def build_linear(n: int) -> Pregel:
+    g = StateGraph(CounterState)
+    prev = START
+    for k in range(n):
+        g.add_node(f"n{k}", step)
+        g.add_edge(prev, f"n{k}")
+        prev = f"n{k}"
+    g.add_edge(prev, END)
+    return g.compile(name=f"linear{n}")
+
+
+def build_fanout(width: int) -> Pregel:
+    g = StateGraph(FanState)
+    g.add_node("join", join)
+    for k in range(width):
+        g.add_node(f"b{k}", make_branch(k))
+        g.add_edge(START, f"b{k}")
+        g.add_edge(f"b{k}", "join")
+    g.add_edge("join", END)
+    return g.compile(name=f"fanout{width}")
+
+
+def build_hitl() -> Pregel:
+    g = StateGraph(HitlState)
+    g.add_node("ask1", ask1)
+    g.add_node("ask2", ask2)
+    g.add_edge(START, "ask1")
+    g.add_edge("ask1", "ask2")
+    g.add_edge("ask2", END)
+    return g.compile(name="hitl")
+
+
+def ms_since(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000.0
+
+
+async def history_stats(client: Client, workflow_id: str) -> dict[str, Any]:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    events = history.events
+    inputs = [
+        sum(p.ByteSize() for p in e.activity_task_scheduled_event_attributes.input.payloads)
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    results = [
+        sum(p.ByteSize() for p in e.activity_task_completed_event_attributes.result.payloads)
+        for e in events
+        if e.HasField("activity_task_completed_event_attributes")
+    ]
+    by_type = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
+    return {
+        "events": len(events),
+        "bytes": sum(e.ByteSize() for e in events),
+        "activities": len(inputs),
+        "activity_input_bytes": statistics.mean(inputs) if inputs else 0.0,
+        "activity_result_bytes": statistics.mean(results) if results else 0.0,
+        "by_type": dict(by_type),
+    }
+
+
+class Driver:
+    def __init__(self, client: Client, task_queue: str, poll_s: float) -> None:
+        self.client = client
+        self.task_queue = task_queue
+        self.poll_s = poll_s
+        self._graphs: dict[str, TemporalGraph] = {}
+
+    def graph(self, name: str, build: Callable[[], Pregel]) -> TemporalGraph:
+        """One TemporalGraph per graph, built on first use (it registers itself in-process)."""
+        if name not in self._graphs:
+            self._graphs[name] = TemporalGraph(build(), self.client, task_queue=self.task_queue)
+        return self._graphs[name]
+
+    @staticmethod
+    def config(thread_id: str, steps: int = 25) -> dict[str, Any]:
+        # The workflow stops after `recursion_limit` supersteps (default 25), `__start__` included.
+        return {"configurable": {"thread_id": thread_id}, "recursion_limit": max(25, steps + 5)}
+
+    async def linear_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        n = int(cmd["n"])
+        tg = self.graph(f"linear{n}", lambda: build_linear(n))
+        thread_id = f"peer-lt-linear{n}-{uuid.uuid4().hex[:12]}"
+        t0 = time.perf_counter()
+        result = await tg.ainvoke({"i": 0}, self.config(thread_id, n + 1))
+        ms = ms_since(t0)
+        if result.get("i") != n:
+            raise AssertionError(f"expected i={n}, got {result}")
+        return {"ms": ms, "id": thread_id}
+
+    async def fanout_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        width = int(cmd.get("width", 8))
+        tg = self.graph(f"fanout{width}", lambda: build_fanout(width))
+        thread_id = f"peer-lt-fanout{width}-{uuid.uuid4().hex[:12]}"
+        t0 = time.perf_counter()
+        result = await tg.ainvoke({"out": [], "seen": 0}, self.config(thread_id))
+        ms = ms_since(t0)
+        if result.get("seen") != width or sorted(result.get("out", [])) != list(range(width)):
+            raise AssertionError(f"join saw {result}")
+        return {"ms": ms, "id": thread_id}
+
+    async def wait_parked(self, tg: TemporalGraph, config: dict[str, Any], q: str) -> None:
+        """Poll the package's get_state (a workflow query) until it reports the interrupt whose
+        payload asks `q`. A fresh payload is required: right after a resume signal the query can
+        still see the previous interrupt."""
+        while True:
+            state = await tg.get_state(config)
+            if state["status"] == "interrupted" and any(
+                i.get("value") == {"q": q} for i in state["interrupts"]
+            ):
+                return
+            if state["status"] == "done":
+                raise AssertionError(f"run finished instead of parking at {q!r}: {state}")
+            await asyncio.sleep(self.poll_s)
+
+    async def hitl_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        tg = self.graph("hitl", build_hitl)
+        thread_id = f"peer-lt-hitl-{uuid.uuid4().hex[:12]}"
+        config = self.config(thread_id)
+        handle = await tg.astart({"answers": []}, config)
+        await self.wait_parked(tg, config, "first?")
+        t0 = time.perf_counter()
+        await tg.resume(config, "a1")
+        await self.wait_parked(tg, config, "second?")
+        ms1 = ms_since(t0)
+        t0 = time.perf_counter()
+        await tg.resume(config, "a2")
+        result = await handle.result()
+        ms2 = ms_since(t0)
+        if result.channel_values.get("answers") != ["a1", "a2"]:
+            raise AssertionError(f"final: {result.channel_values}")
+        return {"resume_ms": [ms1, ms2], "id": thread_id}
+
+    async def history_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        return await history_stats(self.client, str(cmd["id"]))
+
+
+async def serve(
+    out: TextIO, ops: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]
+) -> None:
+    """Answer JSON-lines commands from stdin, one reply line each, until quit or EOF."""
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        if not line.strip():
+            continue
+        try:
+            cmd = json.loads(line)
+            op = cmd.get("op")
+            if op == "quit":
+                return
+            handler = ops.get(op)
+            reply = await handler(cmd) if handler else {"error": f"unsupported: unknown op {op!r}"}
+        except Exception as e:
+            log.exception("command failed: %s", line.strip())
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+def protocol_stdout() -> TextIO:
+    """Keep the real stdout for replies and point fd 1 at stderr, so no stray print (ours, a
+    library's, or native code's) can corrupt the protocol."""
+    sys.stdout.flush()
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return out
+
+
+async def amain(args: argparse.Namespace) -> None:
+    out = protocol_stdout()
+    try:
+        client = await Client.connect(args.address, namespace=args.namespace)
+    except Exception as e:
+        out.write(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}) + "\n")
+        out.flush()
+        raise
+    driver = Driver(client, args.task_queue, args.poll_ms / 1000.0)
+    # Any graph works for create_worker: the workflow and activities are generic and look graphs
+    # up in the process-wide registry that every TemporalGraph registers into.
+    worker = driver.graph("hitl", build_hitl).create_worker(
+        workflow_runner=UnsandboxedWorkflowRunner()
+    )
+    async with worker:
+        ready = {"ready": True, "versions": {p: version(p) for p in PACKAGES}}
+        out.write(json.dumps(ready) + "\n")
+        out.flush()
+        await serve(
+            out,
+            {
+                "linear": driver.linear_op,
+                "fanout": driver.fanout_op,
+                "hitl": driver.hitl_op,
+                "history": driver.history_op,
+            },
+        )
+    log.info("worker shut down")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--address", default="127.0.0.1:7233")
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue", default="peer-langgraph-temporal")
+    parser.add_argument(
+        "--poll-ms", type=float, default=2.0, help="get_state poll interval while awaiting a pause"
+    )
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""A worker in its own process for the paused-scale scenario, so its memory can be measured.
+
+    python -m bench.scale_worker --address HOST:PORT --task-queue Q --system tempograph|floor
+
+Serves one workflow that parks at an interrupt: for `tempograph` the graph `asks_1`
+(START -> ask0 (interrupt) -> END), for `floor` FloorHitlWorkflow. Prints `ready` on stdout once
+polling, and shuts down when stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from temporalio.worker import Worker
+
+from bench import graphs
+from bench.common import quiet_logs
+from bench.floor import ACTIVITIES, FloorHitlWorkflow
+from tempograph import connect, create_worker
+
+SCALE_GRAPH = "asks_1"
+
+
+async def serve(address: str, task_queue: str, system: str, max_cached: int) -> None:
+    quiet_logs()
+    client = await connect(address)
+    if system == "tempograph":
+        worker = create_worker(
+            client,
+            {SCALE_GRAPH: graphs.asks(1, local=False)},
+            task_queue=task_queue,
+            max_cached_workflows=max_cached,
+        )
+    else:
+        worker = Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[FloorHitlWorkflow],
+            activities=ACTIVITIES,
+            max_cached_workflows=max_cached,
+        )
+    async with worker:
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.read)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--system", choices=("tempograph", "floor"), required=True)
+    parser.add_argument("--max-cached", type=int, default=1000)
+    args = parser.parse_args()
+    asyncio.run(serve(args.address, args.task_queue, args.system, args.max_cached))
+
+
+if __name__ == "__main__":
+    main()
