@@ -68,6 +68,7 @@ class HistoryStats:
     activity_input_bytes: float
     activity_result_bytes: float
     by_type: dict[str, int]
+    last_activity_input_bytes: float = 0.0  # the last node's input: flat, or growing with state
 
     @classmethod
     def from_reply(cls, reply: dict[str, Any]) -> HistoryStats:
@@ -103,6 +104,7 @@ async def history_stats(client: Client, workflow_id: str) -> HistoryStats:
         activity_input_bytes=statistics.mean(inputs) if inputs else 0.0,
         activity_result_bytes=statistics.mean(results) if results else 0.0,
         by_type=dict(by_type),
+        last_activity_input_bytes=float(inputs[-1]) if inputs else 0.0,
     )
 
 

@@ -7,6 +7,8 @@ that awaits the same activities is what the graph interpreter adds:
 - `FloorHitlWorkflow`: activities around parks on `workflow.wait_condition`, resumed by the
   `answer` update, which returns once the workflow has reached its next park or its end (the
   raw update round trip);
+- `FloorLocalWorkflow`: N no-op local activities in sequence (the floor for local-activity
+  nodes);
 - `FloorGrowWorkflow`: N activities that each receive the whole growing log (a node reads the
   state) and return one new entry (history bytes when state grows).
 
@@ -62,6 +64,16 @@ class FloorWorkflow:
         i = 0
         for _ in range(n):
             i = await workflow.execute_activity(noop, i, start_to_close_timeout=TIMEOUT)
+        return i
+
+
+@workflow.defn(name="BenchFloorLocal")
+class FloorLocalWorkflow:
+    @workflow.run
+    async def run(self, n: int) -> int:
+        i = 0
+        for _ in range(n):
+            i = await workflow.execute_local_activity(noop, i, start_to_close_timeout=TIMEOUT)
         return i
 
 
@@ -149,4 +161,10 @@ class FloorGrowWorkflow:
         return log
 
 
-WORKFLOWS = [FloorWorkflow, FloorFanoutWorkflow, FloorHitlWorkflow, FloorGrowWorkflow]
+WORKFLOWS = [
+    FloorWorkflow,
+    FloorLocalWorkflow,
+    FloorFanoutWorkflow,
+    FloorHitlWorkflow,
+    FloorGrowWorkflow,
+]

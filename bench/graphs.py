@@ -22,7 +22,7 @@ from tempograph.types import interrupt
 LINEAR_SIZES = (1, 10, 50)
 FANOUT_WIDTH = 8
 HITL_QUESTIONS = 2
-GROW_SIZES = (1, 10)
+GROW_SIZES = (2, 10)
 GROW_BYTES = 1000
 LOCAL_ACTIVITIES = "local_activities" in inspect.signature(StateGraph.compile).parameters
 

@@ -29,7 +29,7 @@ from bench import chart, fanout, graphs, history, hitl, linear, report, scale
 from bench.common import RESULTS_DIR, Results, free_port, quiet_logs
 from bench.floor import ACTIVITIES, WORKFLOWS
 from bench.peers.client import PEERS, PeerProcess
-from bench.systems import Floor, Peer, System, Tempograph
+from bench.systems import Floor, FloorLocal, Peer, System, Tempograph
 from tempograph import GraphClient, connect, create_worker
 from tempograph.devserver import DevServer
 
@@ -114,6 +114,8 @@ async def latency_scenarios(
     if graphs.LOCAL_ACTIVITIES:
         systems.append(Tempograph(gc, local=True))
     systems += [Floor(client, FLOOR_QUEUE), Floor(client, FLOOR_QUEUE, rerun=False)]
+    if graphs.LOCAL_ACTIVITIES:
+        systems.append(FloorLocal(client, FLOOR_QUEUE))
     async with AsyncExitStack() as stack:
         await stack.enter_async_context(create_worker(client, served, task_queue=GRAPH_QUEUE))
         floor_worker = Worker(

@@ -23,6 +23,7 @@ from bench.floor import (
     FloorFanoutWorkflow,
     FloorGrowWorkflow,
     FloorHitlWorkflow,
+    FloorLocalWorkflow,
     FloorWorkflow,
 )
 from bench.peers.client import DISPLAY_NAMES, TEMPORAL_PEERS, PeerProcess
@@ -130,6 +131,26 @@ async def start_parked_floor(
         FloorHitlWorkflow.parked, start_workflow_operation=start
     )
     assert parks == 1, parks
+
+
+class FloorLocal(System):
+    """The hand-written floor for local-activity nodes: N no-op local activities (linear only)."""
+
+    key, label = "floor-local", "Floor (hand-written, local activities)"
+    scenarios = frozenset({"linear"})
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    async def linear(self, n: int) -> Run:
+        wid = new_id(self.key)
+        t0 = time.perf_counter()
+        out = await self.client.execute_workflow(
+            FloorLocalWorkflow.run, n, id=wid, task_queue=self.task_queue
+        )
+        assert out == n, out
+        return Run(ms_since(t0), wid)
 
 
 class Floor(System):
