@@ -258,11 +258,12 @@ def scale_targets(results: Results) -> list[Verdict]:
             if ok
             else f"at most {cached:.0%} of the parked runs fit the {res.max_cached:,}-run cache; "
             "resuming an evicted run first fetches its history and replays it in a new "
-            f"sandboxed workflow instance on the worker.{floor_note} A new GraphRun instance "
-            "costs more than the floor's: its sandbox re-imports the workflows/ modules "
-            "(tempograph/ is passed through) and its history is longer. Close: pass the "
-            "deterministic workflows/ modules through the sandbox, a larger cache where memory "
-            f"allows{cache_cost}.",
+            f"sandboxed workflow instance on the worker.{floor_note} Replaying a GraphRun "
+            "costs more than the floor's: its history is longer (the graph description, "
+            "search-attribute upserts, patch markers, the pause's checkpoint) and the "
+            "interpreter rebuilds its state from it (workflows/ and tempograph/ are already "
+            "passed through the sandbox). Close: a larger cache where memory "
+            f"allows{cache_cost}, fewer events per pause.",
         )
     )
     return out
@@ -401,11 +402,11 @@ def observations(results: Results) -> list[str]:
             notes.append(
                 f"Starts: {ours:.0f}/s vs the floor's {theirs:.0f}/s at {tg.concurrency} in "
                 "flight (runs that park at once). A Tempograph start is a `describe` (is the "
-                "thread busy, which run came before?) then update-with-start; the run loads its "
-                "graph description (a local activity) in a new sandboxed instance, which "
-                "re-imports the workflows/ modules, and upserts its search attribute and memo "
-                "when it parks. Close: eager start, skipping the `describe` for a new thread "
-                "id, passing workflows/ through the sandbox."
+                "thread busy, which run came before?) then update-with-start (the scale worker "
+                "runs in another process, so no eager start); the run loads its graph "
+                "description (a local activity) and upserts its search attributes and memo "
+                "when it parks. Close: skip the `describe` for a new thread id, cache the "
+                "graph description per worker."
             )
     return notes
 
