@@ -18,7 +18,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -160,13 +160,22 @@ class GraphClient:
             interrupt_after=interrupt_after,
             steps_per_run=steps_per_run,
         )
-        run_input.previous_run_id = await self._previous_run(thread)
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
             run_input.recursion_limit = int(limit)
+        # Most starts are of new threads: try that first (one round trip), and only when the
+        # thread id has runs already, look up the previous one (whose state the run carries on).
+        run_input.previous_run_id = ""
+        try:
+            return await self._start(run_input, thread, new_thread=True)
+        except _ThreadExistsError:
+            pass
+        run_input.previous_run_id = await self._previous_run(thread)
         return await self._start(run_input, thread)
 
-    async def _start_eagerly(self, run_input: RunInput, thread: str) -> dict[str, Any]:
+    async def _start_eagerly(
+        self, run_input: RunInput, thread: str, new_thread: bool
+    ) -> dict[str, Any]:
         """Start with eager workflow start (update-with-start cannot be eager), then wait for
         the first pause or the end with an update, or the result if the run is already over."""
         try:
@@ -176,11 +185,12 @@ class GraphClient:
                 id=thread,
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=_reuse_policy(new_thread),
                 request_eager_start=True,
                 result_type=dict,
             )
         except WorkflowAlreadyStartedError:
-            raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+            raise _already_started(thread, new_thread) from None
         try:
             output: dict[str, Any] = await handle.execute_update(
                 WAIT_UPDATE, WaitInput(), result_type=dict
@@ -223,15 +233,20 @@ class GraphClient:
         )
         return await self._start(run_input, thread)
 
-    async def _start(self, run_input: RunInput, thread: str) -> dict[str, Any]:
+    async def _start(
+        self, run_input: RunInput, thread: str, new_thread: bool = False
+    ) -> dict[str, Any]:
+        """Start a run and wait for its first pause or its end. `new_thread`: only if the
+        thread id has no run at all (else _ThreadExistsError)."""
         if self.eager_start:
-            return await self._start_eagerly(run_input, thread)
+            return await self._start_eagerly(run_input, thread, new_thread)
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
             WORKFLOW_TYPE,
             run_input,
             id=thread,
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            id_reuse_policy=_reuse_policy(new_thread),
             result_type=dict,
         )
         try:
@@ -240,12 +255,12 @@ class GraphClient:
                 WAIT_UPDATE, WaitInput(), start_workflow_operation=start, result_type=dict
             )
         except WorkflowAlreadyStartedError:
-            raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+            raise _already_started(thread, new_thread) from None
         except WorkflowUpdateFailedError as exc:
             return _invoke_output(await self._follow(thread, exc))
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
-                raise ThreadBusyError(f"Thread '{thread}' already has an active run") from None
+                raise _already_started(thread, new_thread) from None
             raise
         return _invoke_output(output)
 
@@ -623,6 +638,26 @@ class GraphClient:
         raise GraphRunError(
             f"Thread '{thread_id}' cannot be resumed: its run is {description.status}"
         ) from None
+
+
+class _ThreadExistsError(Exception):
+    """A start meant for a new thread found runs on that thread id."""
+
+
+def _reuse_policy(new_thread: bool) -> WorkflowIDReusePolicy:
+    # A new thread's start must not reuse the id of a closed run: that run's state would be
+    # lost. ALLOW_DUPLICATE once the previous run is known and handed to the new run.
+    return (
+        WorkflowIDReusePolicy.REJECT_DUPLICATE
+        if new_thread
+        else WorkflowIDReusePolicy.ALLOW_DUPLICATE
+    )
+
+
+def _already_started(thread: str, new_thread: bool) -> Exception:
+    if new_thread:
+        return _ThreadExistsError(thread)
+    return ThreadBusyError(f"Thread '{thread}' already has an active run")
 
 
 def _quote(value: str) -> str:

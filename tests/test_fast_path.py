@@ -161,3 +161,22 @@ async def test_eager_start_behaves_like_update_with_start(client: Client, worker
 
 def graphs_queue(worker: Worker) -> str:
     return worker.task_queue
+
+
+@pytest.mark.parametrize("eager", [False, True])
+async def test_new_thread_first_then_existing_threads(
+    client: Client, worker: Worker, eager: bool
+) -> None:
+    # A start tries "new thread" first (no look-up); a thread with runs is found on the way.
+    graphs = GraphClient(client, task_queue=graphs_queue(worker), eager_start=eager)
+    thread = f"t-{uuid.uuid4().hex[:8]}"
+    assert await graphs.invoke("chain", {"log": ["x"]}, thread_id=thread) == {
+        "log": ["x", "a", "b", "c"]
+    }
+    # Same thread again: the new run carries the previous run's state.
+    out = await graphs.invoke("chain", {"log": ["y"]}, thread_id=thread)
+    assert out == {"log": ["x", "a", "b", "c", "y", "a", "b", "c"]}
+    paused = f"t-{uuid.uuid4().hex[:8]}"
+    await graphs.invoke("ask", {"log": []}, thread_id=paused)
+    with pytest.raises(ThreadBusyError):
+        await graphs.invoke("ask", {"log": []}, thread_id=paused)
