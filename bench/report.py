@@ -6,10 +6,11 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from bench import linear
-from bench.common import Results, ScaleLevel, ScaleResult, median, percentile
+from bench.common import HistoryStats, Results, ScaleLevel, ScaleResult, median, percentile
 from bench.graphs import FANOUT_WIDTH, GROW_BYTES, GROW_SIZES, LINEAR_SIZES
 from bench.history import per_node as history_per_node
 from bench.peers.client import TEMPORAL_PEERS
@@ -293,11 +294,12 @@ def fast_path_targets(results: Results) -> list[Verdict]:
         note = (
             f"the fixed cost of a run: {fixed:.0f} ms vs {fixed_ref:.0f} ms (per node "
             f"{ratio(slope.get('tempograph', math.nan), slope.get(ref, math.nan))}). A run "
-            "first asks for the thread's previous run (describe), pins the graph's description "
-            "(a local activity), upserts its search attributes and records its final "
-            "checkpoint, and answers an update; the hand-written chain does none of it. Close: "
-            "skip the describe for a new thread id, cache the graph description per worker, "
-            "one search-attribute upsert per run."
+            "pins the graph's description (a local activity), records patch markers, upserts "
+            "its search attributes and its final checkpoint, and answers an update; the "
+            "hand-written chain does none of it, and its activities carry a bare integer "
+            "where a node's carries its task and state. Close: cache the graph description "
+            "per worker, one search-attribute upsert per run, retire the patch markers, "
+            "local activities for cheap nodes."
             if not ok
             else ""
         )
@@ -401,12 +403,11 @@ def observations(results: Results) -> list[str]:
         if ours * TARGET < theirs:
             notes.append(
                 f"Starts: {ours:.0f}/s vs the floor's {theirs:.0f}/s at {tg.concurrency} in "
-                "flight (runs that park at once). A Tempograph start is a `describe` (is the "
-                "thread busy, which run came before?) then update-with-start (the scale worker "
-                "runs in another process, so no eager start); the run loads its graph "
-                "description (a local activity) and upserts its search attributes and memo "
-                "when it parks. Close: skip the `describe` for a new thread id, cache the "
-                "graph description per worker."
+                "flight (runs that park at once). A Tempograph start is an update-with-start "
+                "(the scale worker runs in another process, so no eager start); the run loads "
+                "its graph description (a local activity), records patch markers and upserts "
+                "its search attributes and memo when it parks. Close: cache the graph "
+                "description per worker, retire the patch markers."
             )
     return notes
 
@@ -570,7 +571,11 @@ def history_section(results: Results) -> list[str]:
     rows = []
     last_grow = f"grow_{GROW_SIZES[-1]}"
     for key, stats in results.history.items():
-        grow = f"{history_per_node(stats, 'grow', 'bytes'):.0f}" if "grow_1" in stats else "–"
+        grow = (
+            f"{history_per_node(stats, 'grow', 'bytes'):.0f}"
+            if f"grow_{GROW_SIZES[0]}" in stats
+            else "–"
+        )
         fan = stats.get(f"fanout_{FANOUT_WIDTH}")
         hitl_run = stats.get("hitl")
         rows.append(
@@ -606,7 +611,7 @@ def history_section(results: Results) -> list[str]:
         "",
         "Serialized size of every event of one run (payloads plus Temporal's metadata). Per node "
         "= (linear-10 - linear-1) / 9. Activity in/out: mean payload of one node's activity at "
-        f"linear-10. Last column: 10 nodes that each append {GROW_BYTES} B to the state, which "
+        f"linear-10. Last columns: nodes that each append {GROW_BYTES} B to the state, which "
         "every later node receives (Tempograph and the floor; the peers' drivers have no such "
         "graph). Local activities record a marker instead of scheduled/started/completed "
         "events, so their activity columns are empty.",
@@ -675,3 +680,40 @@ def summary(results: Results) -> str:
 
 def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, default=str)
+
+
+def load(path: Path) -> Results:
+    """Results back from results.json (to render again without measuring again)."""
+    data = json.loads(path.read_text())
+    return Results(
+        meta=data["meta"],
+        labels=data["labels"],
+        linear={k: {int(n): v for n, v in by_n.items()} for k, by_n in data["linear"].items()},
+        fanout=data["fanout"],
+        hitl=data["hitl"],
+        history={
+            k: {what: HistoryStats(**h) for what, h in stats.items()}
+            for k, stats in data["history"].items()
+        },
+        scale={
+            k: ScaleResult(
+                max_cached=r["max_cached"],
+                concurrency=r["concurrency"],
+                idle_rss_mb=r["idle_rss_mb"],
+                levels=[ScaleLevel(**level) for level in r["levels"]],
+            )
+            for k, r in data["scale"].items()
+        },
+        errors=data["errors"],
+    )
+
+
+if __name__ == "__main__":
+    # python -m bench.report: render RESULTS.md (and the chart) again from results.json.
+    from bench import chart
+
+    folder = Path(__file__).parent / "results"
+    results = load(folder / "results.json")
+    (folder / "RESULTS.md").write_text(render(results))
+    chart.render(results, folder / "bench.png")
+    print(summary(results))
