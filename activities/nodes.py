@@ -242,7 +242,10 @@ def _add_update(result: NodeResult, update: Any, graph: CompiledGraph) -> None:
 
 
 def _answering(result: NodeResult, task: NodeTask) -> NodeResult:
-    """Name the task in its result: a local activity's input is not in history."""
+    """Name the task in a local activity's result: its input is not in history (an activity's
+    is, in the event that scheduled it)."""
+    if not activity.info().is_local:
+        return result
     result.node, result.step, result.task_id = task.node, task.step, task.task_id
     if task.step_nodes is not None and task.ref is not None:
         result.record = StepRecord(step=task.step, next=task.step_nodes, ref=task.ref)
