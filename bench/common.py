@@ -9,14 +9,14 @@ import statistics
 import sys
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import structlog
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+
+from bench.peers import temporal_history
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -80,32 +80,12 @@ class HistoryStats:
             activity_input_bytes=float(reply["activity_input_bytes"]),
             activity_result_bytes=float(reply["activity_result_bytes"]),
             by_type=dict(reply.get("by_type", {})),
+            last_activity_input_bytes=float(reply.get("last_activity_input_bytes", 0.0)),
         )
 
 
 async def history_stats(client: Client, workflow_id: str) -> HistoryStats:
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    events = history.events
-    inputs = [
-        sum(p.ByteSize() for p in e.activity_task_scheduled_event_attributes.input.payloads)
-        for e in events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    results = [
-        sum(p.ByteSize() for p in e.activity_task_completed_event_attributes.result.payloads)
-        for e in events
-        if e.HasField("activity_task_completed_event_attributes")
-    ]
-    by_type = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
-    return HistoryStats(
-        events=len(events),
-        bytes=sum(e.ByteSize() for e in events),
-        activities=len(inputs),
-        activity_input_bytes=statistics.mean(inputs) if inputs else 0.0,
-        activity_result_bytes=statistics.mean(results) if results else 0.0,
-        by_type=dict(by_type),
-        last_activity_input_bytes=float(inputs[-1]) if inputs else 0.0,
-    )
+    return HistoryStats.from_reply(await temporal_history.history_stats(client, workflow_id))
 
 
 @dataclass

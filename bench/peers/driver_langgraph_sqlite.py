@@ -15,24 +15,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import operator
-import os
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, TextIO, TypedDict
+from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
-from langgraph.types import Command, interrupt
+from langgraph.types import Command
+from peer_graphs import Graph, fanout_graph, hitl_graph, linear_graph
+from peer_protocol import ms_since, protocol_stdout, reply, serve
 
 PACKAGES = (
     "langgraph",
@@ -47,82 +45,6 @@ log = logging.getLogger("peer.langgraph-sqlite")
 Durability = Literal["sync", "async", "exit"]
 
 
-class CounterState(TypedDict):
-    i: int
-
-
-class FanState(TypedDict):
-    out: Annotated[list[int], operator.add]
-    seen: int
-
-
-class HitlState(TypedDict):
-    answers: Annotated[list[str], operator.add]
-
-
-async def step(state: CounterState) -> dict[str, int]:
-    return {"i": state["i"] + 1}
-
-
-class BranchNode(Protocol):
-    def __call__(self, state: FanState) -> Awaitable[dict[str, list[int]]]: ...
-
-
-def make_branch(k: int) -> BranchNode:
-    async def branch(state: FanState) -> dict[str, list[int]]:
-        return {"out": [k]}
-
-    return branch
-
-
-async def join(state: FanState) -> dict[str, int]:
-    return {"seen": len(state["out"])}
-
-
-async def ask1(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "first?"})]}
-
-
-async def ask2(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "second?"})]}
-
-
-def linear_graph(n: int) -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(CounterState)
-    prev = START
-    for k in range(n):
-        g.add_node(f"n{k}", step)
-        g.add_edge(prev, f"n{k}")
-        prev = f"n{k}"
-    g.add_edge(prev, END)
-    return g
-
-
-def fanout_graph(width: int) -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(FanState)
-    g.add_node("join", join)
-    for k in range(width):
-        g.add_node(f"b{k}", make_branch(k))
-        g.add_edge(START, f"b{k}")
-        g.add_edge(f"b{k}", "join")
-    g.add_edge("join", END)
-    return g
-
-
-def hitl_graph() -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(HitlState)
-    g.add_node("ask1", ask1)
-    g.add_node("ask2", ask2)
-    g.add_edge(START, "ask1")
-    g.add_edge("ask1", "ask2")
-    g.add_edge("ask2", END)
-    return g
-
-
-def ms_since(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
-
 class Driver:
     def __init__(self, saver: AsyncSqliteSaver, durability: Durability | None) -> None:
         self.saver = saver
@@ -130,7 +52,7 @@ class Driver:
         self._graphs: dict[str, CompiledStateGraph[Any, Any, Any, Any]] = {}
 
     def graph(
-        self, name: str, build: Callable[[], StateGraph[Any, Any, Any, Any]]
+        self, name: str, build: Callable[[], Graph]
     ) -> CompiledStateGraph[Any, Any, Any, Any]:
         if name not in self._graphs:
             self._graphs[name] = build().compile(checkpointer=self.saver, name=name)
@@ -187,40 +109,6 @@ class Driver:
         return {"error": "unsupported: no Temporal history"}
 
 
-async def serve(
-    out: TextIO, ops: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]
-) -> None:
-    """Answer JSON-lines commands from stdin, one reply line each, until quit or EOF."""
-    while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        if not line.strip():
-            continue
-        try:
-            cmd = json.loads(line)
-            op = cmd.get("op")
-            if op == "quit":
-                return
-            handler = ops.get(op)
-            reply = await handler(cmd) if handler else {"error": f"unsupported: unknown op {op!r}"}
-        except Exception as e:
-            log.exception("command failed: %s", line.strip())
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-
-
-def protocol_stdout() -> TextIO:
-    """Keep the real stdout for replies and point fd 1 at stderr, so no stray print (ours, a
-    library's, or native code's) can corrupt the protocol."""
-    sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return out
-
-
 async def amain(args: argparse.Namespace) -> None:
     out = protocol_stdout()
     with tempfile.TemporaryDirectory(prefix="peer-langgraph-sqlite-") as tmp:
@@ -228,9 +116,7 @@ async def amain(args: argparse.Namespace) -> None:
         async with AsyncSqliteSaver.from_conn_string(str(db)) as saver:
             await saver.setup()
             driver = Driver(saver, args.durability)
-            ready = {"ready": True, "versions": {p: version(p) for p in PACKAGES}}
-            out.write(json.dumps(ready) + "\n")
-            out.flush()
+            reply(out, {"ready": True, "versions": {p: version(p) for p in PACKAGES}})
             await serve(
                 out,
                 {
@@ -239,6 +125,7 @@ async def amain(args: argparse.Namespace) -> None:
                     "hitl": driver.hitl_op,
                     "history": driver.history_op,
                 },
+                log,
             )
     log.info("closed checkpointer")
 

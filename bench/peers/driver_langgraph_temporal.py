@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import operator
-import os
-import statistics
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from importlib.metadata import version
-from typing import Annotated, Any, Protocol, TextIO, TypedDict
+from typing import Any
 
-from langgraph.graph import END, START, StateGraph
 from langgraph.pregel import Pregel
 from langgraph.temporal import TemporalGraph
-from langgraph.types import interrupt
-from temporalio.api.enums.v1 import EventType
+from peer_graphs import fanout_graph, hitl_graph, linear_graph
+from peer_protocol import ms_since, protocol_stdout, reply, serve
+from temporal_history import history_stats
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner
 
@@ -41,104 +36,16 @@ PACKAGES = ("langgraph-temporal", "temporalio", "langgraph", "langchain-core")
 log = logging.getLogger("peer.langgraph-temporal")
 
 
-class CounterState(TypedDict):
-    i: int
-
-
-class FanState(TypedDict):
-    out: Annotated[list[int], operator.add]
-    seen: int
-
-
-class HitlState(TypedDict):
-    answers: Annotated[list[str], operator.add]
-
-
-async def step(state: CounterState) -> dict[str, int]:
-    return {"i": state["i"] + 1}
-
-
-class BranchNode(Protocol):
-    def __call__(self, state: FanState) -> Awaitable[dict[str, list[int]]]: ...
-
-
-def make_branch(k: int) -> BranchNode:
-    async def branch(state: FanState) -> dict[str, list[int]]:
-        return {"out": [k]}
-
-    return branch
-
-
-async def join(state: FanState) -> dict[str, int]:
-    return {"seen": len(state["out"])}
-
-
-async def ask1(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "first?"})]}
-
-
-async def ask2(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "second?"})]}
-
-
 def build_linear(n: int) -> Pregel:
-    g = StateGraph(CounterState)
-    prev = START
-    for k in range(n):
-        g.add_node(f"n{k}", step)
-        g.add_edge(prev, f"n{k}")
-        prev = f"n{k}"
-    g.add_edge(prev, END)
-    return g.compile(name=f"linear{n}")
+    return linear_graph(n).compile(name=f"linear{n}")
 
 
 def build_fanout(width: int) -> Pregel:
-    g = StateGraph(FanState)
-    g.add_node("join", join)
-    for k in range(width):
-        g.add_node(f"b{k}", make_branch(k))
-        g.add_edge(START, f"b{k}")
-        g.add_edge(f"b{k}", "join")
-    g.add_edge("join", END)
-    return g.compile(name=f"fanout{width}")
+    return fanout_graph(width).compile(name=f"fanout{width}")
 
 
 def build_hitl() -> Pregel:
-    g = StateGraph(HitlState)
-    g.add_node("ask1", ask1)
-    g.add_node("ask2", ask2)
-    g.add_edge(START, "ask1")
-    g.add_edge("ask1", "ask2")
-    g.add_edge("ask2", END)
-    return g.compile(name="hitl")
-
-
-def ms_since(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
-
-async def history_stats(client: Client, workflow_id: str) -> dict[str, Any]:
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    events = history.events
-    inputs = [
-        sum(p.ByteSize() for p in e.activity_task_scheduled_event_attributes.input.payloads)
-        for e in events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    results = [
-        sum(p.ByteSize() for p in e.activity_task_completed_event_attributes.result.payloads)
-        for e in events
-        if e.HasField("activity_task_completed_event_attributes")
-    ]
-    by_type = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
-    return {
-        "events": len(events),
-        "bytes": sum(e.ByteSize() for e in events),
-        "activities": len(inputs),
-        "activity_input_bytes": statistics.mean(inputs) if inputs else 0.0,
-        "activity_result_bytes": statistics.mean(results) if results else 0.0,
-        "by_type": dict(by_type),
-    }
+    return hitl_graph().compile(name="hitl")
 
 
 class Driver:
@@ -217,47 +124,12 @@ class Driver:
         return await history_stats(self.client, str(cmd["id"]))
 
 
-async def serve(
-    out: TextIO, ops: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]
-) -> None:
-    """Answer JSON-lines commands from stdin, one reply line each, until quit or EOF."""
-    while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        if not line.strip():
-            continue
-        try:
-            cmd = json.loads(line)
-            op = cmd.get("op")
-            if op == "quit":
-                return
-            handler = ops.get(op)
-            reply = await handler(cmd) if handler else {"error": f"unsupported: unknown op {op!r}"}
-        except Exception as e:
-            log.exception("command failed: %s", line.strip())
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-
-
-def protocol_stdout() -> TextIO:
-    """Keep the real stdout for replies and point fd 1 at stderr, so no stray print (ours, a
-    library's, or native code's) can corrupt the protocol."""
-    sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return out
-
-
 async def amain(args: argparse.Namespace) -> None:
     out = protocol_stdout()
     try:
         client = await Client.connect(args.address, namespace=args.namespace)
     except Exception as e:
-        out.write(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}) + "\n")
-        out.flush()
+        reply(out, {"ready": False, "error": f"{type(e).__name__}: {e}"})
         raise
     driver = Driver(client, args.task_queue, args.poll_ms / 1000.0)
     # Any graph works for create_worker: the workflow and activities are generic and look graphs
@@ -266,9 +138,7 @@ async def amain(args: argparse.Namespace) -> None:
         workflow_runner=UnsandboxedWorkflowRunner()
     )
     async with worker:
-        ready = {"ready": True, "versions": {p: version(p) for p in PACKAGES}}
-        out.write(json.dumps(ready) + "\n")
-        out.flush()
+        reply(out, {"ready": True, "versions": {p: version(p) for p in PACKAGES}})
         await serve(
             out,
             {
@@ -277,6 +147,7 @@ async def amain(args: argparse.Namespace) -> None:
                 "hitl": driver.hitl_op,
                 "history": driver.history_op,
             },
+            log,
         )
     log.info("worker shut down")
 

@@ -14,26 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
-import operator
-import os
-import statistics
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from importlib.metadata import version
-from typing import Annotated, Any, TextIO, TypedDict
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, StateGraph
-from langgraph.types import Command, interrupt
+from langgraph.types import Command
+from peer_graphs import fanout_graph, hitl_graph, linear_graph
+from peer_protocol import ms_since, protocol_stdout, reply, serve
+from temporal_history import history_stats
 from temporalio import workflow
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 from temporalio.langgraph import LangGraphPlugin
 from temporalio.langgraph import graph as registered_graph
@@ -46,77 +41,6 @@ NODE_OPTIONS: dict[str, Any] = {
 }
 
 log = logging.getLogger("peer.temporalio-langgraph")
-
-# --- graphs -------------------------------------------------------------------------------
-# Node functions must be module-level: the plugin derives a task id from module + qualname and
-# rejects closures and __main__ (hence the re-import at the bottom of this file).
-
-
-class CounterState(TypedDict):
-    i: int
-
-
-class FanState(TypedDict):
-    out: Annotated[list[int], operator.add]
-    seen: int
-
-
-class HitlState(TypedDict):
-    answers: Annotated[list[str], operator.add]
-
-
-async def step(state: CounterState) -> dict[str, int]:
-    return {"i": state["i"] + 1}
-
-
-async def branch(state: FanState, config: RunnableConfig) -> dict[str, list[int]]:
-    # Node metadata that is not an activity option reaches the node as config["metadata"].
-    return {"out": [config["metadata"]["branch"]]}
-
-
-async def join(state: FanState) -> dict[str, int]:
-    return {"seen": len(state["out"])}
-
-
-async def ask1(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "first?"})]}
-
-
-async def ask2(state: HitlState) -> dict[str, list[str]]:
-    return {"answers": [interrupt({"q": "second?"})]}
-
-
-def build_linear(n: int) -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(CounterState)
-    prev = START
-    for k in range(n):
-        g.add_node(f"n{k}", step, metadata=dict(NODE_OPTIONS))
-        g.add_edge(prev, f"n{k}")
-        prev = f"n{k}"
-    g.add_edge(prev, END)
-    return g
-
-
-def build_fanout(width: int) -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(FanState)
-    g.add_node("join", join, metadata=dict(NODE_OPTIONS))
-    for k in range(width):
-        g.add_node(f"b{k}", branch, metadata={**NODE_OPTIONS, "branch": k})
-        g.add_edge(START, f"b{k}")
-        g.add_edge(f"b{k}", "join")
-    g.add_edge("join", END)
-    return g
-
-
-def build_hitl() -> StateGraph[Any, Any, Any, Any]:
-    g = StateGraph(HitlState)
-    g.add_node("ask1", ask1, metadata=dict(NODE_OPTIONS))
-    g.add_node("ask2", ask2, metadata=dict(NODE_OPTIONS))
-    g.add_edge(START, "ask1")
-    g.add_edge("ask1", "ask2")
-    g.add_edge("ask2", END)
-    return g
-
 
 # --- workflows ----------------------------------------------------------------------------
 
@@ -189,34 +113,6 @@ class HitlWorkflow:
 # --- driver -------------------------------------------------------------------------------
 
 
-def ms_since(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000.0
-
-
-async def history_stats(client: Client, workflow_id: str) -> dict[str, Any]:
-    history = await client.get_workflow_handle(workflow_id).fetch_history()
-    events = history.events
-    inputs = [
-        sum(p.ByteSize() for p in e.activity_task_scheduled_event_attributes.input.payloads)
-        for e in events
-        if e.HasField("activity_task_scheduled_event_attributes")
-    ]
-    results = [
-        sum(p.ByteSize() for p in e.activity_task_completed_event_attributes.result.payloads)
-        for e in events
-        if e.HasField("activity_task_completed_event_attributes")
-    ]
-    by_type = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
-    return {
-        "events": len(events),
-        "bytes": sum(e.ByteSize() for e in events),
-        "activities": len(inputs),
-        "activity_input_bytes": statistics.mean(inputs) if inputs else 0.0,
-        "activity_result_bytes": statistics.mean(results) if results else 0.0,
-        "by_type": dict(by_type),
-    }
-
-
 class Driver:
     def __init__(
         self, client: Client, task_queue: str, linear: set[int], fanout: set[int], saver: bool
@@ -281,40 +177,6 @@ class Driver:
         return await history_stats(self.client, str(cmd["id"]))
 
 
-async def serve(
-    out: TextIO, ops: dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]
-) -> None:
-    """Answer JSON-lines commands from stdin, one reply line each, until quit or EOF."""
-    while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
-        if not line:
-            return
-        if not line.strip():
-            continue
-        try:
-            cmd = json.loads(line)
-            op = cmd.get("op")
-            if op == "quit":
-                return
-            handler = ops.get(op)
-            reply = await handler(cmd) if handler else {"error": f"unsupported: unknown op {op!r}"}
-        except Exception as e:
-            log.exception("command failed: %s", line.strip())
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-
-
-def protocol_stdout() -> TextIO:
-    """Keep the real stdout for replies and point fd 1 at stderr, so no stray print (ours, a
-    library's, or native code's) can corrupt the protocol."""
-    sys.stdout.flush()
-    out = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    return out
-
-
 def sizes(text: str) -> set[int]:
     return {int(s) for s in text.split(",") if s.strip()}
 
@@ -322,14 +184,14 @@ def sizes(text: str) -> set[int]:
 async def amain(args: argparse.Namespace) -> None:
     out = protocol_stdout()
     linear, fanout = sizes(args.linear), sizes(args.fanout)
-    graphs = {f"linear{n}": build_linear(n) for n in sorted(linear)}
-    graphs |= {f"fanout{w}": build_fanout(w) for w in sorted(fanout)}
-    graphs["hitl"] = build_hitl()
+    # Every node an activity; peer_graphs' node functions are module-level, as the plugin needs.
+    graphs = {f"linear{n}": linear_graph(n, NODE_OPTIONS) for n in sorted(linear)}
+    graphs |= {f"fanout{w}": fanout_graph(w, NODE_OPTIONS) for w in sorted(fanout)}
+    graphs["hitl"] = hitl_graph(NODE_OPTIONS)
     try:
         client = await Client.connect(args.address, namespace=args.namespace)
     except Exception as e:
-        out.write(json.dumps({"ready": False, "error": f"{type(e).__name__}: {e}"}) + "\n")
-        out.flush()
+        reply(out, {"ready": False, "error": f"{type(e).__name__}: {e}"})
         raise
     worker = Worker(
         client,
@@ -339,9 +201,7 @@ async def amain(args: argparse.Namespace) -> None:
     )
     async with worker:
         driver = Driver(client, args.task_queue, linear, fanout, args.in_memory_saver)
-        ready = {"ready": True, "versions": {p: version(p) for p in PACKAGES}}
-        out.write(json.dumps(ready) + "\n")
-        out.flush()
+        reply(out, {"ready": True, "versions": {p: version(p) for p in PACKAGES}})
         await serve(
             out,
             {
@@ -350,6 +210,7 @@ async def amain(args: argparse.Namespace) -> None:
                 "hitl": driver.hitl_op,
                 "history": driver.history_op,
             },
+            log,
         )
     log.info("worker shut down")
 
