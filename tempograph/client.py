@@ -182,12 +182,8 @@ class GraphClient:
             handle: WorkflowHandle[Any, dict[str, Any]] = await self.client.start_workflow(
                 WORKFLOW_TYPE,
                 run_input,
-                id=thread,
-                task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=_reuse_policy(new_thread),
+                **self._start_options(thread, new_thread),
                 request_eager_start=True,
-                result_type=dict,
             )
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
@@ -233,6 +229,22 @@ class GraphClient:
         )
         return await self._start(run_input, thread)
 
+    def _start_options(self, thread: str, new_thread: bool) -> dict[str, Any]:
+        """How every run of a thread is started (eagerly or with an update): one active run per
+        thread id, and a new thread's start must not reuse the id of a closed run (whose state
+        it would lose); the start that follows the previous run's look-up may."""
+        return {
+            "id": thread,
+            "task_queue": self.task_queue,
+            "id_conflict_policy": WorkflowIDConflictPolicy.FAIL,
+            "id_reuse_policy": (
+                WorkflowIDReusePolicy.REJECT_DUPLICATE
+                if new_thread
+                else WorkflowIDReusePolicy.ALLOW_DUPLICATE
+            ),
+            "result_type": dict,
+        }
+
     async def _start(
         self, run_input: RunInput, thread: str, new_thread: bool = False
     ) -> dict[str, Any]:
@@ -241,13 +253,7 @@ class GraphClient:
         if self.eager_start:
             return await self._start_eagerly(run_input, thread, new_thread)
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
-            WORKFLOW_TYPE,
-            run_input,
-            id=thread,
-            task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            id_reuse_policy=_reuse_policy(new_thread),
-            result_type=dict,
+            WORKFLOW_TYPE, run_input, **self._start_options(thread, new_thread)
         )
         try:
             # Update-with-start: one round trip starts the run and waits for its first pause.
@@ -642,16 +648,6 @@ class GraphClient:
 
 class _ThreadExistsError(Exception):
     """A start meant for a new thread found runs on that thread id."""
-
-
-def _reuse_policy(new_thread: bool) -> WorkflowIDReusePolicy:
-    # A new thread's start must not reuse the id of a closed run: that run's state would be
-    # lost. ALLOW_DUPLICATE once the previous run is known and handed to the new run.
-    return (
-        WorkflowIDReusePolicy.REJECT_DUPLICATE
-        if new_thread
-        else WorkflowIDReusePolicy.ALLOW_DUPLICATE
-    )
 
 
 def _already_started(thread: str, new_thread: bool) -> Exception:

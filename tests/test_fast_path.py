@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
@@ -19,8 +19,8 @@ from tests.sample_graphs import ENTRIES, FLAKY_ATTEMPTS, all_graphs
 from workflows.graph_run import GraphRun
 
 
-def event_names(history: object) -> list[str]:
-    return [EventType.Name(e.event_type) for e in history.events]  # type: ignore[attr-defined]
+def event_names(history: WorkflowHistory) -> list[str]:
+    return [EventType.Name(e.event_type) for e in history.events]
 
 
 async def node_inputs(client: Client, thread: str) -> list[tuple[NodeTask, int]]:
@@ -141,9 +141,9 @@ async def test_a_fresh_worker_fetches_the_state_it_does_not_hold(client: Client)
 
 async def test_eager_start_behaves_like_update_with_start(client: Client, worker: Worker) -> None:
     # The session worker runs in this process on this client: starts are eager by default.
-    assert GraphClient(client, task_queue=graphs_queue(worker)).eager_start
+    assert GraphClient(client, task_queue=worker.task_queue).eager_start
     assert not GraphClient(client, task_queue="no-worker-here").eager_start
-    eager = GraphClient(client, task_queue=graphs_queue(worker), eager_start=True)
+    eager = GraphClient(client, task_queue=worker.task_queue, eager_start=True)
     thread = f"t-{uuid.uuid4().hex[:8]}"
     out = await eager.invoke("ask_local", {"log": [], "x": 3}, thread_id=thread)
     assert out["__interrupt__"][0].value == {"question": "approve?", "x": 3}
@@ -154,13 +154,9 @@ async def test_eager_start_behaves_like_update_with_start(client: Client, worker
     }
     with pytest.raises(GraphRunError, match="kaboom"):
         await eager.invoke("failing", {}, thread_id=f"t-{uuid.uuid4().hex[:8]}")
+    await eager.invoke("ask_local", {"log": []}, thread_id=thread + "-busy")
     with pytest.raises(ThreadBusyError):
         await eager.invoke("ask_local", {"log": []}, thread_id=thread + "-busy")
-        await eager.invoke("ask_local", {"log": []}, thread_id=thread + "-busy")
-
-
-def graphs_queue(worker: Worker) -> str:
-    return worker.task_queue
 
 
 @pytest.mark.parametrize("eager", [False, True])
@@ -168,7 +164,7 @@ async def test_new_thread_first_then_existing_threads(
     client: Client, worker: Worker, eager: bool
 ) -> None:
     # A start tries "new thread" first (no look-up); a thread with runs is found on the way.
-    graphs = GraphClient(client, task_queue=graphs_queue(worker), eager_start=eager)
+    graphs = GraphClient(client, task_queue=worker.task_queue, eager_start=eager)
     thread = f"t-{uuid.uuid4().hex[:8]}"
     assert await graphs.invoke("chain", {"log": ["x"]}, thread_id=thread) == {
         "log": ["x", "a", "b", "c"]
