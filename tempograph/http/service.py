@@ -130,7 +130,10 @@ def token_matches(expected: str, authorization: str | None, api_key: str | None)
 
 
 @dataclass
-class ThreadRecord:
+class ThreadEntry:
+    """This process's view of a thread: its record (metadata, from Temporal when persisted) and
+    what only this process knows (its lock, a refused resume)."""
+
     thread_id: str
     created_at: datetime
     updated_at: datetime
@@ -150,7 +153,7 @@ class _Candidate:
     """A thread in a search: its record and latest execution, as listed (cheap)."""
 
     thread_id: str
-    record: ThreadRecord | None
+    record: ThreadEntry | None
     execution: WorkflowExecution | None
     status: str = "idle"
 
@@ -271,7 +274,7 @@ class Service:
         self.client: Client = graph_client.client
         self.graphs = list(dict.fromkeys(graph_names))
         self.started_at = now()
-        self.threads: dict[str, ThreadRecord] = {}
+        self.threads: dict[str, ThreadEntry] = {}
         self.runs: dict[str, RunRecord] = {}  # by run id (provisional and Temporal ids)
         self.deleted: set[str] = set()
         self.superseded: set[str] = set()  # Temporal runs cancelled by a newer run's input
@@ -392,12 +395,12 @@ class Service:
 
     async def lookup(
         self, thread_id: str
-    ) -> tuple[ThreadRecord | None, WorkflowExecutionDescription | None]:
+    ) -> tuple[ThreadEntry | None, WorkflowExecutionDescription | None]:
         record, desc = await asyncio.gather(self.load_record(thread_id), self.describe(thread_id))
         # load_record may just have found the thread's tombstone.
         return record, None if thread_id in self.deleted else desc
 
-    async def load_record(self, thread_id: str) -> ThreadRecord | None:
+    async def load_record(self, thread_id: str) -> ThreadEntry | None:
         """The thread's record: cached in this process, else read from its TempographThread
         workflow (created by another process, or before a restart)."""
         record = self.threads.get(thread_id)
@@ -421,10 +424,10 @@ class Service:
 
     def _cache_record(
         self, thread_id: str, execution: WorkflowExecution, memo: ThreadMetadata
-    ) -> ThreadRecord:
+    ) -> ThreadEntry:
         record = self.threads.get(thread_id)
         if record is None:
-            record = ThreadRecord(
+            record = ThreadEntry(
                 thread_id,
                 execution.start_time,
                 memo.updated_at or execution.start_time,
@@ -434,7 +437,7 @@ class Service:
             self.threads[thread_id] = record
         return record
 
-    async def _save_metadata(self, record: ThreadRecord, patch: dict[str, Any]) -> None:
+    async def _save_metadata(self, record: ThreadEntry, patch: dict[str, Any]) -> None:
         """Merge `patch` into the thread's record in Temporal (starting the record workflow if
         it does not exist: update-with-start), then into the cached copy."""
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
@@ -473,11 +476,11 @@ class Service:
             reason=DELETED_REASON
         )
 
-    def record(self, thread_id: str, metadata: dict[str, Any] | None = None) -> ThreadRecord:
+    def record(self, thread_id: str, metadata: dict[str, Any] | None = None) -> ThreadEntry:
         record = self.threads.get(thread_id)
         if record is None:
             stamp = now()
-            record = ThreadRecord(thread_id, stamp, stamp, dict(metadata or {}))
+            record = ThreadEntry(thread_id, stamp, stamp, dict(metadata or {}))
             self.threads[thread_id] = record
             self.deleted.discard(thread_id)
         return record
@@ -489,7 +492,7 @@ class Service:
     async def thread_json(
         self,
         thread_id: str,
-        record: ThreadRecord | None,
+        record: ThreadEntry | None,
         desc: WorkflowExecutionDescription | None,
     ) -> dict[str, Any]:
         metadata = dict(record.metadata) if record else {}
@@ -537,7 +540,7 @@ class Service:
     async def _status(
         self,
         thread_id: str,
-        record: ThreadRecord | None,
+        record: ThreadEntry | None,
         desc: WorkflowExecutionDescription,
         snap: StateSnapshot | None,
     ) -> tuple[str, dict[str, str] | None]:
@@ -581,7 +584,7 @@ class Service:
                 return await self.thread_json(thread_id, record, desc)
             raise HttpError(409, f"Thread with ID {thread_id} already exists")
         stamp = now()
-        record = ThreadRecord(thread_id, stamp, stamp, dict(metadata or {}))
+        record = ThreadEntry(thread_id, stamp, stamp, dict(metadata or {}))
         try:
             await self.client.start_workflow(
                 THREAD_RECORD_WORKFLOW,
@@ -777,7 +780,7 @@ class Service:
 
     async def _existing(
         self, thread_id: str
-    ) -> tuple[ThreadRecord | None, WorkflowExecutionDescription | None]:
+    ) -> tuple[ThreadEntry | None, WorkflowExecutionDescription | None]:
         record, desc = await self.lookup(thread_id)
         if record is None and desc is None:
             raise HttpError(404, f"Thread with ID {thread_id} not found")
@@ -979,7 +982,7 @@ class Service:
         return snap is None or snap.status == "running"
 
     async def _job(
-        self, run: RunRecord, thread: ThreadRecord, request: RunRequest
+        self, run: RunRecord, thread: ThreadEntry, request: RunRequest
     ) -> dict[str, Any]:
         try:
             async with thread.lock:
