@@ -12,13 +12,15 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from tempograph import GraphClient
 from tempograph.http import create_app
+from tempograph.messages import THREAD_PATCH_UPDATE, ThreadMetadata, thread_record_id
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import ENTRIES, all_graphs
+from workflows.thread_record import ThreadRecord
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 BUSY = (
@@ -501,3 +503,20 @@ async def test_26_27_replay_and_fork_from_a_checkpoint(api: httpx.AsyncClient) -
     assert r.status_code == 200, r.text
     r = await wait(api, thread, assistant_id="ask")
     assert r.json()["x"] == 99 and r.json()["log"][-1] == "b"
+
+
+async def test_thread_record_refuses_bad_patches(client: Client, worker: Worker) -> None:
+    # A patch sent to the record by hand (CLI, UI) that is not ThreadMetadata is refused and
+    # changes nothing.
+    handle = await client.start_workflow(
+        ThreadRecord.run,
+        ThreadMetadata(metadata={"a": 1}),
+        id=thread_record_id(f"bad-{uuid.uuid4().hex[:8]}"),
+        task_queue=TASK_QUEUE,
+    )
+    for bad in ({"metadata": {}, "bogus": 1}, {"metadata": "not a dict"}, "text"):
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(THREAD_PATCH_UPDATE, bad)
+    saved = await handle.execute_update(ThreadRecord.patch, ThreadMetadata(metadata={"b": 2}))
+    assert saved.metadata == {"a": 1, "b": 2}
+    await handle.terminate()
