@@ -87,7 +87,9 @@ def test_graph_specs_take_files_and_modules(project: Path) -> None:
         ({"nodes": {}}, 'expected an object with "graphs"'),
     ],
 )
-def test_bad_configs_say_what_to_fix(project: Path, config: dict[str, object], message: str) -> None:
+def test_bad_configs_say_what_to_fix(
+    project: Path, config: dict[str, object], message: str
+) -> None:
     write_config(project, config)
     with pytest.raises(ProjectError, match=message):
         load_project(project)
