@@ -44,6 +44,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph import limits
 from tempograph.client import RESUME_ERROR_KINDS, GraphClient
 from tempograph.errors import (
     GraphRunError,
@@ -53,6 +54,7 @@ from tempograph.errors import (
     ThreadBusyError,
     ThreadNotFoundError,
 )
+from tempograph.http.bounded import DEFAULT_CAP, BoundedDict, BoundedSet
 from tempograph.http.schemas import CommandBody, RunBody
 from tempograph.messages import (
     GRAPH_ATTRIBUTE,
@@ -71,6 +73,7 @@ from tempograph.messages import (
     thread_memo,
     thread_record_id,
 )
+from tempograph.ownership import own_runs, quote
 from tempograph.types import Command, Interrupt
 
 log = logging.getLogger("tempograph.http")
@@ -79,6 +82,13 @@ log = logging.getLogger("tempograph.http")
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 NOT_FOUND = "Thread or assistant not found."
+# A thread id whose workflow id is held by an execution Tempograph did not start (another
+# team's workflow in the namespace): never touched, never shown; creating on it is refused
+# without saying what holds it.
+UNAVAILABLE = (
+    "Thread ID {} is not available: a Temporal workflow that is not a Tempograph thread uses "
+    "this id. Choose another thread id."
+)
 BUSY = (
     "Thread is already running a task. Wait for it to finish or choose a different multitask "
     "strategy."
@@ -95,7 +105,7 @@ MAX_SEARCHED = 500
 DELETED_REASON = "thread deleted"
 # A state query needs a worker: without one, answer "unknown" instead of hanging.
 QUERY_TIMEOUT = timedelta(seconds=5)
-MAX_RUN_RECORDS = 10_000  # finished run records kept in memory (Temporal keeps the runs)
+MAX_RUN_RECORDS = DEFAULT_CAP  # run records kept in memory (Temporal keeps the runs)
 
 
 class HttpError(Exception):
@@ -257,8 +267,20 @@ async def _thread_memo(execution: WorkflowExecution) -> ThreadMetadata:
     return memo if isinstance(memo, ThreadMetadata) else ThreadMetadata()
 
 
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
+def check_new_thread_id(thread_id: str) -> None:
+    """422 for a thread id that could never be addressed again (limits.check_thread_id)."""
+    try:
+        limits.check_thread_id(thread_id)
+    except limits.LimitError as exc:
+        raise HttpError(422, f"thread_id: {exc}") from None
+
+
+def _addressable(thread_id: str) -> bool:
+    try:
+        limits.check_thread_id(thread_id)
+    except limits.LimitError:
+        return False
+    return True
 
 
 def _subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> bool:
@@ -269,16 +291,25 @@ def _subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> boo
 
 
 class Service:
-    def __init__(self, graph_client: GraphClient, graph_names: list[str]) -> None:
+    def __init__(
+        self, graph_client: GraphClient, graph_names: list[str], *, cache_size: int = DEFAULT_CAP
+    ) -> None:
         self.gc = graph_client
         self.client: Client = graph_client.client
         self.graphs = list(dict.fromkeys(graph_names))
         self.started_at = now()
-        self.threads: dict[str, ThreadEntry] = {}
-        self.runs: dict[str, RunRecord] = {}  # by run id (provisional and Temporal ids)
-        self.deleted: set[str] = set()
-        self.superseded: set[str] = set()  # Temporal runs cancelled by a newer run's input
-        self.user_cancelled: set[str] = set()  # Temporal runs cancelled by POST .../cancel
+        # Bounded (least recently used out): a long-lived server sees unboundedly many ids.
+        # A thread whose lock is held, and a run still going, stay until released.
+        self.threads: BoundedDict[str, ThreadEntry] = BoundedDict(
+            cache_size, pinned=lambda t: t.lock.locked()
+        )
+        self.runs: BoundedDict[str, RunRecord] = BoundedDict(  # provisional and Temporal ids
+            cache_size, pinned=lambda r: r.task is not None and not r.task.done()
+        )
+        self.deleted: BoundedSet[str] = BoundedSet(cache_size)
+        # Temporal runs cancelled by a newer run's input / by POST .../cancel.
+        self.superseded: BoundedSet[str] = BoundedSet(cache_size)
+        self.user_cancelled: BoundedSet[str] = BoundedSet(cache_size)
         self.tasks: set[asyncio.Task[Any]] = set()
 
     # -----------------------------------------------------------------------------------------
@@ -406,12 +437,9 @@ class Service:
         record = self.threads.get(thread_id)
         if record is not None or thread_id in self.deleted:
             return record
-        try:
-            desc = await self.client.get_workflow_handle(thread_record_id(thread_id)).describe()
-        except RPCError as exc:
-            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                return None
-            raise
+        desc = await self._describe_record(thread_id)
+        if desc is None:
+            return None
         if desc.status == WorkflowExecutionStatus.RUNNING:
             return self._cache_record(thread_id, desc, await _thread_memo(desc))
         if desc.status == WorkflowExecutionStatus.TERMINATED and desc.close_time is not None:
@@ -421,6 +449,41 @@ class Service:
             if latest is None or latest.start_time < desc.close_time:
                 self.deleted.add(thread_id)
         return None
+
+    async def _describe_any(
+        self, workflow_id: str, run_id: str | None = None
+    ) -> WorkflowExecutionDescription | None:
+        """The execution of `workflow_id` whatever its type (for ownership checks only)."""
+        try:
+            return await self.client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+
+    async def _describe_record(self, thread_id: str) -> WorkflowExecutionDescription | None:
+        """The thread's TempographThread record execution; None when there is none, or when
+        another workflow uses the record's id."""
+        desc = await self._describe_any(thread_record_id(thread_id))
+        return desc if desc is not None and desc.workflow_type == THREAD_RECORD_WORKFLOW else None
+
+    async def foreign(self, thread_id: str) -> bool:
+        """Whether an execution Tempograph did not start holds the thread's workflow id or its
+        record's (then the thread can be neither created nor run, and is never touched)."""
+        for workflow_id, own_type in (
+            (thread_id, WORKFLOW_TYPE),
+            (thread_record_id(thread_id), THREAD_RECORD_WORKFLOW),
+        ):
+            desc = await self._describe_any(workflow_id)
+            # A closed record id may be reused; a thread id whose latest run is not a GraphRun
+            # may not (the next run would take that execution for its previous run).
+            if (
+                desc is not None
+                and desc.workflow_type != own_type
+                and (workflow_id == thread_id or desc.status == WorkflowExecutionStatus.RUNNING)
+            ):
+                return True
+        return False
 
     def _cache_record(
         self, thread_id: str, execution: WorkflowExecution, memo: ThreadMetadata
@@ -440,6 +503,8 @@ class Service:
     async def _save_metadata(self, record: ThreadEntry, patch: dict[str, Any]) -> None:
         """Merge `patch` into the thread's record in Temporal (starting the record workflow if
         it does not exist: update-with-start), then into the cached copy."""
+        if await self.foreign(record.thread_id):
+            raise HttpError(409, UNAVAILABLE.format(record.thread_id))
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             THREAD_RECORD_WORKFLOW,
             ThreadMetadata(metadata=record.metadata),
@@ -464,15 +529,22 @@ class Service:
         Temporal deletes executions in the background (the thread's GraphRun executions may be
         described for a while after DeleteWorkflowExecution), so every server process reads
         this mark instead: a thread whose record was terminated after its latest run started
-        is gone. Terminating is immediate and needs no worker."""
-        await self.client.start_workflow(
+        is gone. Terminating is immediate and needs no worker. Only a TempographThread
+        execution is terminated: when another workflow runs under the record's id, the thread
+        has no record and is marked deleted in this process only."""
+        handle = await self.client.start_workflow(
             THREAD_RECORD_WORKFLOW,
             ThreadMetadata(),
             id=thread_record_id(thread_id),
             task_queue=self.gc.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        await self.client.get_workflow_handle(thread_record_id(thread_id)).terminate(
+        # USE_EXISTING answers with the running execution's run id, whatever its type.
+        run_id = handle.result_run_id or handle.run_id
+        desc = await self._describe_any(thread_record_id(thread_id), run_id)
+        if desc is None or desc.workflow_type != THREAD_RECORD_WORKFLOW:
+            return
+        await self.client.get_workflow_handle(thread_record_id(thread_id), run_id=run_id).terminate(
             reason=DELETED_REASON
         )
 
@@ -578,11 +650,14 @@ class Service:
         self, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str | None
     ) -> dict[str, Any]:
         thread_id = thread_id or str(uuid.uuid4())
+        check_new_thread_id(thread_id)
         record, desc = await self.lookup(thread_id)
         if record is not None or desc is not None:
             if if_exists == "do_nothing":
                 return await self.thread_json(thread_id, record, desc)
             raise HttpError(409, f"Thread with ID {thread_id} already exists")
+        if await self.foreign(thread_id):
+            raise HttpError(409, UNAVAILABLE.format(thread_id))
         stamp = now()
         record = ThreadEntry(thread_id, stamp, stamp, dict(metadata or {}))
         try:
@@ -595,7 +670,10 @@ class Service:
                 memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
             )
         except WorkflowAlreadyStartedError:
-            # Created meanwhile by another request or server process.
+            # Created meanwhile by another request or server process (or another workflow
+            # took the record's id meanwhile).
+            if await self.foreign(thread_id):
+                raise HttpError(409, UNAVAILABLE.format(thread_id)) from None
             if if_exists == "do_nothing":
                 return await self.get_thread(thread_id)
             raise HttpError(409, f"Thread with ID {thread_id} already exists") from None
@@ -629,7 +707,7 @@ class Service:
             run_ids.append(latest.run_id)
         with contextlib.suppress(RPCError):
             async for execution in self.client.list_workflows(
-                f"WorkflowId = '{_quote(thread_id)}'"
+                own_runs(f"WorkflowId = {quote(thread_id)}")
             ):
                 run_ids.append(execution.run_id)
         for run_id in dict.fromkeys(run_ids):
@@ -692,10 +770,9 @@ class Service:
         the threads named by `ids`)."""
         found: dict[str, _Candidate] = {}
         if ids is None and self.graphs:
-            names = ", ".join(f"'{_quote(g)}'" for g in self.graphs)
-            query = (
-                f"WorkflowType = '{WORKFLOW_TYPE}' AND TempographGraph IN ({names}) "
-                f"AND TaskQueue = '{_quote(self.gc.task_queue)}'"
+            names = ", ".join(quote(g) for g in self.graphs)
+            query = own_runs(
+                f"TempographGraph IN ({names}) AND TaskQueue = {quote(self.gc.task_queue)}"
             )
             try:
                 async for execution in self.client.list_workflows(query, limit=MAX_SEARCHED):
@@ -715,6 +792,7 @@ class Service:
                     del found[thread_id]
                     self.deleted.add(thread_id)
         wanted = list(dict.fromkeys(ids)) if ids is not None else list(self.threads)
+        wanted = [t for t in wanted if _addressable(t)]
         semaphore = asyncio.Semaphore(16)
 
         async def add(thread_id: str) -> None:
@@ -734,9 +812,9 @@ class Service:
         """Load the records of this task queue's threads (those never run included); return
         the tombstones (thread id -> when it was deleted)."""
         query = (
-            f"WorkflowType = '{THREAD_RECORD_WORKFLOW}' "
+            f"WorkflowType = {quote(THREAD_RECORD_WORKFLOW)} "
             f"AND ExecutionStatus IN ('Running', 'Terminated') "
-            f"AND TaskQueue = '{_quote(self.gc.task_queue)}'"
+            f"AND TaskQueue = {quote(self.gc.task_queue)}"
         )
         tombstones: dict[str, datetime] = {}
         try:
@@ -938,8 +1016,15 @@ class Service:
         if record is None and desc is None:
             if body.if_not_exists != "create" and not stateless:
                 raise HttpError(404, NOT_FOUND)
+            check_new_thread_id(thread_id)
+            if not stateless and await self.foreign(thread_id):
+                raise HttpError(409, UNAVAILABLE.format(thread_id))
             metadata = {"graph_id": request.graph, "assistant_id": assistant_id_of(request.graph)}
             record = self.record(thread_id, metadata)
+        elif desc is None and not stateless and await self.foreign(thread_id):
+            # Another workflow holds the thread's workflow id: a run could not start (or would
+            # read that workflow as the thread's previous run).
+            raise HttpError(409, UNAVAILABLE.format(thread_id))
         record = record or self.record(thread_id)
         busy = record.lock.locked() or await self._temporal_busy(thread_id, desc)
         if busy and body.multitask_strategy == "reject":
@@ -958,20 +1043,11 @@ class Service:
             kwargs=run_kwargs(body),
             multitask_strategy=body.multitask_strategy,
         )
-        self._forget_old_runs()
         self.runs[run.run_id] = run
         run.task = asyncio.create_task(self._job(run, record, request))
         self.tasks.add(run.task)
         run.task.add_done_callback(self.tasks.discard)
         return run
-
-    def _forget_old_runs(self) -> None:
-        if len(self.runs) < MAX_RUN_RECORDS:
-            return
-        finished = [k for k, r in self.runs.items() if r.task is not None and r.task.done()]
-        finished.sort(key=lambda k: self.runs[k].updated_at)
-        for key in finished[: len(finished) // 2 + 1]:
-            del self.runs[key]
 
     async def _temporal_busy(
         self, thread_id: str, desc: WorkflowExecutionDescription | None
@@ -1307,7 +1383,7 @@ class Service:
         if desc is not None:
             with contextlib.suppress(RPCError):
                 async for execution in self.client.list_workflows(
-                    f"WorkflowId = '{_quote(thread_id)}'"
+                    own_runs(f"WorkflowId = {quote(thread_id)}")
                 ):
                     executions.append(execution.run_id)
         for run_id in dict.fromkeys(executions):
