@@ -155,6 +155,9 @@ class RunInput(BaseModel):
         --input '{"graph": "revise", "input": {"text": "hello"}}'
     """
 
+    # A misspelt key ("interupt_before") is an error, not a silently ignored option.
+    model_config = ConfigDict(extra="forbid")
+
     graph: str
     input: dict[str, Any] | None = None
     thread_id: str | None = None  # defaults to the workflow id
@@ -168,6 +171,10 @@ class RunInput(BaseModel):
     # Long threads continue as new (a fresh history) between supersteps: when Temporal
     # suggests it, or after this many steps in one run.
     steps_per_run: int | None = Field(default=None, ge=1)
+    # A paused run continues as new (carrying its pause) once its history passes this many
+    # bytes (by default when Temporal suggests it): rejected signals land in history too, and
+    # Temporal terminates a run whose history passes 50 MB.
+    history_bytes_limit: int | None = Field(default=None, ge=1)
 
 
 class ResumeInput(BaseModel):

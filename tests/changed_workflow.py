@@ -10,6 +10,7 @@ from typing import Any
 
 from temporalio import workflow
 
+from workflows.common import any_arity
 from workflows.graph_run import GraphRun
 
 
@@ -18,6 +19,7 @@ class ChangedGraphRun(GraphRun):
     """GraphRun with a change that breaks determinism: a timer recorded histories never had."""
 
     @workflow.run
-    async def run(self, raw_input: Any) -> dict[str, Any]:
+    @any_arity
+    async def run(self, *args: Any) -> dict[str, Any]:
         await workflow.sleep(1)
-        return await super().run(raw_input)
+        return await super().run(*args)

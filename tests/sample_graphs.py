@@ -512,4 +512,55 @@ def all_graphs() -> dict[str, CompiledGraph]:
         "chat": build_chat(),
         "chat_local": build_chat(local_activities=True),
         "flaky_local": build_flaky_local(),
+        **more_graphs(),
     }
+
+
+# BIG_ASK: `grow` makes the state large (`size` characters), then `show` asks a question that
+# carries the whole text: the reply (values + interrupt value) is twice the state.
+class BigState(TypedDict, total=False):
+    size: int
+    text: str
+    answer: str
+
+
+def build_big_ask() -> CompiledGraph:
+    g = StateGraph(BigState)
+    g.add_node("grow", lambda s: {"text": "x" * s["size"]})
+    g.add_node("show", lambda s: {"answer": interrupt({"text": s["text"]})})
+    g.add_edge(START, "grow")
+    g.add_edge("grow", "show")
+    return g.compile()
+
+
+# STEPS: step_1 -> step_2 -> step_3, each logging its name (LangGraph's breakpoint example).
+def build_steps() -> CompiledGraph:
+    g = StateGraph(LogState)
+    for name in ("step_1", "step_2", "step_3"):
+        g.add_node(name, logger_node(name))
+    g.add_edge(START, "step_1")
+    g.add_edge("step_1", "step_2")
+    g.add_edge("step_2", "step_3")
+    return g.compile()
+
+
+# ASK_TWICE: one node asks two questions (interrupt ids per call), then `after` runs.
+def ask_twice(state: LogState, config: dict[str, Any]) -> dict[str, Any]:
+    entered(config, "twice")
+    first = interrupt("first?")
+    second = interrupt("second?")
+    return {"log": [f"{first}+{second}"]}
+
+
+def build_ask_twice() -> CompiledGraph:
+    g = StateGraph(LogState)
+    g.add_node("twice", ask_twice)
+    g.add_node("after", logger_node("after"))
+    g.add_edge(START, "twice")
+    g.add_edge("twice", "after")
+    return g.compile()
+
+
+def more_graphs() -> dict[str, CompiledGraph]:
+    """Graphs added for the hardening tests (stuck runs, update_state semantics)."""
+    return {"big_ask": build_big_ask(), "steps": build_steps(), "ask_twice": build_ask_twice()}

@@ -7,8 +7,11 @@ deploys.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -20,6 +23,15 @@ from tests.changed_workflow import ChangedGraphRun
 from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
 from workflows.graph_run import GraphRun
 from workflows.thread_record import ThreadRecord
+
+
+def load_history(path: Path) -> WorkflowHistory:
+    """A committed history, replayed under its own workflow id (the thread id its run input
+    names: a run refuses a thread_id that is not its workflow id)."""
+    text = path.read_text()
+    started = json.loads(text)["events"][0]["workflowExecutionStartedEventAttributes"]
+    run_input = json.loads(base64.b64decode(started["input"]["payloads"][0]["data"]))
+    return WorkflowHistory.from_json(run_input.get("thread_id") or path.stem, text)
 
 
 def replayer() -> Replayer:
@@ -45,13 +57,13 @@ async def test_replay_of_live_runs(client: Client, graphs: GraphClient) -> None:
 async def test_replay_of_committed_histories() -> None:
     files = sorted(HISTORY_DIR.glob("*/*.json"))
     assert len({f.parent for f in files}) >= 2 and len(files) >= 20
-    histories = [WorkflowHistory.from_json(f.stem, f.read_text()) for f in files]
+    histories = [load_history(f) for f in files]
     assert await replay_failures(histories) == {}
 
 
 async def test_replay_detects_a_nondeterministic_change() -> None:
     """The replay test can fail: a workflow that schedules different commands is caught."""
-    history = WorkflowHistory.from_json("ask", (HISTORY_DIR / "v1" / "ask.json").read_text())
+    history = load_history(HISTORY_DIR / "v1" / "ask.json")
     result = await Replayer(
         workflows=[ChangedGraphRun], data_converter=pydantic_data_converter
     ).replay_workflow(history, raise_on_replay_failure=False)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
+from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
+    from tempograph.limits import MAX_JSON_DEPTH, MAX_MESSAGE_BYTES
     from tempograph.messages import (
         Breakpoints,
         InvalidMessageError,
@@ -91,3 +94,80 @@ def parse_resume(raw: Any) -> ResumeInput:
 
 def rejected(message: str, kind: str = "InvalidResume") -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def any_arity(fn: Handler) -> Handler:
+    """Let a workflow handler (or @workflow.init / @workflow.run) take any number of arguments.
+
+    The SDK decodes arguments with the handler's type hints and calls it with as many as were
+    sent: a missing or extra argument raises TypeError in the handler, and an undecodable one
+    (JSON nested past the decoder's limit) fails in the SDK, either of which fails the workflow
+    task on every attempt (a stuck run). `fn` is written as `fn(self, *args)`; the SDK is told it
+    takes one RawValue, so a single argument arrives undecoded (see `decode_args`), and any other
+    number arrives as it is, for `decode_args` to refuse.
+    """
+    params = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        inspect.Parameter("raw", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=RawValue),
+    ]
+    returns = fn.__annotations__.get("return", inspect.Signature.empty)
+    setattr(fn, "__signature__", inspect.Signature(params, return_annotation=returns))  # noqa: B010
+    fn.__annotations__ = {"raw": RawValue, "return": returns}
+    return fn
+
+
+class BadArgumentsError(ValueError):
+    """A message sent to a run has the wrong number of arguments, is too big, or cannot be
+    decoded. `kind` is "PayloadTooLarge" for a message over limits.MAX_MESSAGE_BYTES."""
+
+    def __init__(self, message: str, kind: str = "InvalidInput") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def decode_args(
+    args: tuple[Any, ...],
+    what: str,
+    *,
+    optional: bool = False,
+    limit: int | None = MAX_MESSAGE_BYTES,
+) -> tuple[Any, int]:
+    """The one JSON argument of a message (None for none when `optional`) and its size in
+    bytes, decoded here so that an undecodable or oversized one becomes a clear error instead
+    of a failed workflow task."""
+    if not args and optional:
+        return None, 0
+    if len(args) != 1:
+        raise BadArgumentsError(
+            f"{what} takes exactly one argument (a JSON object), got {len(args)}"
+        )
+    arg = args[0]
+    if not isinstance(arg, RawValue):
+        return arg, 0
+    size = len(arg.payload.data)
+    if limit is not None and size > limit:
+        raise BadArgumentsError(too_big(what, size, limit), "PayloadTooLarge")
+    try:
+        return workflow.payload_converter().from_payload(arg.payload), size
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the sender's
+        first_line = (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+        raise BadArgumentsError(
+            f"{what} cannot be decoded ({first_line}): send one JSON value nested at most "
+            f"{MAX_JSON_DEPTH} levels deep (limits.MAX_JSON_DEPTH)"
+        ) from None
+
+
+def too_big(what: str, size: int, limit: int = MAX_MESSAGE_BYTES) -> str:
+    name = "limits.MAX_MESSAGE_BYTES" if limit == MAX_MESSAGE_BYTES else "the payload limit"
+    return (
+        f"{what} is {size} bytes, over Tempograph's limit of {limit} bytes ({name}). Keep "
+        "large data outside the state (e.g. in object storage) and send a reference."
+    )
+
+
+def no_args(args: tuple[Any, ...], what: str) -> None:
+    if args:
+        raise BadArgumentsError(f"{what} takes no arguments, got {len(args)}")

@@ -33,16 +33,21 @@ from temporalio.workflow import ChildWorkflowHandle, HandlerUnfinishedPolicy
 
 from workflows.common import (
     LOCAL_ACTIVITY_TIMEOUT,
+    BadArgumentsError,
     ChildWake,
     RunFailedError,
     Task,
     Updater,
+    any_arity,
+    decode_args,
     failure,
     hits,
     is_resume_map,
+    no_args,
     parse_resume,
     pick_breakpoints,
     rejected,
+    too_big,
 )
 from workflows.state_edits import StateEdits
 from workflows.subgraphs import SubgraphRuns
@@ -51,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check, statedelta
     from tempograph.channels import apply_grouped, group_writes, initial_values
     from tempograph.errors import InvalidUpdateError
+    from tempograph.limits import MAX_MESSAGE_BYTES, LimitError, check_depth
     from tempograph.messages import (
         CHECKPOINT_MEMO,
         CHILD_PAUSED_SIGNAL,
@@ -95,19 +101,30 @@ with workflow.unsafe.imports_passed_through():
         parse_message,
         stable_id,
     )
-    from tempograph.payloads import INLINE_STATE_BYTES, check_bytes, json_size, payload_size
+    from tempograph.payloads import (
+        INLINE_STATE_BYTES,
+        MAX_PAYLOAD_BYTES,
+        check_bytes,
+        json_size,
+        payload_size,
+    )
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
 class GraphRun(StateEdits, SubgraphRuns):
-    # Handlers take raw JSON (Any) and validate it themselves: see parse_message.
+    # Every handler takes any number of raw arguments and decodes and validates them itself
+    # (any_arity, decode_args, parse_message): a message the SDK could not hand over would fail
+    # the workflow task again and again (a stuck run) instead of giving the sender a clear error.
     @workflow.init
-    def __init__(self, raw_input: Any) -> None:
+    @any_arity
+    def __init__(self, *args: Any) -> None:
         self.input_error: str | None = None
+        self.input_kind = "InvalidInput"
         try:
-            self.inp = parse_message(RunInput, raw_input)
-        except InvalidMessageError as exc:
+            self.inp = self._parse_input(args)
+        except (BadArgumentsError, InvalidMessageError, LimitError) as exc:
             self.input_error = str(exc)
+            self.input_kind = getattr(exc, "kind", "InvalidInput")
             self.inp = RunInput(graph="")
         self.thread_id = self.inp.thread_id or workflow.info().workflow_id
         self.spec: GraphSpec | None = None
@@ -154,16 +171,58 @@ class GraphRun(StateEdits, SubgraphRuns):
     # The run.
     # -----------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _parse_input(args: tuple[Any, ...]) -> RunInput:
+        """The start input: one JSON object (RunInput), within the limits."""
+        raw, size = decode_args(args, "The GraphRun start input", limit=None)
+        inp = parse_message(RunInput, raw)
+        # A run continued as new (or a fork) carries the whole state: it only has to fit a
+        # payload, which it did to get here. Anything a client sends is a message.
+        if inp.start_from is None and size > MAX_MESSAGE_BYTES:
+            raise BadArgumentsError(too_big("The GraphRun start input", size), "PayloadTooLarge")
+        check_depth(inp.input, "The start input")
+        if inp.start_from is not None:
+            check_depth(inp.start_from.values, "The start state (start_from.values)")
+        workflow_id = workflow.info().workflow_id
+        if inp.thread_id is not None and inp.thread_id != workflow_id:
+            raise InvalidMessageError(
+                f"thread_id must equal the workflow id ('{workflow_id}'), got "
+                f"'{inp.thread_id}': a thread is found by its workflow id. Omit thread_id."
+            )
+        return inp
+
+    def _check_start(self) -> None:
+        """Names in the start input that the graph does not have: refused at once."""
+        valid = sorted(self.nodes)
+        for name in ("interrupt_before", "interrupt_after"):
+            breakpoints = getattr(self.inp, name)
+            if isinstance(breakpoints, list):
+                unknown = sorted(set(breakpoints) - set(self.nodes))
+                if unknown:
+                    raise RunFailedError(
+                        f"Unknown node(s) in {name}: {unknown}; the graph's nodes are {valid}",
+                        "InvalidInput",
+                    )
+        unknown_keys = sorted(set(self.inp.input or {}) - set(self.channels))
+        if unknown_keys and workflow.info().parent is None:  # a subgraph takes the keys it has
+            raise RunFailedError(
+                f"Unknown state key(s) in the input: {unknown_keys}; the graph's state keys "
+                f"are {sorted(self.channels)}",
+                "InvalidInput",
+            )
+
     @workflow.run
-    async def run(self, raw_input: Any) -> dict[str, Any]:
+    @any_arity
+    async def run(self, *args: Any) -> dict[str, Any]:
         if self.input_error:
-            raise ApplicationError(self.input_error, type="InvalidInput", non_retryable=True)
+            raise ApplicationError(self.input_error, type=self.input_kind, non_retryable=True)
         inp = self.inp
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
         try:
             await self._load_graph()
+            self._check_start()
             if inp.start_from is not None:
                 await self._run_steps(self._fork(inp.start_from), pause_first=inp.start_from.pause)
             else:
@@ -760,6 +819,13 @@ class GraphRun(StateEdits, SubgraphRuns):
         unknown_nodes = sorted(set(cmd.goto) - set(self.nodes))
         if unknown_nodes:
             raise rejected(f"Unknown node(s) in goto: {unknown_nodes}")
+        for name in ("interrupt_before", "interrupt_after"):
+            breakpoints = getattr(cmd, name)
+            if isinstance(breakpoints, list) and set(breakpoints) - set(self.nodes):
+                raise rejected(
+                    f"Unknown node(s) in {name}: {sorted(set(breakpoints) - set(self.nodes))}; "
+                    f"the graph's nodes are {sorted(self.nodes)}"
+                )
         if self.paused_at != "interrupt" or not self.pending:
             return  # at a static breakpoint any resume (even none) continues the run
         pending = [p.id for p in self.pending]
@@ -801,17 +867,47 @@ class GraphRun(StateEdits, SubgraphRuns):
                         "InvalidAnswer",
                     )
 
-    def _accept(self, raw: Any) -> None:
+    def _parse_resume(self, args: tuple[Any, ...]) -> ResumeInput:
+        """A resume message, decoded and within the limits (validator and signal)."""
+        try:
+            raw, size = decode_args(args, "The resume")
+        except BadArgumentsError as exc:
+            raise rejected(
+                str(exc), "PayloadTooLarge" if exc.kind == "PayloadTooLarge" else "InvalidResume"
+            ) from None
         cmd = parse_resume(raw)
+        try:
+            check_depth(cmd.resume, "The resume value")
+            check_depth(cmd.update, "The resume's update")
+        except LimitError as exc:
+            raise rejected(str(exc)) from None
+        self._check_growth(size, "The resume")
+        return cmd
+
+    def _check_growth(self, size: int, what: str) -> None:
+        """Refuse a message whose acceptance would push the state (which node inputs, pauses
+        and replies carry whole) over the payload limit: the run would then fail."""
+        if self.status == "interrupted" and self._state_size() + size > MAX_PAYLOAD_BYTES:
+            raise rejected(
+                f"{what} ({size} bytes) would make the state ({self._state_size()} bytes) "
+                f"larger than Tempograph's limit of {MAX_PAYLOAD_BYTES} bytes per payload "
+                "(payloads.MAX_PAYLOAD_BYTES): the run could not go on. Keep large data "
+                "outside the state and send a reference.",
+                "PayloadTooLarge",
+            )
+
+    def _accept(self, args: tuple[Any, ...]) -> None:
+        cmd = self._parse_resume(args)
         self._check_resume(cmd)
         self.accepted = cmd
 
     @workflow.signal(name=RESUME_SIGNAL)
-    def resume(self, raw: Any) -> None:
+    @any_arity
+    def resume(self, *args: Any) -> None:
         """Fire-and-forget resume. A signal cannot be refused, so a bad one is dropped, logged,
         and shown in the state and current details; the run stays paused."""
         try:
-            self._accept(raw)
+            self._accept(args)
         except ApplicationError as exc:
             self.last_rejected = str(exc)
             workflow.logger.warning("resume signal rejected: %s", exc)
@@ -821,37 +917,46 @@ class GraphRun(StateEdits, SubgraphRuns):
     # ABANDON: at continue-as-new, handlers waiting for a later pause are left to the client,
     # which re-attaches to the new run (a normal end waits for all handlers first).
     @workflow.update(name=RESUME_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
-    async def resume_update(self, raw: Any) -> dict[str, Any]:
+    @any_arity
+    async def resume_update(self, *args: Any) -> dict[str, Any]:
         """Resume and reply, once the run pauses again or ends, with what invoke returns."""
-        self._accept(raw)  # checked again: another resume may have been accepted meanwhile
+        self._accept(args)  # checked again: another resume may have been accepted meanwhile
         seq = self.pause_seq
         await workflow.wait_condition(lambda: self.pause_seq > seq or self.finished)
         return self._reply()
 
     @resume_update.validator
-    def _validate_resume(self, raw: Any) -> None:
+    @any_arity
+    def _validate_resume(self, *args: Any) -> None:
         # A validator rejection writes nothing to history: the run is left exactly as it was.
-        self._check_resume(parse_resume(raw))
+        self._check_resume(self._parse_resume(args))
 
     @workflow.update(name=STATE_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
-    async def update_state(self, raw: Any) -> StateSnapshot:
+    @any_arity
+    async def update_state(self, *args: Any) -> StateSnapshot:
         """Edit the state of a paused run (LangGraph's update_state); the run stays paused."""
-        update = self._check_state_update(raw)
+        update = self._check_state_update(args)
         self.accepted = update
         seq = self.pause_seq
         await workflow.wait_condition(lambda: self.pause_seq > seq or self.finished)
         if self.error is not None:
             raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
-        return self.get_state()
+        return self._guard_snapshot(self._snapshot(), "The reply of update_state (applied)")
 
     @update_state.validator
-    def _validate_state_update(self, raw: Any) -> None:
-        self._check_state_update(raw)
+    @any_arity
+    def _validate_state_update(self, *args: Any) -> None:
+        self._check_state_update(args)
 
-    def _check_state_update(self, raw: Any) -> StateUpdate:
+    def _check_state_update(self, args: tuple[Any, ...]) -> StateUpdate:
         try:
+            raw, size = decode_args(args, "The state update")
             update = parse_message(StateUpdate, raw)
-        except InvalidMessageError as exc:
+            check_depth(update.values, "The state update's values")
+        except BadArgumentsError as exc:
+            kind = "PayloadTooLarge" if exc.kind == "PayloadTooLarge" else "InvalidStateUpdate"
+            raise rejected(str(exc), kind) from None
+        except (InvalidMessageError, LimitError) as exc:
             raise rejected(str(exc), "InvalidStateUpdate") from None
         if self.status != "interrupted" or self.accepted is not None:
             raise rejected(
@@ -862,28 +967,51 @@ class GraphRun(StateEdits, SubgraphRuns):
         unknown_keys = sorted(set(update.values or {}) - set(self.channels))
         if unknown_keys:
             raise rejected(f"Unknown state key(s): {unknown_keys}", "InvalidStateUpdate")
-        if update.as_node is not None and update.as_node not in self.nodes:
+        if (
+            update.as_node is not None
+            and update.as_node not in self.nodes
+            and update.as_node != END
+        ):
             raise rejected(f"Node {update.as_node} does not exist", "InvalidStateUpdate")
         if update.as_node is None and self.paused_at == "after" and len(self.last_step) > 1:
             raise rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
+        self._check_growth(size, "The state update")
         return update
 
     @workflow.update(name=WAIT_UPDATE, unfinished_policy=HandlerUnfinishedPolicy.ABANDON)
-    async def wait_for_pause(self, _: WaitInput) -> dict[str, Any]:
+    @any_arity
+    async def wait_for_pause(self, *args: Any) -> dict[str, Any]:
         """Reply once the run is paused or ended (used with update-with-start by invoke)."""
         await workflow.wait_condition(
             lambda: self.finished or (self.status == "interrupted" and self.accepted is None)
         )
         return self._reply()
 
+    @wait_for_pause.validator
+    @any_arity
+    def _validate_wait(self, *args: Any) -> None:
+        try:
+            raw, _ = decode_args(args, "wait_for_pause", optional=True)
+            if raw is not None:
+                parse_message(WaitInput, raw)
+        except (BadArgumentsError, InvalidMessageError) as exc:
+            raise rejected(str(exc), "InvalidInput") from None
+
     @workflow.query(name=NODE_STATE_QUERY)
-    def node_state(self) -> NodeState | None:
+    @any_arity
+    def node_state(self, *args: Any) -> NodeState | None:
         """The state at the version last sent to node tasks, for a worker whose cache cannot
         rebuild it from a delta (another worker ran the previous step, or it restarted)."""
+        no_args(args, NODE_STATE_QUERY)
         return self.sent
 
     @workflow.query(name=STATE_QUERY)
-    def get_state(self) -> StateSnapshot:
+    @any_arity
+    def get_state(self, *args: Any) -> StateSnapshot:
+        no_args(args, STATE_QUERY)
+        return self._guard_snapshot(self._snapshot(), "The state snapshot (get_state)")
+
+    def _snapshot(self) -> StateSnapshot:
         return StateSnapshot(
             thread_id=self.thread_id,
             graph=self.inp.graph,
@@ -898,16 +1026,36 @@ class GraphRun(StateEdits, SubgraphRuns):
             checkpoint_id=self.last_checkpoint_id,
         )
 
+    def _guard_snapshot(self, snapshot: StateSnapshot, what: str) -> StateSnapshot:
+        self._guard_reply(payload_size(snapshot), what)
+        return snapshot
+
+    def _guard_reply(self, size: int, what: str) -> None:
+        """A reply over Temporal's payload limit would fail the workflow task on every attempt
+        (a stuck run): refuse to send it, with an error naming the limit. The run is untouched;
+        its values stay readable from history (GraphClient.get_state_history)."""
+        if size > MAX_PAYLOAD_BYTES:
+            raise ApplicationError(
+                f"{what} is {size} bytes (the state values and pending interrupts), over "
+                f"Tempograph's limit of {MAX_PAYLOAD_BYTES} bytes per payload "
+                "(payloads.MAX_PAYLOAD_BYTES), so it cannot be sent. The run is "
+                f"{self.status} and unchanged: read its values with get_state_history, or "
+                "keep large data outside the state.",
+                type="PayloadTooLarge",
+                non_retryable=True,
+            )
+
     def _reply(self) -> dict[str, Any]:
         if self.error is not None:
             raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
-        snapshot = self.get_state()
+        snapshot = self._snapshot()
         out = dict(snapshot.values)
         if self.paused_at == "interrupt":
             out["__interrupt__"] = [
                 {"value": p.value, "id": p.id, "response_schema": p.response_schema}
                 for p in self.pending
             ]
+        self._guard_reply(json_size(out), "The reply")
         return out
 
     def _details(self) -> str:

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
-from workflows.common import RunFailedError, Task
+from workflows.common import BadArgumentsError, RunFailedError, Task, any_arity, decode_args
 
 with workflow.unsafe.imports_passed_through():
     from tempograph.messages import (
@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ChannelSpec,
         ChildPaused,
         InterruptRaised,
+        InvalidMessageError,
         NodeResult,
         ResumeInput,
         RunInput,
@@ -95,8 +96,16 @@ class SubgraphRuns:
         )
 
     @workflow.signal(name=CHILD_PAUSED_SIGNAL)
-    def child_paused(self, raw: Any) -> None:
-        event = parse_message(ChildPaused, raw)
+    @any_arity
+    def child_paused(self, *args: Any) -> None:
+        try:
+            raw, _ = decode_args(args, CHILD_PAUSED_SIGNAL, limit=None)
+            event = parse_message(ChildPaused, raw)
+        except (BadArgumentsError, InvalidMessageError) as exc:
+            # Only a subgraph's run sends this; anything else is dropped (a signal cannot be
+            # refused, and an error here would fail the workflow task again and again).
+            workflow.logger.warning("%s signal dropped: %s", CHILD_PAUSED_SIGNAL, exc)
+            return
         if event.seq > self._child_seq(event.child_id):
             self.child_events[event.child_id] = event
 
