@@ -300,7 +300,9 @@ class GraphClient:
     ) -> StateSnapshot:
         """Edit a paused run's state as if `as_node` had written `values` (LangGraph's
         update_state). With `as_node`, that node counts as done and its successors (its router
-        evaluated again) become next; the run stays paused until resumed.
+        evaluated again) become next; the run stays paused until resumed. `as_node="__end__"`
+        ends the paused run (nothing pending, nothing next; values kept). On a finished
+        thread, the edit starts a new run from its last checkpoint (see _update_finished).
 
         With `checkpoint_id`: fork the thread at that earlier checkpoint (a new run, paused
         there), then edit it; `invoke(graph, None, ...)` continues the fork."""
@@ -321,11 +323,41 @@ class GraphClient:
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
                 raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+            status = (await handle.describe()).status
+            if status is not None and status.name == "COMPLETED":
+                return await self._update_finished(thread_id, values, as_node)
             raise ResumeError(
                 f"Thread '{thread_id}' is not paused ({exc.message}): update_state needs a "
-                "paused run",
+                "paused or finished run",
                 "NotPaused",
             ) from None
+
+    async def _update_finished(
+        self, thread_id: str, values: dict[str, Any] | None, as_node: str | None
+    ) -> StateSnapshot:
+        """update_state of a finished thread (LangGraph: a new checkpoint with the edited
+        values). A new run of the thread starts from its last checkpoint with the edit applied:
+        it waits before `next` (as_node's successors; none without as_node), where
+        `invoke(graph, None)` continues it, or ends at once when nothing is next, so that the
+        next `invoke(graph, input)` starts from the edited values."""
+        [latest] = await self.get_state_history(thread_id, limit=1)
+        previous = await self._previous_run(thread_id)
+        described = await self.client.get_workflow_handle(thread_id, run_id=previous).describe()
+        run_input = RunInput(
+            graph=described.typed_search_attributes.get(GRAPH_ATTRIBUTE) or "",
+            thread_id=thread_id,
+            previous_run_id=previous,
+            start_from=StartFrom(
+                checkpoint_id=latest.checkpoint_id,
+                values=latest.values,
+                next=latest.next,
+                step=latest.step,
+                pause=True,
+                update=StateUpdate(values=values, as_node=as_node),
+            ),
+        )
+        await self._start(run_input, thread_id)
+        return await self.get_state(thread_id)
 
     async def get_state_history(
         self,

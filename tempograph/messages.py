@@ -146,6 +146,10 @@ class StartFrom(BaseModel):
     sends: list[SendSpec] = Field(default_factory=list)
     join_seen: dict[int, list[str]] = Field(default_factory=dict)
     steps_since_resume: int = 0
+    # update_state of a finished thread: the edit to apply at the checkpoint before anything
+    # runs (LangGraph: a new checkpoint whose `next` follows as_node's edges). The run then
+    # pauses before `next`, or ends at once when there is nothing next.
+    update: StateUpdate | None = None
 
 
 class RunInput(BaseModel):

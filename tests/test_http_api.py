@@ -237,9 +237,12 @@ async def test_21_22_update_state_and_history(api: httpx.AsyncClient) -> None:
     at = (await api.get(f"/threads/{thread}/state/{second}")).json()
     assert at["checkpoint_id"] == second
 
-    # update_state on a thread whose run is finished: refused (it edits a paused run).
+    # update_state on a thread whose run is finished: a new checkpoint with the edit
+    # (LangGraph; GraphClient.update_state starts a run from the last checkpoint).
     r = await api.post(f"/threads/{thread}/state", json={"values": {"log": ["late"]}})
-    assert r.status_code == 409 and "not paused" in r.json()["detail"]
+    assert r.status_code == 200, r.text
+    state = (await api.get(f"/threads/{thread}/state")).json()
+    assert state["values"]["log"][-1] == "late" and state["next"] == []
 
 
 async def test_reject_busy_thread_then_join(api: httpx.AsyncClient) -> None:

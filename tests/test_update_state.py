@@ -81,7 +81,9 @@ async def test_24_as_node_errors(graphs: GraphClient, thread: str) -> None:
     assert done["log"][-1] == "z"
 
 
-async def test_update_state_of_a_finished_run_is_refused(graphs: GraphClient, thread: str) -> None:
-    await graphs.invoke("chain", {"log": []}, thread_id=thread)
+async def test_update_state_of_a_failed_run_is_refused(graphs: GraphClient, thread: str) -> None:
+    # (A finished run's thread can be edited: tests/test_update_state_semantics.py.)
+    with pytest.raises(GraphRunError):
+        await graphs.invoke("failing", {}, thread_id=thread)
     with pytest.raises(ResumeError, match="not paused"):
-        await graphs.update_state(thread, {"log": ["late"]})
+        await graphs.update_state(thread, {})

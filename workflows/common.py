@@ -39,6 +39,10 @@ def is_resume_map(value: Any) -> bool:
     )
 
 
+class RunEndedError(Exception):
+    """update_state(as_node="__end__") on a paused run: it ends here, nothing left to run."""
+
+
 class ChildWake(ResumeInput):
     """Internal: a subgraph moved on while this run was paused (not a human's resume)."""
 

@@ -35,6 +35,7 @@ from workflows.common import (
     LOCAL_ACTIVITY_TIMEOUT,
     BadArgumentsError,
     ChildWake,
+    RunEndedError,
     RunFailedError,
     Task,
     Updater,
@@ -203,6 +204,13 @@ class GraphRun(StateEdits, SubgraphRuns):
                         f"Unknown node(s) in {name}: {unknown}; the graph's nodes are {valid}",
                         "InvalidInput",
                     )
+        edit = self.inp.start_from.update if self.inp.start_from is not None else None
+        if edit is not None:
+            if set(edit.values or {}) - set(self.channels):
+                unknown = sorted(set(edit.values or {}) - set(self.channels))
+                raise RunFailedError(f"Unknown state key(s): {unknown}", "InvalidUpdateError")
+            if edit.as_node is not None and edit.as_node not in {*self.nodes, END}:
+                raise RunFailedError(f"Node {edit.as_node} does not exist", "InvalidUpdateError")
         unknown_keys = sorted(set(self.inp.input or {}) - set(self.channels))
         if unknown_keys and workflow.info().parent is None:  # a subgraph takes the keys it has
             raise RunFailedError(
@@ -224,7 +232,14 @@ class GraphRun(StateEdits, SubgraphRuns):
             await self._load_graph()
             self._check_start()
             if inp.start_from is not None:
-                await self._run_steps(self._fork(inp.start_from), pause_first=inp.start_from.pause)
+                tasks = self._fork(inp.start_from)
+                pause = inp.start_from.pause
+                if inp.start_from.update is not None:
+                    # update_state of a finished thread: edit, then wait before `next`, if any.
+                    tasks = await self._updater_before(tasks)(inp.start_from.update)
+                    self._checkpoint("update", tasks)
+                    pause = bool(tasks)
+                await self._run_steps(tasks, pause_first=pause)
             else:
                 # patched(): runs recorded before threads carried state replay without it.
                 if inp.previous_run_id != "" and workflow.patched("thread-state"):
@@ -234,6 +249,10 @@ class GraphRun(StateEdits, SubgraphRuns):
                 await self._run_steps(await self._start_tasks())
             self.status = "done"
             self._checkpoint("loop", [])
+        except RunEndedError:
+            # update_state(as_node=END): the thread is idle, values as they were.
+            self.status = "done"
+            self._checkpoint("update", [])
         except RunFailedError as exc:
             self.error = exc
             self.status = "error"
@@ -378,7 +397,9 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.first_step = self.step
         self.before = pick_breakpoints(self.inp.interrupt_before, self.spec.interrupt_before)
         self.after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
-        while tasks:
+        if pause_first and not tasks and not workflow.patched("pause-with-nothing-next"):
+            pause_first = False  # (runs recorded before: a fork with nothing next just ended)
+        while tasks or pause_first:
             if self.steps_since_resume >= self.inp.recursion_limit:
                 raise RunFailedError(
                     f"Recursion limit of {self.inp.recursion_limit} reached without hitting a "
@@ -392,6 +413,8 @@ class GraphRun(StateEdits, SubgraphRuns):
                 pause_first = False
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
                 tasks = await self._continue_from(resume, tasks)
+                if not tasks:
+                    break  # a fork of a finished thread, continued: nothing to run
             results = await self._run_step(tasks)
             self.last_step = [t.node for t in tasks]
             joins_before = {k: set(v) for k, v in self.join_seen.items()}
@@ -730,6 +753,8 @@ class GraphRun(StateEdits, SubgraphRuns):
             if isinstance(message, ChildWake | ResumeInput):
                 resume = message
                 break
+            if message.as_node == END:
+                await self._end_here(message)
             waiting = await updater(message)
             self.next = [t.node for t in waiting]
             if self.paused_at != "interrupt":
@@ -748,6 +773,17 @@ class GraphRun(StateEdits, SubgraphRuns):
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
         return resume
+
+    async def _end_here(self, update: StateUpdate) -> None:
+        """update_state(as_node=END) while paused (LangGraph; Agent Inbox's "mark as
+        resolved"): nothing pending, nothing next; the run ends with its values."""
+        if update.values:
+            await self._apply(list(update.values.items()))
+        for child in self.children.values():
+            child.cancel()
+        self.children.clear()
+        self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
+        raise RunEndedError()
 
     # update_state while paused: LangGraph's routing effect of `as_node`.
 

@@ -41,8 +41,10 @@ class StateEdits:
     def _updater_before(self, tasks: list[Task]) -> Updater:
         async def update(u: StateUpdate) -> list[Task]:
             writes = list((u.values or {}).items())
-            if u.as_node is None:
+            if u.as_node is None or u.as_node == END:
                 await self._apply(writes)
+                if u.as_node == END:
+                    tasks[:] = []  # nothing next (at a run's start; a pause ends the run)
                 return tasks
             # The node counts as done with these writes: drop its task, plan its successors.
             planned = self._plan([Task(u.as_node)], [await self._as_node_result(u, writes)])
@@ -67,6 +69,14 @@ class StateEdits:
                 await self._apply(writes)
                 return planned
             result = await self._as_node_result(u.model_copy(update={"as_node": as_node}), writes)
+            if as_node not in [t.node for t in step] and workflow.patched("as-node-successors"):
+                # Another node counts as the writer (LangGraph): its task, if next, is done,
+                # and its edges decide what comes next (runs recorded before re-planned the
+                # step with it, running it and its successors).
+                await self._apply(writes)
+                more = self._plan([Task(as_node)], [result])
+                planned[:] = self._merge([t for t in planned if t.node != as_node], more)
+                return planned
             await self._apply(writes)
             # Plan the step again with as_node's new answer (its router saw the new state).
             tasks, outputs = list(step), list(results)

@@ -32,7 +32,7 @@ Choices and differences from the Agent Server (this first slice):
   runs that continue it (resume, or no input) keep them; breakpoints sent with a continuing run
   are ignored.
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
-  thread it answers 409. `values` as a list of updates, thread `supersteps`, Send in
+  thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as a list of updates, thread `supersteps`, Send in
   `command.goto`, subgraph state (`subgraphs=true`), `select`, TTLs, crons, the store and
   assistant CRUD are not supported. The default recursion limit is Tempograph's (100).
 * Streaming: "values" mode sends the state at each checkpoint the run records (read from
