@@ -28,6 +28,8 @@ import uuid
 from contextlib import AsyncExitStack
 from typing import Any
 
+from temporalio.service import RPCError
+
 from graphs import GRAPHS
 from tempograph import (
     DEFAULT_TASK_QUEUE,
@@ -37,8 +39,28 @@ from tempograph import (
     create_worker,
 )
 from tempograph.embedded import temporal_client
+from tempograph.limits import LimitError
 from tempograph.logs import configure_logging
 from tempograph.types import Command, Interrupt
+
+
+class UsageError(Exception):
+    """A command line that cannot be run as given (exit code 2); the message says how to fix it."""
+
+
+def parse_json(text: str, what: str, *, example: str | None = None) -> Any:
+    """`text` as JSON, or a UsageError saying what was expected. `example`: the command line
+    that quotes `text` as a JSON string, shown when the text looks like a bare word."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"{what} is not valid JSON ({exc.msg}: {text!r})"
+        if example is not None:
+            message += (
+                f". To send the text {text!r}, quote it as a JSON string "
+                f"(the shell needs both quotes): {example}"
+            )
+        raise UsageError(message) from None
 
 
 def to_json(value: Any) -> str:
@@ -200,17 +222,25 @@ async def main(args: argparse.Namespace) -> None:
             thread = args.thread or f"{args.graph}-{uuid.uuid4().hex[:8]}"
             out = await graphs.invoke(
                 args.graph,
-                json.loads(args.input),
+                parse_json(args.input, "The input"),
                 thread_id=thread,
                 interrupt_before=_breakpoints(args.before),
                 interrupt_after=_breakpoints(args.after),
             )
             await show(graphs, thread, out, args.json)
         elif args.command == "resume":
+            value = None
+            if args.value is not None:
+                quoted = "'" + json.dumps(args.value).replace("'", "'\\''") + "'"
+                value = parse_json(
+                    args.value,
+                    "The answer",
+                    example=f"python starter.py resume {args.thread} {quoted}",
+                )
             out = await graphs.resume(
                 args.thread,
-                None if args.value is None else json.loads(args.value),
-                update=json.loads(args.update) if args.update else None,
+                value,
+                update=parse_json(args.update, "--update") if args.update else None,
                 goto=args.goto,
                 interrupt_before=_breakpoints(args.before),
                 interrupt_after=_breakpoints(args.after),
@@ -220,7 +250,8 @@ async def main(args: argparse.Namespace) -> None:
             state = await graphs.get_state(args.thread)
             print(to_json(state) if args.json else describe(state))
         elif args.command == "update-state":
-            state = await graphs.update_state(args.thread, json.loads(args.values), args.as_node)
+            values = parse_json(args.values, "The values")
+            state = await graphs.update_state(args.thread, values, args.as_node)
             print(to_json(state) if args.json else describe(state))
         elif args.command == "history":
             checkpoints = await graphs.get_state_history(args.thread, limit=args.limit)
@@ -238,8 +269,14 @@ async def main(args: argparse.Namespace) -> None:
             for run in [] if args.json else runs:
                 print(f"{run.thread_id}  {run.graph}  started {run.started:%Y-%m-%d %H:%M:%S}")
         elif args.command == "cancel":
-            await graphs.cancel(args.thread)
-            print(to_json({"cancelled": args.thread}) if args.json else f"cancelled {args.thread}")
+            status = await graphs.cancel(args.thread)
+            if status == "RUNNING":
+                cancelled = {"cancelled": args.thread}
+                print(to_json(cancelled) if args.json else f"cancelled {args.thread}")
+            elif args.json:
+                print(to_json({"already_finished": args.thread, "status": status}))
+            else:
+                print(f"{args.thread} already finished ({status}): nothing to cancel")
 
 
 async def show(graphs: GraphClient, thread: str, out: dict[str, Any], as_json: bool) -> None:
@@ -257,12 +294,17 @@ def run() -> None:
     code = 0
     try:
         asyncio.run(main(args))
-    except TempographError as exc:
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        code = 2
+    except (TempographError, LimitError) as exc:
+        # One line, no traceback: the message says what happened and what to do.
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         code = 1
-    except json.JSONDecodeError as exc:
-        print(f"error: not valid JSON: {exc}", file=sys.stderr)
-        code = 2
+    except RPCError as exc:
+        status = exc.status.name if exc.status is not None else "error"
+        print(f"error: Temporal refused the request ({status}): {exc.message}", file=sys.stderr)
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     # os._exit: the Temporal SDK's runtime threads can abort an ordinary interpreter shutdown

@@ -8,8 +8,9 @@ without breaking the determinism of runs already in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import structlog
@@ -24,6 +25,7 @@ from activities.state_cache import StateCache
 from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
+from tempograph.limits import LimitError, check_depth
 from tempograph.messages import (
     STATE_QUERY,
     GraphSpec,
@@ -40,6 +42,7 @@ from tempograph.messages import (
     StateSnapshot,
     StepRecord,
 )
+from tempograph.ownership import own_runs, quote
 from tempograph.payloads import check_size
 from tempograph.types import (
     NO_DEFAULT,
@@ -51,6 +54,13 @@ from tempograph.types import (
 )
 
 log = structlog.get_logger("tempograph.activities")
+
+# A node activity heartbeats this often while its body runs, from its first tick on (the SDK
+# sends at most one heartbeat per 0.8 x the heartbeat timeout, so ticking often costs nothing).
+# With the nodes' default heartbeat timeout (tempograph.graph.DEFAULT_HEARTBEAT_TIMEOUT), a
+# worker that dies mid-node has the node retried on another worker within that timeout, not
+# after the start-to-close timeout. Must stay well below the smallest sensible timeout.
+HEARTBEAT_EVERY = 2.0
 
 
 class GraphActivities:
@@ -88,7 +98,8 @@ class GraphActivities:
         node_input = task.send_arg if task.is_send else graph.coerce_state(state)
         token = _enter_task(list(task.resume))
         try:
-            output = await _call(fn, node_input, _config(task))
+            async with _heartbeating():
+                output = await _call(fn, node_input, _config(task))
         except GraphInterrupt as exc:
             logger.info("node interrupted", slot=exc.slot)
             raised = InterruptRaised(
@@ -123,6 +134,7 @@ class GraphActivities:
             goto, sends = route(branch, state)
             result.goto.extend(goto)
             result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)
+        _checked(result, task.source)
         return RouteResult(goto=result.goto, sends=result.sends)
 
     @activity.defn(name="tempograph.reduce")
@@ -163,12 +175,12 @@ async def _previous_run_id(client: Client, task: LoadThreadTask, wait: float = 1
     """The thread's newest closed run, found through visibility (for runs started without a
     previous_run_id, e.g. from the CLI). Visibility is eventually consistent: wait until it
     lists the asking run itself, which started after the previous run closed."""
-    thread = task.thread_id.replace("'", "\\'")
+    query = own_runs(f"WorkflowId = {quote(task.thread_id)}")
     deadline = asyncio.get_running_loop().time() + wait
     while True:
         runs = []
         try:
-            async for execution in client.list_workflows(f"WorkflowId = '{thread}'"):
+            async for execution in client.list_workflows(query):
                 runs.append(execution)
         except RPCError as exc:
             if exc.status != RPCStatusCode.UNIMPLEMENTED:
@@ -184,6 +196,35 @@ async def _previous_run_id(client: Client, task: LoadThreadTask, wait: float = 1
         await asyncio.sleep(0.1)
     closed = [r for r in runs if r.run_id != task.run_id and r.close_time is not None]
     return max(closed, key=lambda r: r.close_time or r.start_time).run_id if closed else ""
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating() -> AsyncIterator[None]:
+    """Heartbeat in the background while the node's body runs (sync nodes run in a thread, so
+    the event loop is free to do it; an async node that blocks the event loop for longer than
+    its heartbeat timeout is retried, and should be made sync or given a longer timeout).
+    Heartbeats only say "this worker is alive": a node that hangs is stopped by its
+    start-to-close timeout. Local activities have no heartbeats."""
+    timeout = activity.info().heartbeat_timeout
+    if activity.info().is_local or not timeout:
+        yield
+        return
+    every = min(HEARTBEAT_EVERY, timeout.total_seconds() / 4)
+
+    async def beat() -> None:
+        # The first beat only after a while: a quick node (most of them) sends none, and
+        # costs no extra round trip to the server.
+        while True:
+            await asyncio.sleep(every)
+            activity.heartbeat()
+
+    beating = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating
 
 
 async def _call(fn: Any, node_input: Any, config: dict[str, Any]) -> Any:
@@ -270,6 +311,16 @@ def _route_after(
 
 
 def _checked(result: NodeResult, node: str) -> NodeResult:
+    try:
+        for key, value in result.writes:
+            check_depth(value, f"The value node '{node}' wrote to '{key}'")
+        for send in result.sends:
+            check_depth(send.arg, f"The argument of a Send from node '{node}' to '{send.node}'")
+        if result.interrupt is not None:
+            check_depth(result.interrupt.value, f"The interrupt value of node '{node}'")
+            check_depth(result.interrupt.default, f"The interrupt default of node '{node}'")
+    except LimitError as exc:
+        raise _fatal(str(exc), "PayloadTooDeep") from exc
     try:
         check_size(result, f"the output of node '{node}'")
     except PydanticSerializationError as exc:

@@ -11,12 +11,16 @@ from tempograph.errors import (
     GraphRunError,
     InterruptTimeoutError,
     InvalidUpdateError,
+    NoWorkerError,
     PayloadTooLargeError,
     ResumeError,
     TempographError,
+    TemporalUnavailableError,
     ThreadBusyError,
+    ThreadIdConflictError,
     ThreadNotFoundError,
 )
+from tempograph.limits import LimitError
 from tempograph.messages import DEFAULT_TASK_QUEUE, StateSnapshot
 from tempograph.worker import create_worker, ensure_search_attributes
 
@@ -27,11 +31,15 @@ __all__ = [
     "GraphRunError",
     "InterruptTimeoutError",
     "InvalidUpdateError",
+    "LimitError",
+    "NoWorkerError",
     "PayloadTooLargeError",
     "ResumeError",
     "StateSnapshot",
     "TempographError",
+    "TemporalUnavailableError",
     "ThreadBusyError",
+    "ThreadIdConflictError",
     "ThreadNotFoundError",
     "connect",
     "create_worker",

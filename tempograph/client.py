@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import json
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import pydantic_core
 import structlog
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.history.v1 import MarkerRecordedEventAttributes
 from temporalio.client import (
     Client,
     RPCError,
     WithStartWorkflowOperation,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
     WorkflowQueryFailedError,
@@ -31,11 +37,20 @@ from tempograph.errors import (
     GraphRunError,
     InterruptTimeoutError,
     InvalidUpdateError,
+    NoWorkerError,
     PayloadTooLargeError,
     ResumeError,
     TempographError,
+    TemporalUnavailableError,
     ThreadBusyError,
+    ThreadIdConflictError,
     ThreadNotFoundError,
+)
+from tempograph.limits import (
+    MAX_MESSAGE_BYTES,
+    LimitError,
+    check_depth,
+    check_thread_id,
 )
 from tempograph.messages import (
     CHECKPOINT_MEMO,
@@ -44,6 +59,7 @@ from tempograph.messages import (
     RESUME_UPDATE,
     STATE_QUERY,
     STATE_UPDATE,
+    STATUS_ATTRIBUTE,
     WAIT_UPDATE,
     WORKFLOW_TYPE,
     Breakpoints,
@@ -61,6 +77,7 @@ from tempograph.messages import (
     WaitInput,
 )
 from tempograph.messages import checkpoint_id as make_checkpoint_id
+from tempograph.ownership import is_run, own_runs, quote
 from tempograph.types import Command, Interrupt, Send
 
 log = structlog.get_logger("tempograph.client")
@@ -81,14 +98,97 @@ RUN_ERROR_KINDS: dict[str, type[TempographError]] = {
 }
 
 
+# A query's first attempt. With no worker polling, the server answers "no poller seen for task
+# queue recently" about 1 s before the deadline (instead of after its default 30 s); a worker
+# that is alive but slow (replaying a long history) gets a second attempt without this limit.
+QUERY_PROBE_TIMEOUT = timedelta(seconds=3)
+# How long an update (resume, a start that waits for its first pause) may wait before
+# GraphClient checks that a worker polls the run's task queue, and how often it checks again.
+WORKER_PROBE_AFTER = 2.0
+# Statuses that mean "Temporal could not be reached" (after the SDK's own retries).
+UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+
+Result = TypeVar("Result")
+Params = ParamSpec("Params")
+
+
 async def connect(address: str | None = None, **kwargs: Any) -> Client:
-    """Connect with the pydantic data converter, reading TEMPORAL_* variables like the CLI."""
+    """Connect with the pydantic data converter, reading TEMPORAL_* variables like the CLI.
+    Raises TemporalUnavailableError when no server answers at the address."""
     config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
     if address:
         config["target_host"] = address
     config.setdefault("target_host", "localhost:7233")
     config.update(kwargs)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    try:
+        return await Client.connect(**config, data_converter=pydantic_data_converter)
+    except RuntimeError as exc:
+        raise TemporalUnavailableError(
+            f"Temporal unreachable at {config['target_host']}: {exc}"
+        ) from exc
+
+
+def _check_message(value: Any, what: str) -> None:
+    """Refuse, before anything is sent, a value that a run could not take: nested deeper than
+    limits.MAX_JSON_DEPTH or bigger than limits.MAX_MESSAGE_BYTES as JSON. Raises
+    limits.LimitError (a ValueError) naming the limit; nothing reaches the run. `what` names
+    the value in the message ("The resume value", "The input of the run", ...)."""
+    check_depth(value, what)
+    try:
+        size = len(pydantic_core.to_json(value, serialize_unknown=True))
+    except (pydantic_core.PydanticSerializationError, ValueError) as exc:
+        raise LimitError(f"{what} is not JSON-serializable: {exc}") from None
+    if size > MAX_MESSAGE_BYTES:
+        raise LimitError(
+            f"{what} is {size} bytes as JSON, over Tempograph's limit of {MAX_MESSAGE_BYTES} "
+            f"bytes for one message to a run (limits.MAX_MESSAGE_BYTES; Temporal refuses "
+            "payloads over 2 MiB). Store large data elsewhere and pass a reference."
+        )
+
+
+def _status_name(status: WorkflowExecutionStatus | int | None) -> str:
+    """COMPLETED, FAILED, ... (never the enum's number)."""
+    if status is None:
+        return "UNKNOWN"
+    try:
+        return WorkflowExecutionStatus(int(status)).name
+    except ValueError:
+        return str(status)
+
+
+def _no_poller(exc: RPCError) -> bool:
+    """The server's answer to a query no worker picked up."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and "poller" in exc.message
+
+
+def _timed_out(exc: RPCError) -> bool:
+    """The call's own deadline passed (rpc_timeout): the SDK says CANCELLED "Timeout expired"
+    when it gives up first, the server DEADLINE_EXCEEDED when it does."""
+    if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return True
+    return exc.status == RPCStatusCode.CANCELLED and "timeout" in exc.message.lower()
+
+
+def _not_found(thread_id: str) -> ThreadNotFoundError:
+    return ThreadNotFoundError(f"No run found for thread '{thread_id}'")
+
+
+def _translates_rpc_errors(
+    method: Callable[Concatenate[GraphClient, Params], Coroutine[Any, Any, Result]],
+) -> Callable[Concatenate[GraphClient, Params], Coroutine[Any, Any, Result]]:
+    """Temporal unreachable (after the SDK's retries) -> TemporalUnavailableError naming the
+    address, instead of a raw RPCError or, worse, a misleading "not found"."""
+
+    @functools.wraps(method)
+    async def wrapper(self: GraphClient, *args: Params.args, **kwargs: Params.kwargs) -> Result:
+        try:
+            return await method(self, *args, **kwargs)
+        except RPCError as exc:
+            if exc.status in UNREACHABLE:
+                raise self._unreachable(exc) from exc
+            raise
+
+    return wrapper
 
 
 class GraphClient:
@@ -121,6 +221,85 @@ class GraphClient:
             return self._eager_start
         return has_local_worker(self.client, self.task_queue)
 
+    @property
+    def address(self) -> str:
+        """The Temporal server this client talks to (host:port)."""
+        return str(self.client.service_client.config.target_host)
+
+    def _unreachable(self, exc: RPCError) -> TemporalUnavailableError:
+        return TemporalUnavailableError(f"Temporal unreachable at {self.address}: {exc.message}")
+
+    async def _describe(self, thread_id: str) -> WorkflowExecutionDescription:
+        """The thread's latest run, if it is a Tempograph run: any other execution with that
+        workflow id (another team's workflow in the namespace) is "not found", revealing
+        nothing about it. Only the server's NOT_FOUND means not found."""
+        try:
+            description = await self.client.get_workflow_handle(thread_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise _not_found(thread_id) from None
+            raise
+        if not is_run(description):
+            raise _not_found(thread_id)
+        return description
+
+    async def _probe_query(
+        self, handle: WorkflowHandle[Any, Any], query: str, result_type: type[Result]
+    ) -> tuple[bool, Result | None]:
+        """Query the run, and tell whether a worker answered: (True, answer), or (False, None)
+        when none did (the server says no worker polls, or nothing answered within two
+        tries of QUERY_PROBE_TIMEOUT: a worker that has just stopped is still "seen" by the
+        server for a while, and its queries simply time out)."""
+        for _ in range(2):
+            try:
+                answer = await handle.query(
+                    query, result_type=result_type, rpc_timeout=QUERY_PROBE_TIMEOUT
+                )
+                return True, answer
+            except RPCError as exc:
+                if _no_poller(exc):
+                    return False, None
+                if not _timed_out(exc):
+                    raise
+        return False, None
+
+    async def _worker_polls(self, handle: WorkflowHandle[Any, Any]) -> bool:
+        """Whether some worker serves the run (a built-in query it answers)."""
+        try:
+            answered, _ = await self._probe_query(handle, "__temporal_workflow_metadata", dict)
+        except WorkflowQueryFailedError:
+            return True  # a worker answered, with an error
+        except RPCError:
+            return True  # unknown: keep waiting
+        return answered
+
+    async def _needs_worker(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        task_queue: str,
+        call: Awaitable[Result],
+        after: str,
+    ) -> Result:
+        """Await `call` (an update that needs a worker to accept it and to run nodes); while
+        it waits, check every WORKER_PROBE_AFTER seconds that a worker polls the run's task
+        queue, and raise NoWorkerError instead of waiting forever when none does. `after`
+        says what has happened to the run so far (the error message ends with it)."""
+        task = asyncio.ensure_future(call)
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=WORKER_PROBE_AFTER)
+                if done:
+                    return task.result()
+                # A probe takes up to two query attempts (~6 s): a worker that restarts within
+                # that time is waited for.
+                if not await self._worker_polls(handle) and not task.done():
+                    raise NoWorkerError(_no_worker_message(task_queue, after))
+        finally:
+            if not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+
+    @_translates_rpc_errors
     async def invoke(
         self,
         graph: str,
@@ -152,6 +331,8 @@ class GraphClient:
             return await self._resume(
                 thread, input, before=interrupt_before, after=interrupt_after
             )
+        check_thread_id(thread)
+        _check_message(input, "The input of the run")
         run_input = RunInput(
             graph=graph,
             input=input,
@@ -213,8 +394,8 @@ class GraphClient:
         if checkpoint is None:
             raise ValueError(f"Unknown checkpoint id '{checkpoint_id}' for thread '{thread}'")
         if not graph:
-            latest = await self.client.get_workflow_handle(thread, run_id=previous).describe()
-            graph = latest.typed_search_attributes.get(GRAPH_ATTRIBUTE) or ""
+            run = self.client.get_workflow_handle(thread, run_id=checkpoint.run_id)
+            graph = (await run.describe()).typed_search_attributes.get(GRAPH_ATTRIBUTE) or ""
         run_input = RunInput(
             graph=graph,
             thread_id=thread,
@@ -257,8 +438,13 @@ class GraphClient:
         )
         try:
             # Update-with-start: one round trip starts the run and waits for its first pause.
-            output = await self.client.execute_update_with_start_workflow(
-                WAIT_UPDATE, WaitInput(), start_workflow_operation=start, result_type=dict
+            output = await self._needs_worker(
+                self.client.get_workflow_handle(thread),
+                self.task_queue,
+                self.client.execute_update_with_start_workflow(
+                    WAIT_UPDATE, WaitInput(), start_workflow_operation=start, result_type=dict
+                ),
+                f"The run on thread '{thread}' has started and goes on when a worker polls.",
             )
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
@@ -270,6 +456,7 @@ class GraphClient:
             raise
         return _invoke_output(output)
 
+    @_translates_rpc_errors
     async def resume(
         self,
         thread_id: str,
@@ -359,6 +546,7 @@ class GraphClient:
         await self._start(run_input, thread_id)
         return await self.get_state(thread_id)
 
+    @_translates_rpc_errors
     async def get_state_history(
         self,
         thread_id: str,
@@ -477,6 +665,7 @@ class GraphClient:
         # records share a timestamp (and the end of the run is stamped at its task start).
         return sorted(merged.values(), key=lambda c: (c.step, c.created_at, c.source != "update"))
 
+    @_translates_rpc_errors
     async def node_updates(self, thread_id: str, run_id: str | None = None) -> list[NodeUpdate]:
         """The writes of each finished node task of a run (the latest by default), in the
         order they finished; tasks that paused at an interrupt wrote nothing. Read from
@@ -537,35 +726,49 @@ class GraphClient:
         return result if isinstance(result, NodeResult) else None
 
     async def _run_ids(self, thread_id: str) -> list[str]:
-        """Every run of the thread: the visibility list, plus the latest run (always known,
-        even before visibility has caught up)."""
+        """Every run of the thread: the visibility list (GraphRun executions only), plus the
+        latest run (always known, even before visibility has caught up)."""
         run_ids: list[str] = []
-        try:
-            latest = await self.client.get_workflow_handle(thread_id).describe()
-        except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
-            raise
-        async for execution in self.client.list_workflows(f"WorkflowId = '{_quote(thread_id)}'"):
+        latest: WorkflowExecutionDescription | None = None
+        with contextlib.suppress(ThreadNotFoundError):  # older runs may still be listed
+            latest = await self._describe(thread_id)
+        async for execution in self.client.list_workflows(
+            own_runs(f"WorkflowId = {quote(thread_id)}")
+        ):
             run_ids.append(execution.run_id)
-        return list(dict.fromkeys([*run_ids, latest.run_id]))
+        if latest is not None:
+            run_ids.append(latest.run_id)
+        if not run_ids:
+            raise _not_found(thread_id)
+        return list(dict.fromkeys(run_ids))
 
-    async def cancel(self, thread_id: str) -> None:
-        """Cancel the thread's active run (paused or running). Its state stays readable."""
+    @_translates_rpc_errors
+    async def cancel(self, thread_id: str) -> str:
+        """Cancel the thread's active run (paused or running). Its state stays readable.
+
+        Returns the status the run had: "RUNNING" (its cancellation is now requested), or
+        the status of a run that had already finished ("COMPLETED", "CANCELED", ...), which
+        is left as it is."""
+        description = await self._describe(thread_id)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return _status_name(description.status)
         try:
-            await self.client.get_workflow_handle(thread_id).cancel()
+            await self.client.get_workflow_handle(thread_id, run_id=description.run_id).cancel()
         except RPCError as exc:
-            if exc.status == RPCStatusCode.NOT_FOUND:
-                raise ThreadNotFoundError(f"No active run for thread '{thread_id}'") from None
-            raise
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # It finished meanwhile.
+            return _status_name((await self._describe(thread_id)).status)
+        return _status_name(WorkflowExecutionStatus.RUNNING)
 
+    @_translates_rpc_errors
     async def pending(self, graph: str | None = None, limit: int = 100) -> list[PendingRun]:
         """Runs waiting for a human, newest first (search attribute TempographStatus)."""
-        query = "TempographStatus = 'interrupted' AND ExecutionStatus = 'Running'"
+        clause = "TempographStatus = 'interrupted' AND ExecutionStatus = 'Running'"
         if graph:
-            query += f" AND TempographGraph = '{_quote(graph)}'"
+            clause += f" AND TempographGraph = {quote(graph)}"
         runs: list[PendingRun] = []
-        async for execution in self.client.list_workflows(query, limit=limit):
+        async for execution in self.client.list_workflows(own_runs(clause), limit=limit):
             attributes = execution.typed_search_attributes
             runs.append(
                 PendingRun(
@@ -577,27 +780,97 @@ class GraphClient:
         return runs
 
     async def _previous_run(self, thread_id: str) -> str:
-        """The run id of the thread's last run ("" for a new thread); busy if it is active."""
+        """The run id of the thread's last run ("" for a new thread); busy if it is active.
+        An execution of another type holding the id: a running one makes the id unusable
+        (ThreadIdConflictError, revealing nothing about it); a closed one is not a run of
+        the thread, whose state starts empty."""
         try:
             description = await self.client.get_workflow_handle(thread_id).describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
                 return ""
             raise
-        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+        running = description.status == WorkflowExecutionStatus.RUNNING
+        if not is_run(description):
+            if running:
+                raise ThreadIdConflictError(
+                    f"Thread id '{thread_id}' is in use by a workflow that is not a Tempograph "
+                    "run: choose another thread id"
+                )
+            return ""
+        if running:
             raise ThreadBusyError(f"Thread '{thread_id}' already has an active run")
         return description.run_id
 
+    @_translates_rpc_errors
     async def get_state(self, thread_id: str) -> StateSnapshot:
-        handle = self.client.get_workflow_handle(thread_id)
+        """The thread's state (its latest run's), from the run's worker. With no worker
+        polling: a finished run's final state from its memo and history; for a run still
+        going (paused or running), NoWorkerError (get_state_history needs no worker)."""
+        description = await self._describe(thread_id)
+        handle = self.client.get_workflow_handle(thread_id, run_id=description.run_id)
         try:
-            return await handle.query(STATE_QUERY, result_type=StateSnapshot)
+            answered, snapshot = await self._probe_query(handle, STATE_QUERY, StateSnapshot)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
-                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
+                raise _not_found(thread_id) from None
             raise
         except WorkflowQueryFailedError as exc:
             raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
+        if snapshot is None or not answered:
+            return await self._state_without_worker(thread_id, description)
+        return snapshot
+
+    async def _state_without_worker(
+        self, thread_id: str, description: WorkflowExecutionDescription
+    ) -> StateSnapshot:
+        """A finished run's state read from Temporal (its last checkpoint memo, or history):
+        what the get_state query would answer, without a worker."""
+        task_queue = description.task_queue
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            raise NoWorkerError(
+                _no_worker_message(
+                    task_queue,
+                    f"The run on thread '{thread_id}' is still going (paused or running) and "
+                    "only a worker can read its state; its checkpoints need none "
+                    "(get_state_history, `starter.py history`).",
+                )
+            )
+        checkpoint: Checkpoint | None = await description.memo_value(
+            CHECKPOINT_MEMO, None, type_hint=Checkpoint
+        )
+        if checkpoint is None:
+            checkpoints = await self._checkpoints_of_run(thread_id, description.run_id)
+            checkpoint = checkpoints[-1] if checkpoints else None
+        attributes = description.typed_search_attributes
+        status = attributes.get(STATUS_ATTRIBUTE) or ""
+        if status not in ("done", "error", "cancelled"):
+            status = {
+                WorkflowExecutionStatus.COMPLETED: "done",
+                WorkflowExecutionStatus.CANCELED: "cancelled",
+            }.get(description.status or WorkflowExecutionStatus.FAILED, "error")
+        error: str | None = None
+        if description.status != WorkflowExecutionStatus.COMPLETED:
+            error = f"the run is {_status_name(description.status)}"
+            try:
+                await self.client.get_workflow_handle(
+                    thread_id, run_id=description.run_id
+                ).result(follow_runs=False)
+            except WorkflowFailureError as failure:
+                error = str(_run_error(failure.cause))
+            except Exception:  # noqa: BLE001 - the status alone says enough
+                pass
+        return StateSnapshot(
+            thread_id=thread_id,
+            graph=attributes.get(GRAPH_ATTRIBUTE) or "",
+            status=status,  # type: ignore[arg-type]
+            values=checkpoint.values if checkpoint else {},
+            next=[],
+            interrupts=[],
+            step=checkpoint.step if checkpoint else 0,
+            error=error if status != "cancelled" else None,
+            checkpoint_id=checkpoint.checkpoint_id if checkpoint else None,
+        )
 
     async def _resume(
         self,
@@ -608,11 +881,23 @@ class GraphClient:
         before: Breakpoints = None,
         after: Breakpoints = None,
     ) -> dict[str, Any]:
-        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
         resume = _resume_input(command)
         resume.interrupt_before, resume.interrupt_after = before, after
+        if command is not None:
+            _check_message(command.resume, "The resume value")
+            _check_message(command.update, "The resume's state update")
+        description = await self._describe(thread_id)
+        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            return await self._resume_closed(handle, thread_id, description, strict)
         try:
-            output = await handle.execute_update(RESUME_UPDATE, resume, result_type=dict)
+            output = await self._needs_worker(
+                handle,
+                description.task_queue,
+                handle.execute_update(RESUME_UPDATE, resume, result_type=dict),
+                f"The resume of thread '{thread_id}' is not confirmed: the run may still take "
+                "it when a worker starts (check with get_state).",
+            )
         except WorkflowUpdateFailedError as exc:
             cause = exc.cause
             missing = isinstance(cause, ApplicationError) and cause.type == "MissingResumeValue"
@@ -621,7 +906,12 @@ class GraphClient:
                 return _invoke_output(_output_of(await self.get_state(thread_id)))
             return _invoke_output(await self._follow(thread_id, exc))
         except RPCError as exc:
-            return await self._resume_closed(handle, thread_id, exc, strict)
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The run ended between the description and the update.
+            return await self._resume_closed(
+                handle, thread_id, await self._describe(thread_id), strict
+            )
         return _invoke_output(output)
 
     async def _follow(self, thread_id: str, exc: WorkflowUpdateFailedError) -> dict[str, Any]:
@@ -636,46 +926,54 @@ class GraphClient:
                 raise _error(exc)  # the run answered with an error of its own
             handle = self.client.get_workflow_handle(thread_id)
             try:
-                description = await handle.describe()
-            except RPCError:
+                description = await self._describe(thread_id)
+            except ThreadNotFoundError:
                 raise _error(exc) from None
-            if description.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
+            if description.status != WorkflowExecutionStatus.RUNNING:
                 raise _error(exc)
             try:
-                output: dict[str, Any] = await handle.execute_update(
-                    WAIT_UPDATE, WaitInput(), result_type=dict
+                output: dict[str, Any] = await self._needs_worker(
+                    handle,
+                    description.task_queue,
+                    handle.execute_update(WAIT_UPDATE, WaitInput(), result_type=dict),
+                    f"Thread '{thread_id}' continued in a new run, which waits for a worker.",
                 )
                 return output
             except WorkflowUpdateFailedError as again:
                 exc = again
 
     async def _resume_closed(
-        self, handle: WorkflowHandle[Any, Any], thread_id: str, exc: RPCError, strict: bool
+        self,
+        handle: WorkflowHandle[Any, Any],
+        thread_id: str,
+        description: WorkflowExecutionDescription,
+        strict: bool,
     ) -> dict[str, Any]:
         """A resume sent to a run that has ended: LangGraph returns the final values."""
-        if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
-            raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
-        try:
-            description = await handle.describe()
-        except RPCError:
-            raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
-        completed = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
-        if strict and description.status == completed:
-            raise ResumeError(
-                f"Thread '{thread_id}' is not paused (done): there is nothing to resume",
-                "NotPaused",
-            )
-        if description.status == completed:
+        status = description.status
+        if status == WorkflowExecutionStatus.COMPLETED:
+            if strict:
+                raise ResumeError(
+                    f"Thread '{thread_id}' is not paused (done): there is nothing to resume",
+                    "NotPaused",
+                )
             result: dict[str, Any] = await handle.result()
             return result
-        if description.status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED:
+        if status == WorkflowExecutionStatus.FAILED:
             try:
                 await handle.result()
             except WorkflowFailureError as failure:
                 raise _run_error(failure.cause) from None
         raise GraphRunError(
-            f"Thread '{thread_id}' cannot be resumed: its run is {description.status}"
-        ) from None
+            f"Thread '{thread_id}' cannot be resumed: its run is {_status_name(status)}"
+        )
+
+
+def _no_worker_message(task_queue: str, after: str) -> str:
+    return (
+        f"No worker is polling task queue '{task_queue}': start one (`make worker`, or "
+        f"create_worker(...) in your service). {after}"
+    ).strip()
 
 
 class _ThreadExistsError(Exception):
@@ -686,10 +984,6 @@ def _already_started(thread: str, new_thread: bool) -> Exception:
     if new_thread:
         return _ThreadExistsError(thread)
     return ThreadBusyError(f"Thread '{thread}' already has an active run")
-
-
-def _quote(value: str) -> str:
-    return value.replace("'", "\\'")
 
 
 def _thread_id(thread_id: str | None, config: dict[str, Any] | None) -> str:

@@ -27,6 +27,22 @@ class ThreadBusyError(TempographError):
     """A run is already active on this thread."""
 
 
+class ThreadIdConflictError(TempographError):
+    """The thread id is the workflow id of an execution that is not a Tempograph run (another
+    team's workflow in the same namespace): choose another thread id. Nothing about that
+    execution is revealed."""
+
+
+class TemporalUnavailableError(TempographError):
+    """The Temporal server could not be reached (down, wrong address, network): nothing was
+    done. Distinct from ThreadNotFoundError, which means the server answered "no such run"."""
+
+
+class NoWorkerError(TempographError):
+    """No worker polls the run's task queue, and the operation needs one (a query of a running
+    run, a resume, a start that waits for the first pause): start a worker (`make worker`)."""
+
+
 class ResumeError(TempographError):
     """A resume was rejected (nothing pending, unknown interrupt id, missing value...).
 

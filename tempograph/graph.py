@@ -36,6 +36,13 @@ __all__ = ["END", "START", "CompiledGraph", "StateGraph", "add_messages"]
 NodeFn = Callable[..., Any]
 Router = Callable[..., Any]
 
+# Nodes' default activity options (add_node overrides them per node):
+# - start_to_close_timeout 10 min (NodeSpec's default): LLM calls and tools can take minutes;
+#   this only bounds a node that hangs.
+# - heartbeat_timeout 15 s: the node activity heartbeats while the node runs, so a worker that
+#   dies mid-node has the node retried elsewhere within ~15 s instead of 10 min.
+DEFAULT_HEARTBEAT_TIMEOUT = 15.0
+
 
 @dataclasses.dataclass
 class _Branch:
@@ -73,7 +80,12 @@ class StateGraph:
     ) -> StateGraph:
         """Add a node. Options set its activity: timeouts and Temporal retry policy.
 
-        By default a node may take 10 minutes and is tried 3 times.
+        By default a node may take 10 minutes (`start_to_close_timeout`) and is tried 3 times;
+        it heartbeats automatically while it runs, and a node whose worker stops heartbeating
+        for 15 s (`heartbeat_timeout`; it died, or lost its connection) is retried on another
+        worker. `heartbeat_timeout=0` turns that off (the node is then only retried after its
+        start-to-close timeout). An async node must not block the event loop for longer than
+        its heartbeat timeout (make it a sync function, which runs in a thread).
 
         `local_activity=True` runs the node as a Temporal local activity, in the worker that
         runs the workflow, with no server round trip (about 1-2 ms instead of 10): for cheap
@@ -95,11 +107,11 @@ class StateGraph:
             raise ValueError(f"'{name}' is not a valid node name")
         if name in self.nodes:
             raise ValueError(f"Node `{name}` already present.")
-        spec = NodeSpec(name=name)
+        spec = NodeSpec(name=name, heartbeat_timeout_seconds=DEFAULT_HEARTBEAT_TIMEOUT)
         if start_to_close_timeout is not None:
             spec.start_to_close_timeout_seconds = _seconds(start_to_close_timeout)
         if heartbeat_timeout is not None:
-            spec.heartbeat_timeout_seconds = _seconds(heartbeat_timeout)
+            spec.heartbeat_timeout_seconds = _seconds(heartbeat_timeout) or None
         if retry_policy is not None:
             spec.retry = _retry_spec(retry_policy)
         self.nodes[name] = _Node(fn=action, spec=spec, local_activity=local_activity)
