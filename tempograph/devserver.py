@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from temporalio.client import Client
@@ -26,6 +30,31 @@ def temporal_cli() -> str:
     return found
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn that makes the child get SIGTERM when this process dies, however it dies
+    (kill -9 included), so that a dev server never outlives the worker that started it. Linux
+    only (prctl PR_SET_PDEATHSIG); None elsewhere. The signal is sent when the *thread* that
+    started the child exits: start the server from a thread that lives as long as it should
+    (the event loop's)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not in the child
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl: nobody will stop us
+            os._exit(1)
+
+    return preexec
+
+
 class DevServer:
     """`temporal server start-dev` as a child process, with Tempograph's search attributes."""
 
@@ -36,7 +65,11 @@ class DevServer:
         ui_port: int | None = 8233,
         db_filename: str | Path | None = None,
         log_file: str | Path | None = None,
+        die_with_parent: bool = True,
     ) -> None:
+        """`die_with_parent`: the server stops when this process dies, even by kill -9 (Linux;
+        elsewhere only stop() and a clean exit stop it)."""
+        self.die_with_parent = die_with_parent
         self.port = port
         self.ui_port = ui_port
         self.db_filename = db_filename
@@ -75,7 +108,12 @@ class DevServer:
             if path is not None:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.command(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent() if self.die_with_parent else None,  # noqa: PLW1509
+        )
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             if self.process.poll() is not None:
