@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,9 +20,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph import limits
 from tempograph.client import GraphClient
-from tempograph.http.jsonbody import StrictJSONRoute
+from tempograph.errors import NoWorkerError, TemporalUnavailableError, ThreadIdConflictError
+from tempograph.http.jsonbody import PathIdTooLongError, StrictJSONRoute
 from tempograph.http.schemas import (
     AssistantCountBody,
     AssistantSearchBody,
@@ -36,32 +40,51 @@ from tempograph.http.schemas import (
     ThreadSearchBody,
 )
 from tempograph.http.service import (
+    UNAVAILABLE,
     HttpError,
     RunRecord,
     Service,
     token_matches,
 )
+from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
 
 # Paths anyone may call even when an API token is set (health checks).
 OPEN_PATHS = {"/ok"}
+
+log = logging.getLogger("tempograph.http")
 
 
 def create_app(
     graph_client: GraphClient,
     graph_names: list[str],
     api_token: str | None = None,
+    *,
+    settings: HttpSettings | None = None,
 ) -> FastAPI:
     """An ASGI app serving `graph_names` (run by the workers of `graph_client`'s task queue).
 
     With `api_token` (server.py reads TEMPOGRAPH_API_TOKEN), every request needs
     `Authorization: Bearer <token>` or `x-api-key: <token>` (what the SDK sends from
-    LANGGRAPH_API_KEY); otherwise 401.
+    LANGGRAPH_API_KEY); otherwise 401. An empty token is refused (ValueError): it would
+    otherwise mean no authentication at all. `settings` (HttpSettings(): a 4 MiB body limit,
+    no Host check) sets the body limit, the allowed Host names and the cache sizes; the
+    connection timeouts are the server's (tempograph.http.serving.server_config).
     """
-    service = Service(graph_client, graph_names)
+    if api_token is not None and not api_token.strip():
+        raise ValueError(
+            "The API token is empty: set a non-empty token (TEMPOGRAPH_API_TOKEN), or none at "
+            "all to serve without authentication"
+        )
+    settings = settings or HttpSettings()
+    service = Service(graph_client, graph_names, cache_size=settings.cache_size)
     app = FastAPI(title="Tempograph Agent Server", version="0.1.0")
     # JSON bodies refuse NaN, lone surrogates and deep nesting (422), which no answer could carry.
     app.router.route_class = StrictJSONRoute
     app.state.service = service
+    app.state.settings = settings
+    # Innermost: bodies are read (at most max_body_bytes, else 413) after authentication.
+    app.add_middleware(BodyGuard, limit=settings.max_body_bytes)
+    address = graph_client.client.service_client.config.target_host
 
     @app.middleware("http")
     async def authenticate(
@@ -78,9 +101,37 @@ def create_app(
             )
         return await call_next(request)
 
+    if settings.allowed_hosts is not None:  # outermost: before anything else
+        app.add_middleware(HostGuard, allowed=settings.allowed_hosts)
+
     @app.exception_handler(HttpError)
     async def on_http_error(request: Request, exc: HttpError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+
+    @app.exception_handler(PathIdTooLongError)
+    @app.exception_handler(limits.LimitError)
+    async def on_limit(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    unavailable = f"Temporal unreachable at {address}"
+
+    @app.exception_handler(RPCError)
+    async def on_rpc_error(request: Request, exc: RPCError) -> JSONResponse:
+        if exc.status == RPCStatusCode.UNAVAILABLE:
+            log.warning("%s: %s", unavailable, exc.message)
+            return JSONResponse({"detail": unavailable}, status_code=503)
+        log.error(
+            "Temporal refused a request to %s: %s (%s)", request.url.path, exc.message, exc.status
+        )
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+
+    @app.exception_handler(RuntimeError)
+    async def on_runtime_error(request: Request, exc: RuntimeError) -> JSONResponse:
+        if str(exc).startswith("Failed client connect"):  # a lazy client's (re)connect
+            log.warning("%s: %s", unavailable, exc)
+            return JSONResponse({"detail": unavailable}, status_code=503)
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,6 +140,20 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def on_starlette(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(TemporalUnavailableError)
+    async def on_unavailable(request: Request, exc: TemporalUnavailableError) -> JSONResponse:
+        log.warning("%s", exc)
+        return JSONResponse({"detail": unavailable}, status_code=503)
+
+    @app.exception_handler(NoWorkerError)
+    async def on_no_worker(request: Request, exc: NoWorkerError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(ThreadIdConflictError)
+    async def on_id_conflict(request: Request, exc: ThreadIdConflictError) -> JSONResponse:
+        thread_id = request.path_params.get("thread_id", "")
+        return JSONResponse({"detail": UNAVAILABLE.format(thread_id)}, status_code=409)
 
     # -----------------------------------------------------------------------------------------
     # Server.

@@ -4,7 +4,10 @@
 valid JSON, but not encodable as UTF-8) and any nesting depth its recursion allows. Values like
 these sit in metadata, inputs and state (typed `Any`), and fail later, when an answer is
 rendered: a 500. `StrictJSONRoute` refuses them up front as malformed JSON (FastAPI answers 422,
-"JSON decode error", like any other unparsable body).
+"JSON decode error", like any other unparsable body). Bodies nest at most MAX_DEPTH levels: the
+values they carry (input, command, metadata...) are limited to limits.MAX_JSON_DEPTH, checked
+with a clear message by the service; a body a few levels deeper than that is refused here.
+Path ids (thread, run, assistant, checkpoint) longer than MAX_PATH_ID_CHARS get a 422.
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
-# The real server's orjson refuses to write objects nested deeper than 254 levels.
-MAX_DEPTH = 200
+from tempograph import limits
+
+# The body's own levels (body -> command -> resume ...) on top of the values' limit.
+BODY_LEVELS = 8
+MAX_DEPTH = limits.MAX_JSON_DEPTH + BODY_LEVELS
+# Temporal refuses workflow ids over 1000 bytes (a raw RPC error).
+MAX_PATH_ID_CHARS = 1000
+PATH_IDS = ("thread_id", "run_id", "assistant_id", "checkpoint_id")
 
 
 def _no_constant(name: str) -> Any:
@@ -37,7 +46,10 @@ def check_value(value: Any) -> str | None:
                     return "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff)"
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
-                return f"nested deeper than {MAX_DEPTH} levels"
+                return (
+                    f"nested deeper than {MAX_DEPTH} levels; values are limited to "
+                    f"{limits.MAX_JSON_DEPTH} levels"
+                )
             if isinstance(item, dict):
                 stack.extend((k, depth) for k in item)
                 stack.extend((v, depth + 1) for v in item.values())
@@ -74,13 +86,24 @@ class StrictJSONRequest(Request):
         return self._json
 
 
+class PathIdTooLongError(ValueError):
+    """A path id over MAX_PATH_ID_CHARS characters (answered 422)."""
+
+
 class StrictJSONRoute(APIRoute):
-    """An APIRoute whose JSON bodies are parsed by `loads`."""
+    """An APIRoute whose JSON bodies are parsed by `loads`, and whose path ids are at most
+    MAX_PATH_ID_CHARS characters."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def strict(request: Request) -> Response:
+            for name in PATH_IDS:
+                value = request.path_params.get(name)
+                if isinstance(value, str) and len(value) > MAX_PATH_ID_CHARS:
+                    raise PathIdTooLongError(
+                        f"{name}: at most {MAX_PATH_ID_CHARS} characters (got {len(value)})"
+                    )
             return await handler(StrictJSONRequest(request.scope, request.receive))
 
         return strict

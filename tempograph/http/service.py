@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import re
 import uuid
@@ -273,6 +274,26 @@ def check_new_thread_id(thread_id: str) -> None:
         limits.check_thread_id(thread_id)
     except limits.LimitError as exc:
         raise HttpError(422, f"thread_id: {exc}") from None
+
+
+def check_message(what: str, value: Any) -> None:
+    """A value the request sends to a run or a thread record: at most limits.MAX_JSON_DEPTH
+    levels deep (422) and limits.MAX_MESSAGE_BYTES as JSON (413), checked before anything
+    reaches Temporal."""
+    if value is None:
+        return
+    try:
+        limits.check_depth(value, what)
+    except limits.LimitError as exc:
+        raise HttpError(422, str(exc)) from None
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+    if size > limits.MAX_MESSAGE_BYTES:
+        raise HttpError(
+            413,
+            f"{what} is {size} bytes as JSON; Tempograph's limit for one message to a run or "
+            f"thread is {limits.MAX_MESSAGE_BYTES} bytes (limits.MAX_MESSAGE_BYTES). Store large "
+            "data elsewhere and pass a reference.",
+        )
 
 
 def _addressable(thread_id: str) -> bool:
@@ -651,6 +672,7 @@ class Service:
     ) -> dict[str, Any]:
         thread_id = thread_id or str(uuid.uuid4())
         check_new_thread_id(thread_id)
+        check_message("metadata", metadata)
         record, desc = await self.lookup(thread_id)
         if record is not None or desc is not None:
             if if_exists == "do_nothing":
@@ -683,6 +705,7 @@ class Service:
         return await self.thread_json(thread_id, record, None)
 
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        check_message("metadata", metadata)
         record, desc = await self.lookup(thread_id)
         if record is None and desc is None:
             raise HttpError(404, f"Thread with ID {thread_id} not found")
@@ -925,6 +948,7 @@ class Service:
         as_node: str | None,
         checkpoint_id: str | None,
     ) -> dict[str, Any]:
+        check_message("values", values)
         record, desc = await self._existing(thread_id)
         if desc is None:
             raise HttpError(
@@ -1011,6 +1035,12 @@ class Service:
         """Validate, apply the multitask strategy, and start the run in the background."""
         if stateless and body.command is not None and body.command.resume is not None:
             raise HttpError(400, "You must provide a thread_id when resuming.")
+        check_message("input", body.input)
+        if body.command is not None:
+            check_message("command", body.command.model_dump(exclude_none=True))
+        check_message("metadata", body.metadata)
+        check_message("context", body.context)
+        check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
         request = self.run_request(thread_id, body)
         record, desc = await self.lookup(thread_id)
         if record is None and desc is None:

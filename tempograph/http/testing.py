@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator
 from typing import Any
 
-import uvicorn
+from tempograph.http.serving import HttpSettings, QuietServer, server_config
 
 
 def free_port() -> int:
@@ -17,23 +17,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class _QuietServer(uvicorn.Server):
-    """A uvicorn server that leaves the process's signal handlers alone."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def serve(
-    app: Any, *, host: str = "127.0.0.1", port: int | None = None
+    app: Any,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    settings: HttpSettings | None = None,
 ) -> AsyncIterator[str]:
-    """Run `app` on host:port (a free port by default) until the block ends; yields its URL."""
-    config = uvicorn.Config(
-        app, host=host, port=port or free_port(), log_level="warning", lifespan="off"
+    """Run `app` on host:port (a free port by default) until the block ends; yields its URL.
+    The server applies the connection timeouts and limits of `settings` (as server.py does)."""
+    config = server_config(
+        app,
+        host=host,
+        port=port or free_port(),
+        settings=settings or HttpSettings(),
+        log_level="warning",
+        lifespan="off",
     )
-    server = _QuietServer(config)
+    server = QuietServer(config)
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:
