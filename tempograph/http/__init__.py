@@ -32,14 +32,32 @@ Choices and differences from the Agent Server (this first slice):
   runs that continue it (resume, or no input) keep them; breakpoints sent with a continuing run
   are ignored.
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
-  thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as a list of updates, thread `supersteps`, Send in
-  `command.goto`, subgraph state (`subgraphs=true`), `select`, TTLs, crons, the store and
-  assistant CRUD are not supported. The default recursion limit is Tempograph's (100).
+  thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as
+  a list of updates, thread `supersteps`, Send in `command.goto`, subgraph state
+  (`subgraphs=true`), `select`, TTLs, crons, the store and assistant CRUD are not supported.
+  The default recursion limit is Tempograph's (100).
 * Streaming: "values" mode sends the state at each checkpoint the run records (read from
   Temporal history while the run goes), then the final state with `__interrupt__`; "updates"
   mode sends `{node: writes}` for each node task as it finishes (read from the node activity
   results in history), then the `__interrupt__` chunk of a pause; other modes send nothing. No
   resumable streams (`Last-Event-ID`), no join_stream.
+* Shared namespace: the API acts only on GraphRun and TempographThread executions
+  (tempograph.ownership). Another workflow's id is an unknown thread (404 on every read, patch,
+  delete, cancel, join); creating a thread or a run under it answers 409 ("Thread ID ... is not
+  available", saying nothing about that workflow), since a thread's runs use its id. It is never
+  read, signalled, cancelled, terminated or deleted, and searches never list it.
+* Limits (tempograph/http/serving.py, tempograph/limits.py): request bodies over 4 MiB
+  (TEMPOGRAPH_MAX_BODY_BYTES) get 413 before they are read; a request's headers and body must
+  arrive within 10 s / 30 s (else 408 and the connection is closed); at most 1000 connections
+  (503). Values (input, command, metadata, context, config, state values) nested deeper than
+  limits.MAX_JSON_DEPTH (64) get 422, over limits.MAX_MESSAGE_BYTES (1 MiB) as JSON 413; bodies
+  nested deeper than 72 levels are refused as malformed JSON (the Agent Server allows ~254).
+  Thread ids with '/' or NUL, or over 512 characters, get 422 at creation; path ids over 1000
+  characters get 422.
+* Security: with server.py on a loopback address, requests must name localhost, 127.0.0.1 or
+  ::1 (any port) or a host in TEMPOGRAPH_ALLOWED_HOSTS in their Host header (DNS rebinding),
+  else 421. An empty TEMPOGRAPH_API_TOKEN refuses to start. Temporal unreachable: 503
+  "Temporal unreachable at <address>"; no worker for an operation that needs one: 503.
 """
 
 from tempograph.http.app import create_app
