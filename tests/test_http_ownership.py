@@ -214,3 +214,31 @@ async def test_deleting_a_thread_spares_a_foreign_execution_under_its_id(
     await foreign.assert_untouched()
     assert (await api.get(f"/threads/{thread}")).status_code == 404
     await foreign.assert_untouched()
+
+
+async def test_a_thread_whose_record_id_is_taken_keeps_the_foreign_record_id_untouched(
+    api: httpx.AsyncClient, foreign: Foreign
+) -> None:
+    """A thread started by a run (no record yet), then another workflow under `<thread>/thread`:
+    the thread stays readable; its metadata cannot be stored (409); DELETE removes the thread
+    and leaves that workflow running (no tombstone terminates it)."""
+    thread = f"t-{uuid.uuid4().hex[:8]}"
+    r = await api.post(
+        f"/threads/{thread}/runs/wait",
+        json={"assistant_id": "chain", "input": {"log": []}, "if_not_exists": "create"},
+    )
+    assert r.status_code == 200, r.text
+    await foreign.start(f"{thread}/thread")
+
+    r = await api.get(f"/threads/{thread}")
+    assert r.status_code == 200 and r.json()["values"] == {"log": ["a", "b", "c"]}
+    await foreign.assert_untouched()
+    r = await asyncio.wait_for(api.patch(f"/threads/{thread}", json={"metadata": {"a": 1}}), 10)
+    assert r.status_code == 409, r.text
+    unrevealing(r)
+    await foreign.assert_untouched()
+    r = await api.delete(f"/threads/{thread}")
+    assert r.status_code == 204, r.text
+    await foreign.assert_untouched()
+    assert (await api.get(f"/threads/{thread}")).status_code == 404
+    await foreign.assert_untouched()
