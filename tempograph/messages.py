@@ -133,6 +133,16 @@ class SendSpec(BaseModel):
     arg: Any = None
 
 
+class CarriedTask(BaseModel):
+    """A task of a step paused at interrupts, carried by continue-as-new: its answers so far
+    and, when it finished, its result (it does not run again)."""
+
+    node: str
+    send: SendSpec | None = None
+    answers: list[Any] = Field(default_factory=list)
+    result: NodeResult | None = None
+
+
 class StartFrom(BaseModel):
     """Time travel: start a run from an earlier checkpoint of the thread instead of its input."""
 
@@ -150,6 +160,12 @@ class StartFrom(BaseModel):
     # runs (LangGraph: a new checkpoint whose `next` follows as_node's edges). The run then
     # pauses before `next`, or ends at once when there is nothing next.
     update: StateUpdate | None = None
+    # A run continued as new while paused at interrupts: the paused step, whole (its tasks in
+    # order, so their interrupt ids stay the same), the deadlines already set, and the last
+    # rejected resume (still shown).
+    tasks: list[CarriedTask] | None = None
+    deadlines: dict[str, datetime] = Field(default_factory=dict)
+    last_rejected_resume: str | None = None
 
 
 class RunInput(BaseModel):

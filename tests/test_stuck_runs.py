@@ -260,3 +260,76 @@ async def test_reply_over_the_payload_limit_is_an_error_not_a_hang(
     await handle.signal(RESUME_SIGNAL, {"resume": "ok"})
     result = await asyncio.wait_for(handle.result(), timeout=20)
     assert result["answer"] == "ok"
+
+
+# History size: a paused run continues as new, carrying its pause, before Temporal's limits.
+
+
+async def flood_until_continued(client: Client, graphs: GraphClient, thread: str) -> str:
+    """Send rejected signals (each lands in history) until the run moved to a new run."""
+    handle = client.get_workflow_handle(thread)
+    first = (await handle.describe()).run_id
+    for n in range(40):
+        await handle.signal(RESUME_SIGNAL, {"resume": "x", "typo": "y" * 20_000, "n": n})
+        if n % 5 == 4 and (await handle.describe()).run_id != first:
+            break
+    for _ in range(100):
+        state = await graphs.get_state(thread)
+        if (await handle.describe()).run_id != first and state.status == "interrupted":
+            assert state.last_rejected_resume and "typo" in state.last_rejected_resume
+            return first
+        await asyncio.sleep(0.05)
+    raise AssertionError("the paused run did not continue as new")
+
+
+async def start_raw(client: Client, graphs: GraphClient, thread: str, **run_input: Any) -> None:
+    await client.start_workflow(
+        WORKFLOW_TYPE,
+        {"history_bytes_limit": 150_000, "previous_run_id": "", **run_input},
+        id=thread,
+        task_queue=TASK_QUEUE,
+    )
+    for _ in range(100):
+        if (await graphs.get_state(thread)).status == "interrupted":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run did not pause")
+
+
+async def test_flood_at_an_interrupt_continues_as_new_with_the_same_ids(
+    client: Client, graphs: GraphClient, thread: str
+) -> None:
+    await start_raw(client, graphs, thread, graph="ask", input={"log": [], "x": 1})
+    before = await graphs.get_state(thread)
+    await flood_until_continued(client, graphs, thread)
+    after = await graphs.get_state(thread)
+    assert [p.id for p in after.interrupts] == [p.id for p in before.interrupts]
+    assert (after.next, after.values, after.paused_at) == (["ask"], before.values, "interrupt")
+    await assert_still_resumable(graphs, thread)
+
+
+async def test_flood_at_a_breakpoint_continues_as_new_paused(
+    client: Client, graphs: GraphClient, thread: str
+) -> None:
+    await start_raw(
+        client, graphs, thread, graph="steps", input={"log": []}, interrupt_before=["step_2"]
+    )
+    await flood_until_continued(client, graphs, thread)
+    state = await graphs.get_state(thread)
+    assert (state.next, state.values) == (["step_2"], {"log": ["step_1"]})
+    done = await graphs.invoke("steps", None, thread_id=thread)
+    assert done == {"log": ["step_1", "step_2", "step_3"]}
+
+
+async def test_flood_between_two_answers_of_one_node(
+    client: Client, graphs: GraphClient, thread: str
+) -> None:
+    await start_raw(client, graphs, thread, graph="ask_twice", input={"log": []})
+    first_id = (await graphs.get_state(thread)).interrupts[0].id
+    out = await graphs.resume(thread, "A")
+    second_id = out["__interrupt__"][0].id
+    assert second_id != first_id
+    await flood_until_continued(client, graphs, thread)
+    assert [p.id for p in (await graphs.get_state(thread)).interrupts] == [second_id]
+    done = await graphs.resume(thread, "B")
+    assert done == {"log": ["A+B", "after"]}

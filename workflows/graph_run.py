@@ -19,7 +19,9 @@ evict it from the worker cache and replay it from history when the resume arrive
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,6 +75,7 @@ with workflow.unsafe.imports_passed_through():
         WAIT_UPDATE,
         WORKFLOW_TYPE,
         Breakpoints,
+        CarriedTask,
         ChannelSpec,
         Checkpoint,
         ChildPaused,
@@ -167,6 +170,10 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.updated_step: int | None = None
         self.last_checkpoint_id: str | None = None
         self.finished = False
+        # While paused: how to carry the pause into a new run (continue-as-new), if it can be.
+        self.carry: Callable[[], StartFrom] | None = None
+        self.pause_kind: str | None = None
+        self.carried_step: list[CarriedTask] | None = None
 
     # -----------------------------------------------------------------------------------------
     # The run.
@@ -361,6 +368,11 @@ class GraphRun(StateEdits, SubgraphRuns):
             self.join_seen = {int(k): set(v) for k, v in start.join_seen.items()}
             self.steps_since_resume = start.steps_since_resume
             self.last_checkpoint_id = start.checkpoint_id
+            self.deadlines = dict(start.deadlines)
+            self.last_rejected = start.last_rejected_resume
+            if start.tasks is not None:  # paused at interrupts: the same step, in order
+                tasks = [Task(c.node, c.send) for c in start.tasks]
+                self.carried_step = start.tasks
         else:
             self._checkpoint("fork", tasks)
         return tasks
@@ -373,24 +385,68 @@ class GraphRun(StateEdits, SubgraphRuns):
         )
         if not (due or workflow.info().is_continue_as_new_suggested()):
             return
-        run_id = workflow.info().run_id
+        self._continue_as_new(self._start_from(tasks))
+
+    def _start_from(self, next_tasks: list[Task], **more: Any) -> StartFrom:
+        """The run's position before `next_tasks`, for a new run of the thread to start
+        from."""
+        tasks = next_tasks
+        return StartFrom(
+            checkpoint_id=checkpoint_id(self.thread_id, workflow.info().run_id, self.step),
+            values=self.values,
+            next=[t.node for t in tasks if t.send is None],
+            sends=[t.send for t in tasks if t.send is not None],
+            step=self.step,
+            continued=True,
+            join_seen={k: sorted(v) for k, v in self.join_seen.items()},
+            steps_since_resume=self.steps_since_resume,
+            **more,
+        )
+
+    def _continue_as_new(self, start: StartFrom, **more: Any) -> None:
         carried = self.inp.model_copy(
-            update={
-                "input": None,
-                "previous_run_id": "",
-                "start_from": StartFrom(
-                    checkpoint_id=checkpoint_id(self.thread_id, run_id, self.step),
-                    values=self.values,
-                    next=[t.node for t in tasks if t.send is None],
-                    sends=[t.send for t in tasks if t.send is not None],
-                    step=self.step,
-                    continued=True,
-                    join_seen={k: sorted(v) for k, v in self.join_seen.items()},
-                    steps_since_resume=self.steps_since_resume,
-                ),
-            }
+            update={"input": None, "previous_run_id": "", "start_from": start, **more}
         )
         workflow.continue_as_new(carried)
+
+    def _history_due(self) -> bool:
+        """A paused run's history grows with every signal, rejected ones too, and Temporal
+        terminates a run past 50 MB (or 51,200 events): move on to a fresh history first."""
+        info = workflow.info()
+        limit = self.inp.history_bytes_limit
+        return workflow.all_handlers_finished() and (
+            info.is_continue_as_new_suggested()
+            or (limit is not None and info.get_current_history_size() > limit)
+        )
+
+    def _carry_step(
+        self, tasks: list[Task], answers: list[list[Any]], results: list[NodeResult]
+    ) -> StartFrom:
+        """A step paused at interrupts: its tasks in order with their answers so far, and the
+        results of those that finished (they do not run again)."""
+        carried = [
+            CarriedTask(
+                node=t.node,
+                send=t.send,
+                answers=answers[i],
+                result=results[i] if results[i].interrupt is None else None,
+            )
+            for i, t in enumerate(tasks)
+        ]
+        return self._start_from(tasks, tasks=carried)
+
+    def _continue_paused_as_new(self) -> None:
+        """Continue as new, carrying the pause: the new run comes back paused at the same
+        place, with the same interrupt ids (GraphClient follows the thread to it)."""
+        assert self.carry is not None
+        workflow.logger.info(
+            "paused run continues as new (history %s bytes)",
+            workflow.info().get_current_history_size(),
+        )
+        start = self.carry()
+        start.deadlines, start.last_rejected_resume = self.deadlines, self.last_rejected
+        # The breakpoints in force for this invocation go on with it.
+        self._continue_as_new(start, interrupt_before=self.before, interrupt_after=self.after)
 
     async def _run_steps(self, tasks: list[Task], pause_first: bool = False) -> None:
         assert self.spec is not None
@@ -399,6 +455,8 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
         if pause_first and not tasks and not workflow.patched("pause-with-nothing-next"):
             pause_first = False  # (runs recorded before: a fork with nothing next just ended)
+        # A run continued as new while paused at interrupts: its step is past its breakpoint.
+        past_breakpoint = self.carried_step is not None
         while tasks or pause_first:
             if self.steps_since_resume >= self.inp.recursion_limit:
                 raise RunFailedError(
@@ -409,8 +467,9 @@ class GraphRun(StateEdits, SubgraphRuns):
                 )
             if self.step > self.first_step:
                 self._continue_as_new_if_due(tasks)
-            if pause_first or hits(self.before, tasks):
+            if not past_breakpoint and (pause_first or hits(self.before, tasks)):
                 pause_first = False
+                self.carry = functools.partial(self._start_from, tasks, pause=True)
                 resume = await self._pause("before", tasks, self._updater_before(tasks))
                 tasks = await self._continue_from(resume, tasks)
                 if not tasks:
@@ -422,8 +481,11 @@ class GraphRun(StateEdits, SubgraphRuns):
             await self._apply([w for r in results for w in r.writes])
             self.step += 1
             self.steps_since_resume += 1
+            past_breakpoint = False
             if hits(self.after, tasks):
                 updater = self._updater_after(tasks, results, planned, joins_before)
+                # (the updater edits `planned` in place: the carry sees the latest)
+                self.carry = functools.partial(self._start_from, planned, pause=True)
                 resume = await self._pause("after", planned, updater)
                 planned = await self._continue_from(resume, planned)
             tasks = planned
@@ -439,6 +501,13 @@ class GraphRun(StateEdits, SubgraphRuns):
         answers: list[list[Any]] = [[] for _ in tasks]
         results: list[NodeResult] = [NodeResult() for _ in tasks]
         to_run = list(range(len(tasks)))
+        if self.carried_step is not None:  # continued as new while paused in this step
+            carried, self.carried_step = self.carried_step, None
+            for i, c in enumerate(carried):
+                answers[i] = list(c.answers)
+                if c.result is not None:
+                    results[i] = c.result
+            to_run = [i for i, c in enumerate(carried) if c.result is None]
         while True:
             ref = self._state_ref()
             # Local activities' inputs are not in history: the step's first local task echoes
@@ -471,6 +540,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                 [w for i, r in enumerate(results) if i not in waiting for w in r.writes]
             )
             ids = {i: [p.id for p in pendings[i]] for i in waiting}
+            self.carry = functools.partial(self._carry_step, tasks, answers, results)
             resume = await self._pause(
                 "interrupt",
                 [tasks[i] for i in waiting],
@@ -727,7 +797,7 @@ class GraphRun(StateEdits, SubgraphRuns):
     async def _pause(self, kind: str, waiting: list[Task], updater: Updater) -> ResumeInput:
         """Pause until a resume arrives. State updates (update_state) are applied while paused
         by `updater`, which returns what the run now waits for; the run stays paused."""
-        self.paused_at = kind
+        self.paused_at = self.pause_kind = kind
         self.next = [t.node for t in waiting]
         if kind != "interrupt":
             self.pending, self.shown_values = [], None
@@ -762,6 +832,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             self.pause_seq += 1  # the update_state handler replies on this
             workflow.set_current_details(self._details())
         self.status = "running"
+        self.carry = None
         self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
         self.steps_since_resume = 0
         if not isinstance(resume, ChildWake) and workflow.patched("breakpoints-per-invocation"):
@@ -795,18 +866,32 @@ class GraphRun(StateEdits, SubgraphRuns):
         def ready() -> bool:
             return self.accepted is not None or self._children_moved()
 
+        # A long pause may continue as new (see _history_due) where it can carry the pause:
+        # not with subgraph runs (children of this run) or after update_state resolved it.
+        movable = (
+            self.carry is not None
+            and not self.children
+            and self.paused_at == self.pause_kind
+            and workflow.patched("continue-paused-as-new")
+        )
+
+        def woken() -> bool:
+            return ready() or (movable and self._history_due())
+
         while not ready():
+            if woken():
+                self._continue_paused_as_new()
             deadlines = [p.deadline for p in self.pending if p.deadline is not None]
             if not deadlines:
-                await workflow.wait_condition(ready)
-                break
+                await workflow.wait_condition(woken)
+                continue
             left = (min(deadlines) - workflow.now()).total_seconds()
             if left > 0:
                 try:
                     await workflow.wait_condition(
-                        ready, timeout=left, timeout_summary="interrupt deadline"
+                        woken, timeout=left, timeout_summary="interrupt deadline"
                     )
-                    break
+                    continue
                 except TimeoutError:
                     pass
             self._expire(workflow.now())
