@@ -12,7 +12,10 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pydantic_core
 import structlog
+from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.history.v1 import MarkerRecordedEventAttributes
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     RPCError,
@@ -263,15 +266,20 @@ class GraphClient:
                     raise
         return False, None
 
-    async def _worker_polls(self, handle: WorkflowHandle[Any, Any]) -> bool:
-        """Whether some worker serves the run (a built-in query it answers)."""
-        try:
-            answered, _ = await self._probe_query(handle, "__temporal_workflow_metadata", dict)
-        except WorkflowQueryFailedError:
-            return True  # a worker answered, with an error
-        except RPCError:
-            return True  # unknown: keep waiting
-        return answered
+    async def _worker_polls(self, task_queue: str) -> bool:
+        """Whether the server lists any poller of the task queue's workflow tasks. It lists a
+        worker for a few minutes after it stopped, so an update is refused this way only
+        when no worker has polled for a while (or ever): a worker that has just crashed is
+        waited for, as its replacement may be starting (queries cannot tell: while an
+        update waits, they wait too)."""
+        response = await self.client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=self.client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            )
+        )
+        return len(response.pollers) > 0
 
     async def _needs_worker(
         self,
@@ -290,9 +298,7 @@ class GraphClient:
                 done, _ = await asyncio.wait({task}, timeout=WORKER_PROBE_AFTER)
                 if done:
                     return task.result()
-                # A probe takes up to two query attempts (~6 s): a worker that restarts within
-                # that time is waited for.
-                if not await self._worker_polls(handle) and not task.done():
+                if not await self._worker_polls(task_queue) and not task.done():
                     raise NoWorkerError(_no_worker_message(task_queue, after))
         finally:
             if not task.done():

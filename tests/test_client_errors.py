@@ -182,15 +182,19 @@ async def test_no_worker_is_said_within_seconds(
     with pytest.raises(NoWorkerError, match=no_worker):
         await graphs.get_state(paused)
     assert time.monotonic() - started < 10
-    started = time.monotonic()
-    with pytest.raises(NoWorkerError, match="not confirmed"):
-        await graphs.resume(paused, "final")
-    assert time.monotonic() - started < 12
     # What needs no worker still works: checkpoints, and a finished run's state.
     assert [c.source for c in await graphs.get_state_history(paused)] == ["input"]
     state = await graphs.get_state(finished)
     assert (state.status, state.values, state.next) == ("done", {"some_text": "final"}, [])
     assert state.graph == "revise" and state.checkpoint_id
+
+
+async def test_start_with_no_worker_ever_is_said_within_seconds(client: Client) -> None:
+    graphs = GraphClient(client, task_queue=f"nobody-{uuid.uuid4().hex[:8]}")
+    started = time.monotonic()
+    with pytest.raises(NoWorkerError, match="has started and goes on when a worker polls"):
+        await graphs.invoke("ask", {"log": []}, thread_id=f"t-{uuid.uuid4().hex[:12]}")
+    assert time.monotonic() - started < 10
 
 
 async def test_cli_state_without_worker_answers_in_seconds(
