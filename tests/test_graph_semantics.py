@@ -12,7 +12,9 @@ from tempograph import (
     GraphRecursionError,
     GraphRunError,
     InvalidUpdateError,
+    LimitError,
     PayloadTooLargeError,
+    ThreadNotFoundError,
 )
 from tempograph.graph import END, START, StateGraph
 from tempograph.types import Command
@@ -79,8 +81,11 @@ async def test_oversized_output_fails_clearly_instead_of_hanging(
 
 
 async def test_oversized_input_state_fails_clearly(graphs: GraphClient, thread: str) -> None:
-    with pytest.raises(PayloadTooLargeError, match="The input of node 'grow'"):
+    # Refused by the client before anything is sent (limits.MAX_MESSAGE_BYTES): no run exists.
+    with pytest.raises(LimitError, match="The input of the run is 1900011 bytes"):
         await graphs.invoke("big", {"blob": "y" * 1_900_000}, thread_id=thread)
+    with pytest.raises(ThreadNotFoundError):
+        await graphs.get_state(thread)
 
 
 async def test_pydantic_state_async_node_and_custom_reducer(
