@@ -483,6 +483,7 @@ class GraphClient:
             after=interrupt_after,
         )
 
+    @_translates_rpc_errors
     async def update_state(
         self,
         thread_id: str,
@@ -499,8 +500,11 @@ class GraphClient:
 
         With `checkpoint_id`: fork the thread at that earlier checkpoint (a new run, paused
         there), then edit it; `invoke(graph, None, ...)` continues the fork."""
+        _check_message(values, "The state update")
         if checkpoint_id is not None:
             await self._fork(None, thread_id, checkpoint_id, pause=True)
+        else:
+            await self._describe(thread_id)  # only a Tempograph run's state can be edited
         handle = self.client.get_workflow_handle(thread_id)
         try:
             return await handle.execute_update(
@@ -514,9 +518,11 @@ class GraphClient:
                 raise InvalidUpdateError(cause.message) from None
             raise _error(exc) from None
         except RPCError as exc:
+            if exc.status in UNREACHABLE:
+                raise
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
-                raise ThreadNotFoundError(f"No run found for thread '{thread_id}'") from None
-            status = (await handle.describe()).status
+                raise _not_found(thread_id) from None
+            status = (await self._describe(thread_id)).status
             if status is not None and status.name == "COMPLETED":
                 return await self._update_finished(thread_id, values, as_node)
             raise ResumeError(

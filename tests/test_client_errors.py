@@ -114,10 +114,12 @@ async def test_foreign_workflow_is_not_found_and_untouched(
         graphs.get_state(tid),
         graphs.get_state_history(tid),
         graphs.cancel(tid),
+        graphs.update_state(tid, {"log": ["x"]}),
+        graphs.update_state(tid, None, as_node="__end__"),
     ):
         with pytest.raises(ThreadNotFoundError, match=f"No run found for thread '{tid}'") as err:
             await attempt
-        assert "Foreign" not in str(err.value) and "42" not in str(err.value)
+        assert "Foreign" not in str(err.value) and "order 42" not in str(err.value)
     # A new run on its id: a clear refusal that says nothing about the workflow.
     with pytest.raises(ThreadIdConflictError, match="not a Tempograph run") as conflict:
         await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=tid)
@@ -227,6 +229,10 @@ async def test_messages_over_the_limits_are_refused_before_sending(
         deep = [deep]
     with pytest.raises(LimitError, match="nested deeper than 64 levels"):
         await graphs.resume(thread, deep)
+    with pytest.raises(LimitError, match=f"limit of {MAX_MESSAGE_BYTES} bytes"):
+        await graphs.update_state(thread, {"human": big})
+    with pytest.raises(LimitError, match="nested deeper than 64 levels"):
+        await graphs.update_state(thread, {"human": deep})
     await assert_still_resumable(graphs, thread)  # the run never saw any of them
 
     with pytest.raises(LimitError, match="bytes"):
