@@ -285,7 +285,10 @@ async def flood_until_continued(client: Client, graphs: GraphClient, thread: str
 async def start_raw(client: Client, graphs: GraphClient, thread: str, **run_input: Any) -> None:
     await client.start_workflow(
         WORKFLOW_TYPE,
-        {"history_bytes_limit": 150_000, "previous_run_id": "", **run_input},
+        # previous_run_id unset, as from `temporal workflow start`: the run looks its thread's
+        # state up (a local activity) and must replay in full when its continue-as-new is
+        # refused (see test_replay_unset_previous_run.py).
+        {"history_bytes_limit": 150_000, **run_input},
         id=thread,
         task_queue=TASK_QUEUE,
     )

@@ -29,6 +29,10 @@ with workflow.unsafe.imports_passed_through():
 # (LangGraph's rule: resume-map detection depends on ids being 32 lowercase hex characters).
 INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
 LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# The patch a run records first, before any local activity: it stands for every older patch
+# (GraphRun._patched), whose own markers could otherwise follow a local activity's marker in
+# the next workflow task, which a full replay does not reproduce.
+PATCHES_AT_START = "patches-at-start"
 
 
 def is_resume_map(value: Any) -> bool:

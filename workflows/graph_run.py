@@ -35,6 +35,7 @@ from temporalio.workflow import ChildWorkflowHandle, HandlerUnfinishedPolicy
 
 from workflows.common import (
     LOCAL_ACTIVITY_TIMEOUT,
+    PATCHES_AT_START,
     BadArgumentsError,
     ChildWake,
     RunEndedError,
@@ -174,6 +175,8 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.carry: Callable[[], StartFrom] | None = None
         self.pause_kind: str | None = None
         self.carried_step: list[CarriedTask] | None = None
+        # Runs recorded with the start patch (see _patched) take every patched branch.
+        self.patches_at_start = False
 
     # -----------------------------------------------------------------------------------------
     # The run.
@@ -232,6 +235,8 @@ class GraphRun(StateEdits, SubgraphRuns):
         if self.input_error:
             raise ApplicationError(self.input_error, type=self.input_kind, non_retryable=True)
         inp = self.inp
+        # Before any command, in the run's first workflow task: see _patched.
+        self.patches_at_start = workflow.patched(PATCHES_AT_START)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -249,7 +254,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                 await self._run_steps(tasks, pause_first=pause)
             else:
                 # patched(): runs recorded before threads carried state replay without it.
-                if inp.previous_run_id != "" and workflow.patched("thread-state"):
+                if inp.previous_run_id != "" and self._patched("thread-state"):
                     await self._load_thread()
                 if inp.input:
                     await self._apply(list(inp.input.items()))
@@ -279,6 +284,25 @@ class GraphRun(StateEdits, SubgraphRuns):
             raise ApplicationError(str(self.error), type=self.error.kind, non_retryable=True)
         return self.values
 
+    def _patched(self, patch_id: str) -> bool:
+        """workflow.patched(patch_id), safe after a local activity.
+
+        A run's first patched() call for an id must not directly follow a local activity: when
+        a query is answered while that activity's result waits to be handed to the workflow,
+        Temporal's SDK ends the workflow task there (the activity's marker in it) and hands
+        the result over in the next task, where the code goes on and records the patch marker.
+        A full replay (after a cache eviction, a worker restart, a continue-as-new the server
+        refused) hands the result over in the first task, before the workflow has learnt of
+        the next task's patch markers: patched() returns False and the replay fails with
+        "Non-deprecated patch marker encountered ... but there is no corresponding change
+        command". So a run records one patch at its start (PATCHES_AT_START), in its first
+        workflow task before any local activity, which turns on every patched branch here:
+        those runs make no later patched() call. Runs recorded before it replay as they ran,
+        with their own markers where they were recorded. A future patch cannot go through
+        here (runs with the start patch did not take its branch): call workflow.patched() for
+        it at the start too, next to PATCHES_AT_START, and keep the result."""
+        return self.patches_at_start or workflow.patched(patch_id)
+
     async def _load_graph(self) -> None:
         """Pin the graph's topology in this run's history (the only time user code is asked)."""
         try:
@@ -305,7 +329,7 @@ class GraphRun(StateEdits, SubgraphRuns):
         """Record the state between steps where no node activity input already holds it: at
         breakpoints, after update_state, at the end of a run (see Checkpoint).
         patched(): runs recorded before checkpoints existed replay without these commands."""
-        if not workflow.patched("checkpoints"):
+        if not self._patched("checkpoints"):
             return
         run_id = workflow.info().run_id
         if source == "update":
@@ -453,7 +477,7 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.first_step = self.step
         self.before = pick_breakpoints(self.inp.interrupt_before, self.spec.interrupt_before)
         self.after = pick_breakpoints(self.inp.interrupt_after, self.spec.interrupt_after)
-        if pause_first and not tasks and not workflow.patched("pause-with-nothing-next"):
+        if pause_first and not tasks and not self._patched("pause-with-nothing-next"):
             pause_first = False  # (runs recorded before: a fork with nothing next just ended)
         # A run continued as new while paused at interrupts: its step is past its breakpoint.
         past_breakpoint = self.carried_step is not None
@@ -835,7 +859,7 @@ class GraphRun(StateEdits, SubgraphRuns):
         self.carry = None
         self.paused_at, self.pending, self.next, self.shown_values = None, [], [], None
         self.steps_since_resume = 0
-        if not isinstance(resume, ChildWake) and workflow.patched("breakpoints-per-invocation"):
+        if not isinstance(resume, ChildWake) and self._patched("breakpoints-per-invocation"):
             # LangGraph: run-time breakpoints belong to one invocation; a resume brings its
             # own (or falls back to the compiled ones).
             assert self.spec is not None
@@ -872,7 +896,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             self.carry is not None
             and not self.children
             and self.paused_at == self.pause_kind
-            and workflow.patched("continue-paused-as-new")
+            and self._patched("continue-paused-as-new")
         )
 
         def woken() -> bool:

@@ -37,6 +37,7 @@ class StateEdits:
     _plan: Callable[[list[Task], list[NodeResult]], list[Task]]
     _route: Callable[[str, dict[str, Any]], Awaitable[RouteResult]]
     _values_with: Callable[[list[tuple[str, Any]]], dict[str, Any]]
+    _patched: Callable[[str], bool]
 
     def _updater_before(self, tasks: list[Task]) -> Updater:
         async def update(u: StateUpdate) -> list[Task]:
@@ -69,7 +70,7 @@ class StateEdits:
                 await self._apply(writes)
                 return planned
             result = await self._as_node_result(u.model_copy(update={"as_node": as_node}), writes)
-            if as_node not in [t.node for t in step] and workflow.patched("as-node-successors"):
+            if as_node not in [t.node for t in step] and self._patched("as-node-successors"):
                 # Another node counts as the writer (LangGraph): its task, if next, is done,
                 # and its edges decide what comes next (runs recorded before re-planned the
                 # step with it, running it and its successors).
