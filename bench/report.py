@@ -262,7 +262,7 @@ def scale_targets(results: Results) -> list[Verdict]:
             f"sandboxed workflow instance on the worker.{floor_note} Replaying a GraphRun "
             "costs more than the floor's: its history is longer (the graph description, "
             "search-attribute upserts, patch markers, the pause's checkpoint) and the "
-            "interpreter rebuilds its state from it (workflows/ and tempograph/ are already "
+            "interpreter rebuilds its state from it (tempograph/ is already "
             "passed through the sandbox). Close: a larger cache where memory "
             f"allows{cache_cost}, fewer events per pause.",
         )

@@ -69,7 +69,8 @@ def parse_message(model: type[Model], raw: Any) -> Model:
 
 
 # ---------------------------------------------------------------------------------------------
-# Graph topology, as data. Pinned in the run's history at start (see workflows/graph_run.py).
+# Graph topology, as data. Pinned in the run's history at start (see
+# tempograph/_workflows/graph_run.py).
 # ---------------------------------------------------------------------------------------------
 
 
@@ -319,7 +320,8 @@ class StateDelta(BaseModel):
 class StateRef(BaseModel):
     """The state a node task reads, version `version` of this run's state, as sent in the
     task: the whole state (small states, and the first task of a run), or the delta from
-    version `base_version`, which the worker usually holds already (activities.state_cache)."""
+    version `base_version`, which the worker usually holds already
+    (tempograph._activities.state_cache)."""
 
     version: int = 0
     state: dict[str, Any] | None = None

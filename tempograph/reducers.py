@@ -3,7 +3,7 @@
 The workflow never imports user code, so it cannot call an arbitrary reducer function. The
 common ones (`operator.add`, `add_messages`) are recognised when the graph is compiled and
 applied here, deterministically, inside the workflow. Any other reducer is applied by a local
-activity on the worker that serves the graph (see activities/nodes.py).
+activity on the worker that serves the graph (see tempograph/_activities/nodes.py).
 """
 
 from __future__ import annotations

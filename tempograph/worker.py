@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -11,22 +11,88 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.nodes import GraphActivities
+from tempograph._activities.nodes import GraphActivities
+from tempograph._workflows.graph_run import GraphRun
+from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.colocation import register_local_worker, unregister_local_worker
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
-from workflows.graph_run import GraphRun
-from workflows.thread_record import ThreadRecord
 
 # Modules the workflow sandbox shares with the host instead of importing afresh for every run
 # (or every replay after eviction). GraphRun's code and the tempograph library are
 # deterministic and keep no module state; tests/test_replay.py replays them under the full
 # sandbox, whose restrictions still check them there.
-PASSTHROUGH = ("tempograph", "workflows")
+PASSTHROUGH = ("tempograph",)
+
+
+def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox, sharing this library with the host. The sandbox re-imports a
+    workflow's modules for every run: sharing ours saves ~10 ms of CPU per run start and per
+    replay of an evicted run."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
+def checked_graphs(graphs: Mapping[str, CompiledGraph]) -> dict[str, CompiledGraph]:
+    """Refuse, when the worker is built, graphs it could never serve (not at the first run)."""
+    if not isinstance(graphs, Mapping) or not graphs:
+        raise TypeError(
+            "Tempograph needs the graphs to serve as a mapping {name: compiled graph}, e.g. "
+            'create_worker(client, {"agent": builder.compile()})'
+        )
+    for name, graph in graphs.items():
+        if not isinstance(name, str) or not name or "/" in name:
+            raise TypeError(
+                f"Graph name {name!r}: use a non-empty string without '/' (runs are started "
+                "with this name)"
+            )
+        if not isinstance(graph, CompiledGraph):
+            raise TypeError(
+                f"Graph {name!r} is a {type(graph).__name__}, not a compiled Tempograph graph: "
+                "pass builder.compile() of a tempograph.graph.StateGraph"
+            )
+    return dict(graphs)
+
+
+class TempographPlugin(SimplePlugin):
+    """Serve graphs from any Temporal worker: registers the GraphRun and TempographThread
+    workflows and the node activities for `graphs`, and shares this library with the
+    workflow sandbox.
+
+        worker = Worker(client, task_queue="tempograph", plugins=[TempographPlugin(graphs)])
+
+    The client must use the pydantic data converter (`tempograph.connect` sets it). A worker
+    built this way is not known to GraphClient's eager start; `create_worker` is.
+    """
+
+    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+        served = checked_graphs(graphs)
+        activities = GraphActivities(served).all()
+
+        def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
+            return [*(existing or []), GraphRun, ThreadRecord]
+
+        def add_activities(existing: Sequence[Callable[..., Any]] | None) -> list[Any]:
+            return [*(existing or []), *activities]
+
+        def runner(existing: WorkflowRunner | None) -> WorkflowRunner:
+            # Keep a runner the user chose (e.g. UnsandboxedWorkflowRunner); else ours.
+            if existing is None or isinstance(existing, SandboxedWorkflowRunner):
+                return sandbox_runner()
+            return existing
+
+        super().__init__(
+            "tempograph",
+            workflows=add_workflows,
+            activities=add_activities,
+            workflow_runner=runner,
+        )
 
 
 def create_worker(
@@ -41,16 +107,10 @@ def create_worker(
     The client must use the pydantic data converter (see `tempograph.connect`), and the search
     attributes must be registered on the namespace (`ensure_search_attributes`).
     """
+    served = checked_graphs(graphs)
     # A paused run costs nothing while evicted; the cache only holds active runs.
     worker_options.setdefault("max_cached_workflows", 1000)
-    # The sandbox re-imports a workflow's modules for every run: sharing ours saves ~10 ms of
-    # CPU per run start and per replay of an evicted run.
-    worker_options.setdefault(
-        "workflow_runner",
-        SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
-    )
+    worker_options.setdefault("workflow_runner", sandbox_runner())
     # Eager activity dispatch is on by default (disable_eager_activity_execution=False): when a
     # workflow task schedules an activity and this worker has a free slot, the server hands the
     # activity back with the task completion instead of through the task queue.
@@ -58,7 +118,7 @@ def create_worker(
         client,
         task_queue=task_queue,
         workflows=[GraphRun, ThreadRecord],
-        activities=GraphActivities(graphs).all(),
+        activities=GraphActivities(served).all(),
         **worker_options,
     )
 

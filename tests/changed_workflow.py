@@ -10,8 +10,8 @@ from typing import Any
 
 from temporalio import workflow
 
-from workflows.common import any_arity
-from workflows.graph_run import GraphRun
+from tempograph._workflows.common import any_arity
+from tempograph._workflows.graph_run import GraphRun
 
 
 @workflow.defn(name="GraphRun")

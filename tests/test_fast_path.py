@@ -10,13 +10,13 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
-from activities.nodes import GraphActivities
 from tempograph import GraphClient, GraphRunError, ThreadBusyError
+from tempograph._activities.nodes import GraphActivities
+from tempograph._workflows.graph_run import GraphRun
 from tempograph.messages import NodeTask
 from tempograph.payloads import INLINE_STATE_BYTES
 from tempograph.types import Command
 from tests.sample_graphs import ENTRIES, FLAKY_ATTEMPTS, all_graphs
-from workflows.graph_run import GraphRun
 
 
 def event_names(history: WorkflowHistory) -> list[str]:

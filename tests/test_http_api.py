@@ -16,11 +16,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from tempograph import GraphClient
+from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.http import create_app
 from tempograph.messages import THREAD_PATCH_UPDATE, ThreadMetadata, thread_record_id
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import ENTRIES, all_graphs
-from workflows.thread_record import ThreadRecord
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 BUSY = (

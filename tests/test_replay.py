@@ -18,11 +18,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tempograph import GraphClient
+from tempograph._workflows.graph_run import GraphRun
+from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.messages import ThreadMetadata, thread_record_id
 from tests.changed_workflow import ChangedGraphRun
 from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
-from workflows.graph_run import GraphRun
-from workflows.thread_record import ThreadRecord
 
 
 def load_history(path: Path) -> WorkflowHistory:

@@ -6,10 +6,10 @@ Where each thing lives:
   assistants); nothing is stored.
 * thread: a Temporal workflow id. Its state, status, interrupts and history are read from the
   thread's GraphRun executions. A thread created with POST /threads, and any thread whose
-  metadata was set, also has a record: a small TempographThread workflow (id `<thread>/thread`,
-  workflows/thread_record.py) holding the metadata in its memo, so a thread never run and its
-  metadata survive a server restart. Threads started by a run alone show {"graph_id",
-  "assistant_id"} (from the run's search attribute).
+  metadata was set, also has a record: a small TempographThread workflow (id
+  `<thread>/thread`, tempograph/_workflows/thread_record.py) holding the metadata in its memo,
+  so a thread never run and its metadata survive a server restart. Threads started by a run
+  alone show {"graph_id", "assistant_id"} (from the run's search attribute).
 * run: a GraphRun execution; `run_id` is its Temporal run id. A HITL resume continues the same
   execution, so the runs that answer a thread's interrupts share the run id of the run that
   asked. In-process records add the request details (kwargs, metadata) and the state of runs

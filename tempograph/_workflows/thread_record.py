@@ -13,7 +13,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.common import BadArgumentsError, any_arity, decode_args, no_args
+from tempograph._workflows.common import BadArgumentsError, any_arity, decode_args, no_args
 
 with workflow.unsafe.imports_passed_through():
     from tempograph.limits import LimitError, check_depth

@@ -12,7 +12,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.workflow import ChildWorkflowHandle
 
-from workflows.common import Task, Updater
+from tempograph._workflows.common import Task, Updater
 
 with workflow.unsafe.imports_passed_through():
     from tempograph.messages import (

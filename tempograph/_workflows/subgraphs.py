@@ -13,7 +13,13 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
 from temporalio.workflow import ChildWorkflowHandle
 
-from workflows.common import BadArgumentsError, RunFailedError, Task, any_arity, decode_args
+from tempograph._workflows.common import (
+    BadArgumentsError,
+    RunFailedError,
+    Task,
+    any_arity,
+    decode_args,
+)
 
 with workflow.unsafe.imports_passed_through():
     from tempograph.messages import (

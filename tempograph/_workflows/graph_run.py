@@ -33,7 +33,7 @@ from temporalio.exceptions import (
 )
 from temporalio.workflow import ChildWorkflowHandle, HandlerUnfinishedPolicy
 
-from workflows.common import (
+from tempograph._workflows.common import (
     LOCAL_ACTIVITY_TIMEOUT,
     PATCHES_AT_START,
     BadArgumentsError,
@@ -53,8 +53,8 @@ from workflows.common import (
     rejected,
     too_big,
 )
-from workflows.state_edits import StateEdits
-from workflows.subgraphs import SubgraphRuns
+from tempograph._workflows.state_edits import StateEdits
+from tempograph._workflows.subgraphs import SubgraphRuns
 
 with workflow.unsafe.imports_passed_through():
     from tempograph import schema_check, statedelta

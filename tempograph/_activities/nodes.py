@@ -21,7 +21,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.state_cache import StateCache
+from tempograph._activities.state_cache import StateCache
 from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
