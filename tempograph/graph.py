@@ -113,7 +113,7 @@ class StateGraph:
         if heartbeat_timeout is not None:
             spec.heartbeat_timeout_seconds = _seconds(heartbeat_timeout) or None
         if retry_policy is not None:
-            spec.retry = _retry_spec(retry_policy)
+            spec.retry = RetrySpec.from_policy(retry_policy)
         self.nodes[name] = _Node(fn=action, spec=spec, local_activity=local_activity)
         return self
 
@@ -364,15 +364,3 @@ def _channels_of(schema: type[Any]) -> list[ChannelSpec]:
 
 def _seconds(value: timedelta | float) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def _retry_spec(policy: RetryPolicy) -> RetrySpec:
-    return RetrySpec(
-        initial_interval_seconds=policy.initial_interval.total_seconds(),
-        backoff_coefficient=policy.backoff_coefficient,
-        maximum_interval_seconds=(
-            policy.maximum_interval.total_seconds() if policy.maximum_interval else None
-        ),
-        maximum_attempts=policy.maximum_attempts,
-        non_retryable_error_types=list(policy.non_retryable_error_types or []),
-    )

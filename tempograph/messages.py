@@ -8,11 +8,14 @@ user code or anything with side effects.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Any, Literal, TypeVar
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from temporalio.common import SearchAttributeKey
+
+if TYPE_CHECKING:
+    from temporalio.common import RetryPolicy, SearchAttributeKey
 
 # Public names: users query these from the CLI and UI, e.g.
 #   temporal workflow list --query "TempographStatus='interrupted'"
@@ -24,9 +27,11 @@ WAIT_UPDATE = "wait_for_pause"
 STATE_QUERY = "get_state"
 STATE_UPDATE = "update_state"
 CHILD_PAUSED_SIGNAL = "tempograph_child_paused"
-STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographStatus")
-GRAPH_ATTRIBUTE = SearchAttributeKey.for_keyword("TempographGraph")
-SEARCH_ATTRIBUTES = (STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE)
+STATUS_ATTRIBUTE_NAME = "TempographStatus"
+GRAPH_ATTRIBUTE_NAME = "TempographGraph"
+# STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE and SEARCH_ATTRIBUTES (temporalio SearchAttributeKeys) are
+# built on first use (module __getattr__ at the end): this module imports no temporalio, so the
+# pure engine (tempograph._engine) that uses its models stays free of it.
 
 START = "__start__"
 END = "__end__"
@@ -36,6 +41,32 @@ Breakpoints = list[str] | Literal["*"] | None
 
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+class ErrorKind(StrEnum):
+    """Every error kind a run reports: the `type` of the ApplicationError that a refused message
+    or a failed run carries. The values are in recorded histories and clients match on them:
+    never change one. (A node's own ApplicationError type, or an exception's class name, can
+    also reach the caller as a kind: those are the user's, not listed here.)"""
+
+    # Messages refused (update validators, or signals dropped): the run is left as it was.
+    INVALID_INPUT = "InvalidInput"  # a start input, wait_for_pause or thread record message
+    NOT_PAUSED = "NotPaused"  # a resume or update_state for a run that is not paused
+    INVALID_RESUME = "InvalidResume"  # a resume that does not parse, or names unknown keys
+    UNKNOWN_INTERRUPT = "UnknownInterrupt"  # a resume map with ids that are not pending
+    MISSING_RESUME_VALUE = "MissingResumeValue"  # no answer for a dynamic interrupt
+    AMBIGUOUS_RESUME = "AmbiguousResume"  # one bare answer for several pending interrupts
+    INVALID_ANSWER = "InvalidAnswer"  # an answer that does not fit its response_schema
+    INVALID_STATE_UPDATE = "InvalidStateUpdate"  # an update_state that cannot apply
+    PAYLOAD_TOO_LARGE = "PayloadTooLarge"  # a message, reply, node input or output too big
+    # Runs failed.
+    INVALID_UPDATE = "InvalidUpdateError"  # writes that cannot be applied; bad edge targets
+    GRAPH_RECURSION = "GraphRecursionError"  # recursion_limit reached
+    INTERRUPT_TIMEOUT = "InterruptTimeout"  # a deadline passed on an interrupt with no default
+    NODE_ERROR = "NodeError"  # a node (or a subgraph) failed
+    PAYLOAD_TOO_DEEP = "PayloadTooDeep"  # a node's output nested past limits.MAX_JSON_DEPTH
+    NODE_NOT_FOUND = "NodeNotFound"  # the worker's graph has no such node
+    UNKNOWN_GRAPH = "UnknownGraph"  # the worker serves no graph of that name
 
 
 def stable_id(*parts: object) -> str:
@@ -75,13 +106,41 @@ def parse_message(model: type[Model], raw: Any) -> Model:
 
 
 class RetrySpec(BaseModel):
-    """Serializable form of temporalio.common.RetryPolicy."""
+    """Serializable form of temporalio.common.RetryPolicy: both directions are here
+    (`from_policy` when a graph is compiled, `to_policy` when the workflow runs a node)."""
 
     initial_interval_seconds: float = 1.0
     backoff_coefficient: float = 2.0
     maximum_interval_seconds: float | None = None
     maximum_attempts: int = 3
     non_retryable_error_types: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_policy(cls, policy: RetryPolicy) -> RetrySpec:
+        return cls(
+            initial_interval_seconds=policy.initial_interval.total_seconds(),
+            backoff_coefficient=policy.backoff_coefficient,
+            maximum_interval_seconds=(
+                policy.maximum_interval.total_seconds() if policy.maximum_interval else None
+            ),
+            maximum_attempts=policy.maximum_attempts,
+            non_retryable_error_types=list(policy.non_retryable_error_types or []),
+        )
+
+    def to_policy(self) -> RetryPolicy:
+        from temporalio.common import RetryPolicy  # (imported here: see the module's top)
+
+        return RetryPolicy(
+            initial_interval=timedelta(seconds=self.initial_interval_seconds),
+            backoff_coefficient=self.backoff_coefficient,
+            maximum_interval=(
+                timedelta(seconds=self.maximum_interval_seconds)
+                if self.maximum_interval_seconds
+                else None
+            ),
+            maximum_attempts=self.maximum_attempts,
+            non_retryable_error_types=self.non_retryable_error_types,
+        )
 
 
 class NodeSpec(BaseModel):
@@ -466,3 +525,23 @@ class ThreadMetadata(BaseModel):
 
 def thread_memo(record: ThreadMetadata) -> dict[str, Any]:
     return {THREAD_MEMO: record.model_dump(mode="json")}
+
+
+def __getattr__(name: str) -> Any:
+    """The search attribute keys, built on first use (PEP 562; see STATUS_ATTRIBUTE_NAME)."""
+    if name not in ("STATUS_ATTRIBUTE", "GRAPH_ATTRIBUTE", "SEARCH_ATTRIBUTES"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from temporalio.common import SearchAttributeKey
+
+    status = SearchAttributeKey.for_keyword(STATUS_ATTRIBUTE_NAME)
+    graph = SearchAttributeKey.for_keyword(GRAPH_ATTRIBUTE_NAME)
+    globals().update(
+        STATUS_ATTRIBUTE=status, GRAPH_ATTRIBUTE=graph, SEARCH_ATTRIBUTES=(status, graph)
+    )
+    return globals()[name]
+
+
+if TYPE_CHECKING:
+    STATUS_ATTRIBUTE: SearchAttributeKey[str]
+    GRAPH_ATTRIBUTE: SearchAttributeKey[str]
+    SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], SearchAttributeKey[str]]

@@ -28,6 +28,7 @@ from tempograph.graph import CompiledGraph, accepts_config, route
 from tempograph.limits import LimitError, check_depth
 from tempograph.messages import (
     STATE_QUERY,
+    ErrorKind,
     GraphSpec,
     InterruptRaised,
     LoadedThread,
@@ -87,7 +88,8 @@ class GraphActivities:
             fn = graph.node_fn(task.node)
         except KeyError:
             raise _fatal(
-                f"Graph '{task.graph}' on this worker has no node '{task.node}'", "NodeNotFound"
+                f"Graph '{task.graph}' on this worker has no node '{task.node}'",
+                ErrorKind.NODE_NOT_FOUND,
             ) from None
         logger = log.bind(
             thread_id=activity.info().workflow_id,
@@ -120,7 +122,7 @@ class GraphActivities:
             if graph.branches(task.node):
                 _route_after(graph, state, task.node, result)
         except InvalidUpdateError as exc:
-            raise _fatal(str(exc), "InvalidUpdateError") from exc
+            raise _fatal(str(exc), ErrorKind.INVALID_UPDATE) from exc
         logger.debug("node finished", writes=len(result.writes))
         return _checked(_answering(result, task), task.node)
 
@@ -166,7 +168,8 @@ class GraphActivities:
         graph = self.graphs.get(name)
         if graph is None:
             raise _fatal(
-                f"Unknown graph '{name}'. This worker serves: {sorted(self.graphs)}", "UnknownGraph"
+                f"Unknown graph '{name}'. This worker serves: {sorted(self.graphs)}",
+                ErrorKind.UNKNOWN_GRAPH,
             )
         return graph
 
@@ -320,19 +323,19 @@ def _checked(result: NodeResult, node: str) -> NodeResult:
             check_depth(result.interrupt.value, f"The interrupt value of node '{node}'")
             check_depth(result.interrupt.default, f"The interrupt default of node '{node}'")
     except LimitError as exc:
-        raise _fatal(str(exc), "PayloadTooDeep") from exc
+        raise _fatal(str(exc), ErrorKind.PAYLOAD_TOO_DEEP) from exc
     try:
         check_size(result, f"the output of node '{node}'")
     except PydanticSerializationError as exc:
         raise _fatal(
             f"Node '{node}' returned a value that is not JSON-serializable: {exc}",
-            "InvalidUpdateError",
+            ErrorKind.INVALID_UPDATE,
         ) from exc
     except ValueError as exc:
-        raise _fatal(str(exc), "PayloadTooLarge") from exc
+        raise _fatal(str(exc), ErrorKind.PAYLOAD_TOO_LARGE) from exc
     return result
 
 
 def _fatal(message: str, kind: str) -> ApplicationError:
     """An error that no retry can fix: fail the node at once with a clear message."""
-    return ApplicationError(message, type=kind, non_retryable=True)
+    return ApplicationError(message, type=str(kind), non_retryable=True)

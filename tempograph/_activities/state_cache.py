@@ -54,7 +54,6 @@ class StateCache:
         if state is None or state.version != version:
             # The run has moved on (this task is stale): the retry gets a fresh task.
             raise ApplicationError(
-                f"The run's state is at version {state.version if state else None}, "
-                f"not {version}"
+                f"The run's state is at version {state.version if state else None}, not {version}"
             )
         return state.values

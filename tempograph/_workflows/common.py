@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from tempograph.limits import MAX_JSON_DEPTH, MAX_MESSAGE_BYTES
     from tempograph.messages import (
         Breakpoints,
+        ErrorKind,
         InvalidMessageError,
         ResumeInput,
         SendSpec,
@@ -65,7 +66,7 @@ class RunFailedError(Exception):
 
     def __init__(self, message: str, kind: str) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = str(kind)  # an ErrorKind, or a node's own error type
 
 
 def pick_breakpoints(per_run: Breakpoints, compiled: Breakpoints) -> Breakpoints:
@@ -87,7 +88,7 @@ def failure(what: str, exc: FailureError) -> BaseException:
     if isinstance(cause, CancelledError):
         return asyncio.CancelledError(str(cause))
     if isinstance(cause, ApplicationError):
-        return RunFailedError(f"{what}: {cause.message}", cause.type or "NodeError")
+        return RunFailedError(f"{what}: {cause.message}", cause.type or ErrorKind.NODE_ERROR)
     return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
 
 
@@ -100,8 +101,9 @@ def parse_resume(raw: Any) -> ResumeInput:
         ) from None
 
 
-def rejected(message: str, kind: str = "InvalidResume") -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+def rejected(message: str, kind: str = ErrorKind.INVALID_RESUME) -> ApplicationError:
+    """A message refused: the sender gets `kind` as the error's type; the run is untouched."""
+    return ApplicationError(message, type=str(kind), non_retryable=True)
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -129,11 +131,11 @@ def any_arity(fn: Handler) -> Handler:
 
 class BadArgumentsError(ValueError):
     """A message sent to a run has the wrong number of arguments, is too big, or cannot be
-    decoded. `kind` is "PayloadTooLarge" for a message over limits.MAX_MESSAGE_BYTES."""
+    decoded. `kind` is PayloadTooLarge for a message over limits.MAX_MESSAGE_BYTES."""
 
-    def __init__(self, message: str, kind: str = "InvalidInput") -> None:
+    def __init__(self, message: str, kind: str = ErrorKind.INVALID_INPUT) -> None:
         super().__init__(message)
-        self.kind = kind
+        self.kind = str(kind)
 
 
 def decode_args(
@@ -157,7 +159,7 @@ def decode_args(
         return arg, 0
     size = len(arg.payload.data)
     if limit is not None and size > limit:
-        raise BadArgumentsError(too_big(what, size, limit), "PayloadTooLarge")
+        raise BadArgumentsError(too_big(what, size, limit), ErrorKind.PAYLOAD_TOO_LARGE)
     try:
         return workflow.payload_converter().from_payload(arg.payload), size
     except Exception as exc:  # noqa: BLE001 - any decoding failure is the sender's

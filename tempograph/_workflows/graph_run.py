@@ -80,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
         ChannelSpec,
         Checkpoint,
         ChildPaused,
+        ErrorKind,
         GraphSpec,
         InvalidMessageError,
         LoadedThread,
@@ -124,12 +125,12 @@ class GraphRun(StateEdits, SubgraphRuns):
     @any_arity
     def __init__(self, *args: Any) -> None:
         self.input_error: str | None = None
-        self.input_kind = "InvalidInput"
+        self.input_kind: str = ErrorKind.INVALID_INPUT
         try:
             self.inp = self._parse_input(args)
         except (BadArgumentsError, InvalidMessageError, LimitError) as exc:
             self.input_error = str(exc)
-            self.input_kind = getattr(exc, "kind", "InvalidInput")
+            self.input_kind = str(getattr(exc, "kind", ErrorKind.INVALID_INPUT))
             self.inp = RunInput(graph="")
         self.thread_id = self.inp.thread_id or workflow.info().workflow_id
         self.spec: GraphSpec | None = None
@@ -190,7 +191,9 @@ class GraphRun(StateEdits, SubgraphRuns):
         # A run continued as new (or a fork) carries the whole state: it only has to fit a
         # payload, which it did to get here. Anything a client sends is a message.
         if inp.start_from is None and size > MAX_MESSAGE_BYTES:
-            raise BadArgumentsError(too_big("The GraphRun start input", size), "PayloadTooLarge")
+            raise BadArgumentsError(
+                too_big("The GraphRun start input", size), ErrorKind.PAYLOAD_TOO_LARGE
+            )
         check_depth(inp.input, "The start input")
         if inp.start_from is not None:
             check_depth(inp.start_from.values, "The start state (start_from.values)")
@@ -212,21 +215,23 @@ class GraphRun(StateEdits, SubgraphRuns):
                 if unknown:
                     raise RunFailedError(
                         f"Unknown node(s) in {name}: {unknown}; the graph's nodes are {valid}",
-                        "InvalidInput",
+                        ErrorKind.INVALID_INPUT,
                     )
         edit = self.inp.start_from.update if self.inp.start_from is not None else None
         if edit is not None:
             if set(edit.values or {}) - set(self.channels):
                 unknown = sorted(set(edit.values or {}) - set(self.channels))
-                raise RunFailedError(f"Unknown state key(s): {unknown}", "InvalidUpdateError")
+                raise RunFailedError(f"Unknown state key(s): {unknown}", ErrorKind.INVALID_UPDATE)
             if edit.as_node is not None and edit.as_node not in {*self.nodes, END}:
-                raise RunFailedError(f"Node {edit.as_node} does not exist", "InvalidUpdateError")
+                raise RunFailedError(
+                    f"Node {edit.as_node} does not exist", ErrorKind.INVALID_UPDATE
+                )
         unknown_keys = sorted(set(self.inp.input or {}) - set(self.channels))
         if unknown_keys and workflow.info().parent is None:  # a subgraph takes the keys it has
             raise RunFailedError(
                 f"Unknown state key(s) in the input: {unknown_keys}; the graph's state keys "
                 f"are {sorted(self.channels)}",
-                "InvalidInput",
+                ErrorKind.INVALID_INPUT,
             )
 
     @workflow.run
@@ -487,7 +492,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                     f"Recursion limit of {self.inp.recursion_limit} reached without hitting a "
                     "stop condition. You can increase the limit by setting `recursion_limit` "
                     "on the run.",
-                    "GraphRecursionError",
+                    ErrorKind.GRAPH_RECURSION,
                 )
             if self.step > self.first_step:
                 self._continue_as_new_if_due(tasks)
@@ -677,19 +682,8 @@ class GraphRun(StateEdits, SubgraphRuns):
             check_bytes(self._state_size(), f"The input of node '{task.node}' (the state)")
             check_bytes(payload_size(node_task), f"The input of node '{task.node}'")
         except ValueError as exc:
-            raise RunFailedError(str(exc), "PayloadTooLarge") from exc
-        retry = spec.retry
-        retry_policy = RetryPolicy(
-            initial_interval=timedelta(seconds=retry.initial_interval_seconds),
-            backoff_coefficient=retry.backoff_coefficient,
-            maximum_interval=(
-                timedelta(seconds=retry.maximum_interval_seconds)
-                if retry.maximum_interval_seconds
-                else None
-            ),
-            maximum_attempts=retry.maximum_attempts,
-            non_retryable_error_types=retry.non_retryable_error_types,
-        )
+            raise RunFailedError(str(exc), ErrorKind.PAYLOAD_TOO_LARGE) from exc
+        retry_policy = spec.retry.to_policy()
         timeout = timedelta(seconds=spec.start_to_close_timeout_seconds)
         try:
             if spec.local_activity:
@@ -730,7 +724,7 @@ class GraphRun(StateEdits, SubgraphRuns):
         try:
             custom = apply_grouped(self.values, grouped, self.channels)
         except InvalidUpdateError as exc:
-            raise RunFailedError(str(exc), "InvalidUpdateError") from exc
+            raise RunFailedError(str(exc), ErrorKind.INVALID_UPDATE) from exc
         for key in custom:
             try:
                 reduced = await workflow.execute_local_activity(
@@ -804,13 +798,15 @@ class GraphRun(StateEdits, SubgraphRuns):
             if name not in self.nodes:
                 raise RunFailedError(
                     f"Edge or goto target '{name}' is not a node of this graph",
-                    "InvalidUpdateError",
+                    ErrorKind.INVALID_UPDATE,
                 )
             if not any(t.node == name and t.send is None for t in tasks):
                 tasks.append(Task(name))
         for send in sends:
             if send.node not in self.nodes:
-                raise RunFailedError(f"Send to unknown node '{send.node}'", "InvalidUpdateError")
+                raise RunFailedError(
+                    f"Send to unknown node '{send.node}'", ErrorKind.INVALID_UPDATE
+                )
             tasks.append(Task(send.node, send))
         return tasks
 
@@ -931,7 +927,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                 raise RunFailedError(
                     f"Interrupt {p.id} at node '{p.node}' got no answer before its deadline "
                     f"({p.deadline.isoformat() if p.deadline else ''}) and has no default",
-                    "InterruptTimeout",
+                    ErrorKind.INTERRUPT_TIMEOUT,
                 )
         if expired:
             self.accepted = ResumeInput(resume={p.id: p.default for p in expired})
@@ -953,10 +949,9 @@ class GraphRun(StateEdits, SubgraphRuns):
         """Reject a resume that cannot apply, without touching the run (validator and signal)."""
         if self.status != "interrupted" or self.accepted is not None:
             state = "already resumed" if self.accepted is not None else self.status
-            raise ApplicationError(
+            raise rejected(
                 f"Thread '{self.thread_id}' is not paused ({state}): there is nothing to resume",
-                type="NotPaused",
-                non_retryable=True,
+                ErrorKind.NOT_PAUSED,
             )
         unknown_keys = sorted(set(cmd.update or {}) - set(self.channels))
         if unknown_keys:
@@ -979,7 +974,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             if unknown:
                 raise rejected(
                     f"Unknown interrupt id(s) {unknown}: pending interrupt ids are {pending}",
-                    "UnknownInterrupt",
+                    ErrorKind.UNKNOWN_INTERRUPT,
                 )
             self._check_answers(cmd.resume)
         elif cmd.resume is None:
@@ -987,15 +982,15 @@ class GraphRun(StateEdits, SubgraphRuns):
                 raise rejected(
                     "The run is waiting at a dynamic interrupt: the resume needs a value, "
                     'e.g. {"resume": "yes"} (null is not an answer)',
-                    "MissingResumeValue",
+                    ErrorKind.MISSING_RESUME_VALUE,
                 )
         elif cmd.resume == {}:
-            raise rejected("An empty resume map answers nothing", "MissingResumeValue")
+            raise rejected("An empty resume map answers nothing", ErrorKind.MISSING_RESUME_VALUE)
         elif len(pending) > 1:
             raise rejected(
                 "When there are multiple pending interrupts, you must specify the interrupt id "
                 f"when resuming: send a map {{interrupt id: value}}. Pending ids: {pending}",
-                "AmbiguousResume",
+                ErrorKind.AMBIGUOUS_RESUME,
             )
         else:
             self._check_answers({pending[0]: cmd.resume})
@@ -1009,7 +1004,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                     raise rejected(
                         f"The answer to interrupt {p.id} (node '{p.node}') does not fit its "
                         f"response_schema: {'; '.join(problems)}",
-                        "InvalidAnswer",
+                        ErrorKind.INVALID_ANSWER,
                     )
 
     def _parse_resume(self, args: tuple[Any, ...]) -> ResumeInput:
@@ -1018,7 +1013,10 @@ class GraphRun(StateEdits, SubgraphRuns):
             raw, size = decode_args(args, "The resume")
         except BadArgumentsError as exc:
             raise rejected(
-                str(exc), "PayloadTooLarge" if exc.kind == "PayloadTooLarge" else "InvalidResume"
+                str(exc),
+                ErrorKind.PAYLOAD_TOO_LARGE
+                if exc.kind == ErrorKind.PAYLOAD_TOO_LARGE
+                else ErrorKind.INVALID_RESUME,
             ) from None
         cmd = parse_resume(raw)
         try:
@@ -1038,7 +1036,7 @@ class GraphRun(StateEdits, SubgraphRuns):
                 f"larger than Tempograph's limit of {MAX_PAYLOAD_BYTES} bytes per payload "
                 "(payloads.MAX_PAYLOAD_BYTES): the run could not go on. Keep large data "
                 "outside the state and send a reference.",
-                "PayloadTooLarge",
+                ErrorKind.PAYLOAD_TOO_LARGE,
             )
 
     def _accept(self, args: tuple[Any, ...]) -> None:
@@ -1099,27 +1097,31 @@ class GraphRun(StateEdits, SubgraphRuns):
             update = parse_message(StateUpdate, raw)
             check_depth(update.values, "The state update's values")
         except BadArgumentsError as exc:
-            kind = "PayloadTooLarge" if exc.kind == "PayloadTooLarge" else "InvalidStateUpdate"
+            kind = (
+                ErrorKind.PAYLOAD_TOO_LARGE
+                if exc.kind == ErrorKind.PAYLOAD_TOO_LARGE
+                else ErrorKind.INVALID_STATE_UPDATE
+            )
             raise rejected(str(exc), kind) from None
         except (InvalidMessageError, LimitError) as exc:
-            raise rejected(str(exc), "InvalidStateUpdate") from None
+            raise rejected(str(exc), ErrorKind.INVALID_STATE_UPDATE) from None
         if self.status != "interrupted" or self.accepted is not None:
             raise rejected(
                 f"Thread '{self.thread_id}' is not paused ({self.status}): update_state needs "
                 "a paused run",
-                "NotPaused",
+                ErrorKind.NOT_PAUSED,
             )
         unknown_keys = sorted(set(update.values or {}) - set(self.channels))
         if unknown_keys:
-            raise rejected(f"Unknown state key(s): {unknown_keys}", "InvalidStateUpdate")
+            raise rejected(f"Unknown state key(s): {unknown_keys}", ErrorKind.INVALID_STATE_UPDATE)
         if (
             update.as_node is not None
             and update.as_node not in self.nodes
             and update.as_node != END
         ):
-            raise rejected(f"Node {update.as_node} does not exist", "InvalidStateUpdate")
+            raise rejected(f"Node {update.as_node} does not exist", ErrorKind.INVALID_STATE_UPDATE)
         if update.as_node is None and self.paused_at == "after" and len(self.last_step) > 1:
-            raise rejected("Ambiguous update, specify as_node", "InvalidStateUpdate")
+            raise rejected("Ambiguous update, specify as_node", ErrorKind.INVALID_STATE_UPDATE)
         self._check_growth(size, "The state update")
         return update
 
@@ -1140,7 +1142,7 @@ class GraphRun(StateEdits, SubgraphRuns):
             if raw is not None:
                 parse_message(WaitInput, raw)
         except (BadArgumentsError, InvalidMessageError) as exc:
-            raise rejected(str(exc), "InvalidInput") from None
+            raise rejected(str(exc), ErrorKind.INVALID_INPUT) from None
 
     @workflow.query(name=NODE_STATE_QUERY)
     @any_arity
@@ -1180,14 +1182,13 @@ class GraphRun(StateEdits, SubgraphRuns):
         (a stuck run): refuse to send it, with an error naming the limit. The run is untouched;
         its values stay readable from history (GraphClient.get_state_history)."""
         if size > MAX_PAYLOAD_BYTES:
-            raise ApplicationError(
+            raise rejected(
                 f"{what} is {size} bytes (the state values and pending interrupts), over "
                 f"Tempograph's limit of {MAX_PAYLOAD_BYTES} bytes per payload "
                 "(payloads.MAX_PAYLOAD_BYTES), so it cannot be sent. The run is "
                 f"{self.status} and unchanged: read its values with get_state_history, or "
                 "keep large data outside the state.",
-                type="PayloadTooLarge",
-                non_retryable=True,
+                ErrorKind.PAYLOAD_TOO_LARGE,
             )
 
     def _reply(self) -> dict[str, Any]:

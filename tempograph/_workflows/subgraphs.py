@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         WORKFLOW_TYPE,
         ChannelSpec,
         ChildPaused,
+        ErrorKind,
         InterruptRaised,
         InvalidMessageError,
         NodeResult,
@@ -81,7 +82,7 @@ class SubgraphRuns:
                 cause = exc.cause
                 message = cause.message if isinstance(cause, ApplicationError) else str(exc)
                 raise RunFailedError(
-                    f"Subgraph '{task.node}' failed: {message}", "NodeError"
+                    f"Subgraph '{task.node}' failed: {message}", ErrorKind.NODE_ERROR
                 ) from exc
             return NodeResult(writes=[(k, v) for k, v in result.items() if k in self.channels])
         event = self.child_events[child_id]

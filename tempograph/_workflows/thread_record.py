@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         THREAD_CLOSE_SIGNAL,
         THREAD_PATCH_UPDATE,
         THREAD_RECORD_WORKFLOW,
+        ErrorKind,
         InvalidMessageError,
         ThreadMetadata,
         parse_message,
@@ -37,7 +38,7 @@ def parse_record(args: tuple[Any, ...], what: str) -> ThreadMetadata:
         check_depth(record.metadata, f"{what}: the metadata")
     except (BadArgumentsError, InvalidMessageError, LimitError) as exc:
         raise ApplicationError(
-            str(exc), type=getattr(exc, "kind", "InvalidInput"), non_retryable=True
+            str(exc), type=str(getattr(exc, "kind", ErrorKind.INVALID_INPUT)), non_retryable=True
         ) from None
     return record
 
