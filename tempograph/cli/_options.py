@@ -1,0 +1,93 @@
+"""Options shared by several commands, and what a command reads from its context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import click
+
+from tempograph.messages import DEFAULT_TASK_QUEUE, Breakpoints
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """Set by whoever calls the CLI: `prog` is how a user invokes it (printed in hints such as
+    "answer: python starter.py resume t1 ..."); `graphs`, when given (worker.py and server.py
+    pass the example graphs), are served unless --graph/--config choose others."""
+
+    prog: str = "tempograph"
+    graphs: Mapping[str, Any] | None = None
+
+
+def cli_context() -> CliContext:
+    obj = click.get_current_context().find_object(CliContext)
+    return obj if obj is not None else CliContext()
+
+
+def json_option(f: F) -> F:
+    return click.option(
+        "--json", "as_json", is_flag=True, help="Machine-readable output: JSON on stdout."
+    )(f)
+
+
+def task_queue_option(f: F) -> F:
+    return click.option(
+        "--task-queue",
+        envvar="TEMPOGRAPH_TASK_QUEUE",
+        default=DEFAULT_TASK_QUEUE,
+        show_default=True,
+        show_envvar=True,
+        help="The Temporal task queue the graphs are served on.",
+    )(f)
+
+
+def graph_options(f: F) -> F:
+    """--graph (repeatable) and --config: which graphs a worker or server serves."""
+    f = click.option(
+        "--config",
+        type=click.Path(dir_okay=False, path_type=str),
+        default=None,
+        help="A langgraph.json to read instead of ./langgraph.json.",
+    )(f)
+    return click.option(
+        "--graph",
+        "graph_specs",
+        multiple=True,
+        metavar="NAME=MODULE_OR_PATH:ATTR",
+        help="A graph to serve, e.g. agent=./my_agent/agent.py:graph (repeatable); replaces "
+        "langgraph.json.",
+    )(f)
+
+
+def node_list(values: tuple[str, ...]) -> list[str] | None:
+    """Repeated and/or comma-separated node names (`--after a --after b`, `--after a,b`); None
+    when the option was not given."""
+    if not values:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def breakpoints(values: tuple[str, ...]) -> Breakpoints:
+    """Node names for interrupt_before/after; "*" means every node."""
+    nodes = node_list(values)
+    return "*" if nodes == ["*"] else nodes
+
+
+def parse_json(text: str, what: str, *, example: str | None = None) -> Any:
+    """`text` as JSON, or a usage error (exit 2) saying what was expected. `example`: the command
+    line that sends `text` as a JSON string, shown as the fix."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        message = f"{what} is not valid JSON ({exc.msg}: {text!r})"
+        if example is not None:
+            message += (
+                f". To send the text {text!r}, quote it as a JSON string "
+                f"(the shell needs both quotes): {example}"
+            )
+        raise click.UsageError(message) from None
