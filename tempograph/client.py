@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import json
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import pydantic_core
 import structlog
 from temporalio.api.enums.v1 import TaskQueueType
-from temporalio.api.history.v1 import MarkerRecordedEventAttributes
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
@@ -30,18 +28,31 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
-from tempograph import statedelta
+from tempograph._client import history
+from tempograph._client.failures import (
+    ERROR_CLASSES,
+    RESUME_ERROR_KINDS,
+    UNREACHABLE,
+    error_for,
+    failure_kind,
+    is_no_poller,
+    is_timed_out,
+    no_worker_message,
+    not_found,
+    run_error,
+    translates_rpc_errors,
+    unreachable,
+    update_error,
+)
+from tempograph._client.history import RunEvent
+from tempograph._client.runs import thread_runs
 from tempograph.colocation import has_local_worker
 from tempograph.errors import (
-    GraphRecursionError,
     GraphRunError,
-    InterruptTimeoutError,
-    InvalidUpdateError,
     NoWorkerError,
-    PayloadTooLargeError,
     ResumeError,
     TempographError,
     TemporalUnavailableError,
@@ -67,37 +78,35 @@ from tempograph.messages import (
     WORKFLOW_TYPE,
     Breakpoints,
     Checkpoint,
-    NodeResult,
-    NodeTask,
+    ErrorKind,
     NodeUpdate,
     PendingRun,
     ResumeInput,
     RunInput,
     StartFrom,
-    StateRef,
     StateSnapshot,
     StateUpdate,
     WaitInput,
 )
-from tempograph.messages import checkpoint_id as make_checkpoint_id
 from tempograph.ownership import is_run, own_runs, quote
 from tempograph.types import Command, Interrupt, Send
 
 log = structlog.get_logger("tempograph.client")
 
-RESUME_ERROR_KINDS = {
-    "NotPaused",
-    "InvalidResume",
-    "UnknownInterrupt",
-    "AmbiguousResume",
-    "MissingResumeValue",
-    "InvalidAnswer",
-}
+__all__ = [
+    "ERROR_CLASSES",
+    "RESUME_ERROR_KINDS",
+    "RUN_ERROR_KINDS",
+    "GraphClient",
+    "RunHistory",
+    "connect",
+    "error_for",
+]
+
+# Kinds of a failed run and their exceptions (kept for callers of the old name; the whole
+# table is ERROR_CLASSES, in tempograph._client.failures).
 RUN_ERROR_KINDS: dict[str, type[TempographError]] = {
-    "InterruptTimeout": InterruptTimeoutError,
-    "GraphRecursionError": GraphRecursionError,
-    "InvalidUpdateError": InvalidUpdateError,
-    "PayloadTooLarge": PayloadTooLargeError,
+    kind: cls for kind, cls in ERROR_CLASSES.items() if kind not in RESUME_ERROR_KINDS
 }
 
 
@@ -108,11 +117,18 @@ QUERY_PROBE_TIMEOUT = timedelta(seconds=3)
 # How long an update (resume, a start that waits for its first pause) may wait before
 # GraphClient checks that a worker polls the run's task queue, and how often it checks again.
 WORKER_PROBE_AFTER = 2.0
-# Statuses that mean "Temporal could not be reached" (after the SDK's own retries).
-UNREACHABLE = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 
 Result = TypeVar("Result")
-Params = ParamSpec("Params")
+
+
+@dataclass
+class RunHistory:
+    """One run's checkpoints (oldest first, as get_state_history's entries for that run, not
+    linked to their parents) and node updates (as node_updates), read in one pass."""
+
+    run_id: str
+    checkpoints: list[Checkpoint]
+    updates: list[NodeUpdate]
 
 
 async def connect(address: str | None = None, **kwargs: Any) -> Client:
@@ -159,41 +175,6 @@ def _status_name(status: WorkflowExecutionStatus | int | None) -> str:
         return str(status)
 
 
-def _no_poller(exc: RPCError) -> bool:
-    """The server's answer to a query no worker picked up."""
-    return exc.status == RPCStatusCode.FAILED_PRECONDITION and "poller" in exc.message
-
-
-def _timed_out(exc: RPCError) -> bool:
-    """The call's own deadline passed (rpc_timeout): the SDK says CANCELLED "Timeout expired"
-    when it gives up first, the server DEADLINE_EXCEEDED when it does."""
-    if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
-        return True
-    return exc.status == RPCStatusCode.CANCELLED and "timeout" in exc.message.lower()
-
-
-def _not_found(thread_id: str) -> ThreadNotFoundError:
-    return ThreadNotFoundError(f"No run found for thread '{thread_id}'")
-
-
-def _translates_rpc_errors(
-    method: Callable[Concatenate[GraphClient, Params], Coroutine[Any, Any, Result]],
-) -> Callable[Concatenate[GraphClient, Params], Coroutine[Any, Any, Result]]:
-    """Temporal unreachable (after the SDK's retries) -> TemporalUnavailableError naming the
-    address, instead of a raw RPCError or, worse, a misleading "not found"."""
-
-    @functools.wraps(method)
-    async def wrapper(self: GraphClient, *args: Params.args, **kwargs: Params.kwargs) -> Result:
-        try:
-            return await method(self, *args, **kwargs)
-        except RPCError as exc:
-            if exc.status in UNREACHABLE:
-                raise self._unreachable(exc) from exc
-            raise
-
-    return wrapper
-
-
 class GraphClient:
     """Runs graphs on Temporal. One thread id = one workflow id.
 
@@ -229,9 +210,6 @@ class GraphClient:
         """The Temporal server this client talks to (host:port)."""
         return str(self.client.service_client.config.target_host)
 
-    def _unreachable(self, exc: RPCError) -> TemporalUnavailableError:
-        return TemporalUnavailableError(f"Temporal unreachable at {self.address}: {exc.message}")
-
     async def _describe(self, thread_id: str) -> WorkflowExecutionDescription:
         """The thread's latest run, if it is a Tempograph run: any other execution with that
         workflow id (another team's workflow in the namespace) is "not found", revealing
@@ -240,10 +218,10 @@ class GraphClient:
             description = await self.client.get_workflow_handle(thread_id).describe()
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(thread_id) from None
+                raise not_found(thread_id) from None
             raise
         if not is_run(description):
-            raise _not_found(thread_id)
+            raise not_found(thread_id)
         return description
 
     async def _probe_query(
@@ -260,9 +238,9 @@ class GraphClient:
                 )
                 return True, answer
             except RPCError as exc:
-                if _no_poller(exc):
+                if is_no_poller(exc):
                     return False, None
-                if not _timed_out(exc):
+                if not is_timed_out(exc):
                     raise
         return False, None
 
@@ -299,13 +277,13 @@ class GraphClient:
                 if done:
                     return task.result()
                 if not await self._worker_polls(task_queue) and not task.done():
-                    raise NoWorkerError(_no_worker_message(task_queue, after))
+                    raise NoWorkerError(no_worker_message(task_queue, after))
         finally:
             if not task.done():
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def invoke(
         self,
         graph: str,
@@ -334,9 +312,7 @@ class GraphClient:
             return await self._fork(graph, thread, checkpoint_id, pause=False)
         if input is None or isinstance(input, Command):
             # Breakpoints given here hold for this invocation only, as in LangGraph.
-            return await self._resume(
-                thread, input, before=interrupt_before, after=interrupt_after
-            )
+            return await self._resume(thread, input, before=interrupt_before, after=interrupt_after)
         check_thread_id(thread)
         _check_message(input, "The input of the run")
         run_input = RunInput(
@@ -379,7 +355,7 @@ class GraphClient:
                 WAIT_UPDATE, WaitInput(), result_type=dict
             )
         except WorkflowUpdateFailedError as exc:
-            return _invoke_output(await self._follow(thread, exc))
+            return _invoke_output(await self._await_next_run(thread, exc))
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -387,7 +363,7 @@ class GraphClient:
             try:
                 output = await handle.result()
             except WorkflowFailureError as failure:
-                raise _run_error(failure.cause) from None
+                raise run_error(failure.cause) from None
         return _invoke_output(output)
 
     async def _fork(
@@ -455,14 +431,14 @@ class GraphClient:
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
         except WorkflowUpdateFailedError as exc:
-            return _invoke_output(await self._follow(thread, exc))
+            return _invoke_output(await self._await_next_run(thread, exc))
         except RPCError as exc:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
                 raise _already_started(thread, new_thread) from None
             raise
         return _invoke_output(output)
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def resume(
         self,
         thread_id: str,
@@ -483,7 +459,7 @@ class GraphClient:
             after=interrupt_after,
         )
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def update_state(
         self,
         thread_id: str,
@@ -513,15 +489,12 @@ class GraphClient:
                 result_type=StateSnapshot,
             )
         except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            if isinstance(cause, ApplicationError) and cause.type == "InvalidStateUpdate":
-                raise InvalidUpdateError(cause.message) from None
-            raise _error(exc) from None
+            raise update_error(exc) from None
         except RPCError as exc:
             if exc.status in UNREACHABLE:
                 raise
             if exc.status == RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
-                raise _not_found(thread_id) from None
+                raise not_found(thread_id) from None
             status = (await self._describe(thread_id)).status
             if status is not None and status.name == "COMPLETED":
                 return await self._update_finished(thread_id, values, as_node)
@@ -558,7 +531,7 @@ class GraphClient:
         await self._start(run_input, thread_id)
         return await self.get_state(thread_id)
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def get_state_history(
         self,
         thread_id: str,
@@ -590,171 +563,75 @@ class GraphClient:
         return checkpoints[:limit] if limit is not None else checkpoints
 
     async def _checkpoints_of_run(self, thread_id: str, run_id: str) -> list[Checkpoint]:
-        """A run's checkpoints, oldest first: the input of each step's first node activities
-        (the state before that step), and the memo checkpoints the run wrote (pauses, state
-        edits, its end), which win when both describe the same checkpoint."""
-        derived: dict[str, Checkpoint] = {}
-        recorded: dict[str, Checkpoint] = {}
-        first_step: int | None = None
-        from_input = True
-        batch: tuple[int, int] | None = None  # (step, workflow task) of the tasks being read
-        # State versions sent to node tasks so far: a task carries a delta from an earlier one.
-        known: dict[int, dict[str, Any]] = {}
+        """A run's checkpoints, oldest first (see history.RunReader.checkpoints)."""
+        return (await history.read_run(self.client, thread_id, run_id)).checkpoints()
 
-        def state_of(ref: StateRef | None, legacy: dict[str, Any] | None) -> dict[str, Any]:
-            if ref is None:
-                return legacy or {}
-            values = statedelta.resolve(ref, known)
-            if values is None:
-                log.warning("checkpoint state missing from history", version=ref.version)
-                return {}
-            known[ref.version] = values
-            return values
-
-        def derive(step: int, values: dict[str, Any], when: datetime) -> Checkpoint:
-            nonlocal first_step
-            first_step = step if first_step is None else first_step
-            return Checkpoint(
-                checkpoint_id=make_checkpoint_id(thread_id, run_id, step),
-                thread_id=thread_id,
-                run_id=run_id,
-                step=step,
-                source="input" if from_input and step == first_step else "loop",
-                values=values,
-                next=[],
-                created_at=when,
-            )
-
-        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
-        async for event in handle.fetch_history_events():
-            when = event.event_time.ToDatetime(UTC)
-            if event.HasField("workflow_execution_started_event_attributes"):
-                started = event.workflow_execution_started_event_attributes
-                [run_input] = await self.client.data_converter.decode(
-                    list(started.input.payloads), [dict]
-                )
-                # A run continued as new (or forked) does not start from input.
-                from_input = not (isinstance(run_input, dict) and run_input.get("start_from"))
-            elif event.HasField("activity_task_scheduled_event_attributes"):
-                scheduled = event.activity_task_scheduled_event_attributes
-                if scheduled.activity_type.name != "tempograph.run_node":
-                    continue
-                [task] = await self.client.data_converter.decode(
-                    list(scheduled.input.payloads), [NodeTask]
-                )
-                cid = make_checkpoint_id(thread_id, run_id, task.step)
-                values = state_of(task.ref, task.state)
-                if cid not in derived:
-                    batch = (task.step, scheduled.workflow_task_completed_event_id)
-                    derived[cid] = derive(task.step, values, when)
-                if batch == (task.step, scheduled.workflow_task_completed_event_id):
-                    derived[cid].next.append(task.node)
-            elif event.HasField("marker_recorded_event_attributes"):
-                local = await self._local_node_result(event.marker_recorded_event_attributes)
-                record = local.record if local is not None else None
-                if record is not None:
-                    # A step of local-activity nodes, whose inputs history does not hold.
-                    cid = make_checkpoint_id(thread_id, run_id, record.step)
-                    values = state_of(record.ref, None)
-                    if cid not in derived:
-                        batch = (record.step, -event.event_id)
-                        derived[cid] = derive(record.step, values, when)
-                        derived[cid].next = list(record.next)
-            elif event.HasField("workflow_properties_modified_event_attributes"):
-                memo = event.workflow_properties_modified_event_attributes.upserted_memo
-                if CHECKPOINT_MEMO in memo.fields:
-                    [checkpoint] = await self.client.data_converter.decode(
-                        [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]
-                    )
-                    checkpoint.created_at = min(checkpoint.created_at, when)
-                    recorded[checkpoint.checkpoint_id] = checkpoint
-        merged = {**derived, **recorded}
-        for cid, checkpoint in derived.items():
-            if cid in recorded and recorded[cid].source == "loop":
-                # The recorded pause comes first; the derived one may include a later edit.
-                merged[cid] = recorded[cid].model_copy(update={"source": checkpoint.source})
-        # By step: the steps of local-activity nodes run within one workflow task, so their
-        # records share a timestamp (and the end of the run is stamped at its task start).
-        return sorted(merged.values(), key=lambda c: (c.step, c.created_at, c.source != "update"))
-
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def node_updates(self, thread_id: str, run_id: str | None = None) -> list[NodeUpdate]:
         """The writes of each finished node task of a run (the latest by default), in the
         order they finished; tasks that paused at an interrupt wrote nothing. Read from
         Temporal history: works with no worker running."""
-        scheduled: dict[int, NodeTask] = {}
-        updates: list[NodeUpdate] = []
+        return (await self.run_history(thread_id, run_id)).updates
 
-        def add(result: NodeResult, step: int, node: str, task_id: str, when: datetime) -> None:
-            if result.interrupt is None and result.child_pending is None:
-                updates.append(
-                    NodeUpdate(
-                        step=step,
-                        node=node,
-                        task_id=task_id,
-                        values=dict(result.writes),
-                        finished_at=when,
-                    )
-                )
+    @translates_rpc_errors
+    async def run_history(self, thread_id: str, run_id: str | None = None) -> RunHistory:
+        """A run's checkpoints and node updates (the latest run by default), read from its
+        history in one pass: works with no worker running."""
+        if run_id is None:
+            run_id = (await self._describe(thread_id)).run_id
+        reader = await history.read_run(self.client, thread_id, run_id)
+        return RunHistory(run_id=run_id, checkpoints=reader.checkpoints(), updates=reader.updates)
 
-        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
-        async for event in handle.fetch_history_events():
-            when = event.event_time.ToDatetime(UTC)
-            if event.HasField("marker_recorded_event_attributes"):
-                local = await self._local_node_result(event.marker_recorded_event_attributes)
-                if local is not None and local.step is not None:
-                    add(local, local.step, local.node, local.task_id, when)
-            elif event.HasField("activity_task_scheduled_event_attributes"):
-                attributes = event.activity_task_scheduled_event_attributes
-                if attributes.activity_type.name == "tempograph.run_node":
-                    [task] = await self.client.data_converter.decode(
-                        list(attributes.input.payloads), [NodeTask]
-                    )
-                    scheduled[event.event_id] = task
-            elif event.HasField("activity_task_completed_event_attributes"):
-                completed = event.activity_task_completed_event_attributes
-                node_task = scheduled.get(completed.scheduled_event_id)
-                if node_task is None:
-                    continue
-                [result] = await self.client.data_converter.decode(
-                    list(completed.result.payloads), [NodeResult]
-                )
-                add(result, node_task.step, node_task.node, node_task.task_id, when)
-        return updates
-
-    async def _local_node_result(self, marker: MarkerRecordedEventAttributes) -> NodeResult | None:
-        """The result of a node run as a local activity (a marker), if `marker` is one."""
-        if marker.marker_name != "core_local_activity" or "result" not in marker.details:
-            return None
+    async def follow(self, thread_id: str, run_id: str | None = None) -> AsyncIterator[RunEvent]:
+        """A run's events as they happen (the latest run by default): from its start, then
+        live, long-polling its history (read once, never again from the start), and on into
+        the next run when it continues as new. Yields, in history order:
+        history.Checkpointed (each checkpoint once whole; again with `revised` when the
+        run's own record changes it), history.NodeUpdated (a node task's writes),
+        history.Paused and history.Resumed, history.ContinuedAsNew, and last history.Ended
+        (COMPLETED with the final values, FAILED with the error, CANCELED...), after which
+        the iterator stops. A run that pauses stays followed: resume it from elsewhere.
+        Needs no worker."""
         try:
-            info = json.loads(marker.details["data"].payloads[0].data)
-        except (KeyError, IndexError, ValueError):
-            return None
-        if info.get("activity_type") != "tempograph.run_node":
-            return None
-        [result] = await self.client.data_converter.decode(
-            list(marker.details["result"].payloads), [NodeResult]
-        )
-        return result if isinstance(result, NodeResult) else None
+            if run_id is None:
+                run_id = (await self._describe(thread_id)).run_id
+            else:
+                await self._describe_run(thread_id, run_id)
+            async for event in history.follow(self.client, thread_id, run_id):
+                yield event
+        except RPCError as exc:
+            if exc.status in UNREACHABLE:
+                raise unreachable(self.address, exc) from exc
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise not_found(thread_id) from None
+            raise
+
+    async def _describe_run(self, thread_id: str, run_id: str) -> WorkflowExecutionDescription:
+        """A given run of the thread, if it is a Tempograph run (else not found)."""
+        try:
+            description = await self.client.get_workflow_handle(thread_id, run_id=run_id).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise not_found(thread_id) from None
+            raise
+        if not is_run(description):
+            raise not_found(thread_id)
+        return description
 
     async def _run_ids(self, thread_id: str) -> list[str]:
         """Every run of the thread: the visibility list (GraphRun executions only), plus the
         latest run (always known, even before visibility has caught up)."""
-        run_ids: list[str] = []
         latest: WorkflowExecutionDescription | None = None
         with contextlib.suppress(ThreadNotFoundError):  # older runs may still be listed
             latest = await self._describe(thread_id)
-        async for execution in self.client.list_workflows(
-            own_runs(f"WorkflowId = {quote(thread_id)}")
-        ):
-            run_ids.append(execution.run_id)
+        run_ids = [execution.run_id for execution in await thread_runs(self.client, thread_id)]
         if latest is not None:
             run_ids.append(latest.run_id)
         if not run_ids:
-            raise _not_found(thread_id)
+            raise not_found(thread_id)
         return list(dict.fromkeys(run_ids))
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def cancel(self, thread_id: str) -> str:
         """Cancel the thread's active run (paused or running). Its state stays readable.
 
@@ -773,7 +650,7 @@ class GraphClient:
             return _status_name((await self._describe(thread_id)).status)
         return _status_name(WorkflowExecutionStatus.RUNNING)
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def pending(self, graph: str | None = None, limit: int = 100) -> list[PendingRun]:
         """Runs waiting for a human, newest first (search attribute TempographStatus)."""
         clause = "TempographStatus = 'interrupted' AND ExecutionStatus = 'Running'"
@@ -814,7 +691,7 @@ class GraphClient:
             raise ThreadBusyError(f"Thread '{thread_id}' already has an active run")
         return description.run_id
 
-    @_translates_rpc_errors
+    @translates_rpc_errors
     async def get_state(self, thread_id: str) -> StateSnapshot:
         """The thread's state (its latest run's), from the run's worker. With no worker
         polling: a finished run's final state from its memo and history; for a run still
@@ -825,7 +702,7 @@ class GraphClient:
             answered, snapshot = await self._probe_query(handle, STATE_QUERY, StateSnapshot)
         except RPCError as exc:
             if exc.status == RPCStatusCode.NOT_FOUND:
-                raise _not_found(thread_id) from None
+                raise not_found(thread_id) from None
             raise
         except WorkflowQueryFailedError as exc:
             raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
@@ -841,7 +718,7 @@ class GraphClient:
         task_queue = description.task_queue
         if description.status == WorkflowExecutionStatus.RUNNING:
             raise NoWorkerError(
-                _no_worker_message(
+                no_worker_message(
                     task_queue,
                     f"The run on thread '{thread_id}' is still going (paused or running) and "
                     "only a worker can read its state; its checkpoints need none "
@@ -865,11 +742,11 @@ class GraphClient:
         if description.status != WorkflowExecutionStatus.COMPLETED:
             error = f"the run is {_status_name(description.status)}"
             try:
-                await self.client.get_workflow_handle(
-                    thread_id, run_id=description.run_id
-                ).result(follow_runs=False)
+                await self.client.get_workflow_handle(thread_id, run_id=description.run_id).result(
+                    follow_runs=False
+                )
             except WorkflowFailureError as failure:
-                error = str(_run_error(failure.cause))
+                error = str(run_error(failure.cause))
             except Exception:  # noqa: BLE001 - the status alone says enough
                 pass
         return StateSnapshot(
@@ -911,12 +788,11 @@ class GraphClient:
                 "it when a worker starts (check with get_state).",
             )
         except WorkflowUpdateFailedError as exc:
-            cause = exc.cause
-            missing = isinstance(cause, ApplicationError) and cause.type == "MissingResumeValue"
+            missing = failure_kind(exc) == ErrorKind.MISSING_RESUME_VALUE
             if missing and command is None:
                 # LangGraph: invoke(None) at a dynamic interrupt shows the same interrupt again.
                 return _invoke_output(_output_of(await self.get_state(thread_id)))
-            return _invoke_output(await self._follow(thread_id, exc))
+            return _invoke_output(await self._await_next_run(thread_id, exc))
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
@@ -926,23 +802,22 @@ class GraphClient:
             )
         return _invoke_output(output)
 
-    async def _follow(self, thread_id: str, exc: WorkflowUpdateFailedError) -> dict[str, Any]:
+    async def _await_next_run(
+        self, thread_id: str, exc: WorkflowUpdateFailedError
+    ) -> dict[str, Any]:
         """The update ended without a reply: if the run continued as new meanwhile (a long
         thread), wait for the new run's next pause or end instead; otherwise raise the error."""
         while True:
-            cause = exc.cause
-            abandoned = isinstance(cause, ApplicationError) and (
-                cause.type == "AcceptedUpdateCompletedWorkflow"
-            )
-            if not abandoned:
-                raise _error(exc)  # the run answered with an error of its own
+            # Temporal's own type: the run closed before it replied.
+            if failure_kind(exc) != "AcceptedUpdateCompletedWorkflow":
+                raise update_error(exc)  # the run answered with an error of its own
             handle = self.client.get_workflow_handle(thread_id)
             try:
                 description = await self._describe(thread_id)
             except ThreadNotFoundError:
-                raise _error(exc) from None
+                raise update_error(exc) from None
             if description.status != WorkflowExecutionStatus.RUNNING:
-                raise _error(exc)
+                raise update_error(exc)
             try:
                 output: dict[str, Any] = await self._needs_worker(
                     handle,
@@ -975,17 +850,10 @@ class GraphClient:
             try:
                 await handle.result()
             except WorkflowFailureError as failure:
-                raise _run_error(failure.cause) from None
+                raise run_error(failure.cause) from None
         raise GraphRunError(
             f"Thread '{thread_id}' cannot be resumed: its run is {_status_name(status)}"
         )
-
-
-def _no_worker_message(task_queue: str, after: str) -> str:
-    return (
-        f"No worker is polling task queue '{task_queue}': start one (`make worker`, or "
-        f"create_worker(...) in your service). {after}"
-    ).strip()
 
 
 class _ThreadExistsError(Exception):
@@ -1030,16 +898,3 @@ def _output_of(snapshot: StateSnapshot) -> dict[str, Any]:
             i.model_dump(include={"value", "id", "response_schema"}) for i in snapshot.interrupts
         ]
     return out
-
-
-def _error(exc: WorkflowUpdateFailedError) -> TempographError:
-    cause = exc.cause
-    if isinstance(cause, ApplicationError) and cause.type in RESUME_ERROR_KINDS:
-        return ResumeError(cause.message, cause.type or "InvalidResume")
-    return _run_error(cause)
-
-
-def _run_error(cause: BaseException | None) -> TempographError:
-    if isinstance(cause, ApplicationError):
-        return RUN_ERROR_KINDS.get(cause.type or "", GraphRunError)(cause.message)
-    return GraphRunError(str(cause))

@@ -1,0 +1,378 @@
+"""Reading a run's history once: its checkpoints, its node updates, its pauses and its end.
+
+A GraphRun's history holds everything get_state_history and node_updates report, with no
+worker needed: the state before each superstep is the input of that step's node activities
+(or, for local-activity nodes, a record echoed back in the first task's result marker), the
+run's own checkpoints (pauses, state edits, its end) are memo upserts, each node's writes are
+its activity result, and pauses are TempographStatus upserts.
+
+`RunReader` is the pure part: fed the events of one run in order (from a server, or from a
+recorded `WorkflowHistory`), it keeps the run's checkpoints and updates and says, event by
+event, what happened (`RunEvent`s). `read_run` feeds it a whole history; `follow` feeds it
+live, long-polling for new events instead of re-reading the history, and follows the thread
+into the next run when a run continues as new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
+from temporalio.client import Client, WorkflowHistoryEventAsyncIterator
+from temporalio.converter import DataConverter, decode_typed_search_attributes
+
+from tempograph import statedelta
+from tempograph._client.failures import run_error
+from tempograph.errors import TempographError
+from tempograph.messages import (
+    CHECKPOINT_MEMO,
+    STATUS_ATTRIBUTE,
+    Checkpoint,
+    NodeResult,
+    NodeTask,
+    NodeUpdate,
+    StateRef,
+)
+from tempograph.messages import checkpoint_id as make_checkpoint_id
+
+log = structlog.get_logger("tempograph.client")
+
+NODE_ACTIVITY = "tempograph.run_node"
+LOCAL_ACTIVITY_MARKER = "core_local_activity"
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    """A checkpoint of the run, yielded once history holds it whole. `revised`: its id was
+    yielded before and its values, next or source have changed since (the run's own record
+    of a checkpoint wins over the one read from node inputs, as in get_state_history).
+    `parent_checkpoint_id` is left unset: get_state_history links checkpoints across runs."""
+
+    checkpoint: Checkpoint
+    revised: bool = False
+
+
+@dataclass(frozen=True)
+class NodeUpdated:
+    """A node task finished and wrote `update.values` (tasks that paused wrote nothing)."""
+
+    run_id: str
+    update: NodeUpdate
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The run paused (an interrupt or a breakpoint) at `checkpoint_id`, its latest one."""
+
+    run_id: str
+    checkpoint_id: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The paused run goes on (a resume, or the end of a state edit's pause)."""
+
+    run_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContinuedAsNew:
+    """The run handed the thread to a new run (`new_run_id`); `follow` goes on with it."""
+
+    run_id: str
+    new_run_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The run closed: COMPLETED (with `output`, its final values), FAILED (with `error`, the
+    exception GraphClient raises for it), CANCELED, TERMINATED or TIMED_OUT."""
+
+    run_id: str
+    status: str
+    at: datetime
+    output: dict[str, Any] | None = None
+    error: TempographError | None = None
+
+
+RunEvent = Checkpointed | NodeUpdated | Paused | Resumed | ContinuedAsNew | Ended
+
+_CLOSED = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "CANCELED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "TERMINATED",
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "TIMED_OUT",
+}
+
+
+class RunReader:
+    """One run's history, read event by event (`feed`, then `close` at the end of what is
+    known so far). `checkpoints()` and `updates` are what get_state_history (for this run)
+    and node_updates return; the RunEvents say what each event added."""
+
+    def __init__(self, thread_id: str, run_id: str, converter: DataConverter) -> None:
+        self.thread_id = thread_id
+        self.run_id = run_id
+        self.converter = converter
+        self.updates: list[NodeUpdate] = []
+        # How the run ended (None while it goes on).
+        self.end: Ended | ContinuedAsNew | None = None
+        # Checkpoints read from node inputs, and the ones the run recorded (memo upserts).
+        self._derived: dict[str, Checkpoint] = {}
+        self._recorded: dict[str, Checkpoint] = {}
+        self._first_step: int | None = None
+        self._from_input = True
+        self._batch: tuple[int, int] | None = None  # (step, workflow task) of the tasks read
+        self._open: str | None = None  # the derived checkpoint whose `next` may still grow
+        # State versions sent to node tasks so far: a task carries a delta from an earlier one.
+        self._known: dict[int, dict[str, Any]] = {}
+        self._scheduled: dict[int, NodeTask] = {}  # node activities by scheduled event id
+        self._yielded: dict[str, str] = {}  # checkpoint id -> what was yielded, as JSON
+        self._latest: str | None = None
+        self._paused = False
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The run's checkpoints, oldest first: the input of each step's first node
+        activities (the state before that step), and the memo checkpoints the run wrote
+        (pauses, state edits, its end), which win when both describe the same checkpoint."""
+        merged = [self._view(cid) for cid in {**self._derived, **self._recorded}]
+        # By step: the steps of local-activity nodes run within one workflow task, so their
+        # records share a timestamp (and the end of the run is stamped at its task start).
+        return sorted(merged, key=lambda c: (c.step, c.created_at, c.source != "update"))
+
+    def close(self) -> list[RunEvent]:
+        """Everything read so far is all there is for now: the step whose node activities
+        were being read is complete (its checkpoint can be yielded)."""
+        cid, self._open = self._open, None
+        return self._yield(cid) if cid is not None else []
+
+    async def feed(self, event: HistoryEvent) -> list[RunEvent]:
+        """Read the next event of the run; returns what it added."""
+        when = event.event_time.ToDatetime(UTC)
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            return await self._scheduled_task(event, when)
+        out = self.close()
+        if event.HasField("workflow_execution_started_event_attributes"):
+            started = event.workflow_execution_started_event_attributes
+            [run_input] = await self.converter.decode(list(started.input.payloads), [dict])
+            # A run continued as new (or forked) does not start from input.
+            self._from_input = not (isinstance(run_input, dict) and run_input.get("start_from"))
+        elif event.HasField("activity_task_completed_event_attributes"):
+            completed = event.activity_task_completed_event_attributes
+            task = self._scheduled.get(completed.scheduled_event_id)
+            if task is not None:
+                [result] = await self.converter.decode(
+                    list(completed.result.payloads), [NodeResult]
+                )
+                out += self._update(result, task.step, task.node, task.task_id, when)
+        elif event.HasField("marker_recorded_event_attributes"):
+            local = await self._local_node_result(event.marker_recorded_event_attributes)
+            if local is not None:
+                out += self._local_step(local, event.event_id, when)
+                if local.step is not None:
+                    out += self._update(local, local.step, local.node, local.task_id, when)
+        elif event.HasField("workflow_properties_modified_event_attributes"):
+            memo = event.workflow_properties_modified_event_attributes.upserted_memo
+            if CHECKPOINT_MEMO in memo.fields:
+                [checkpoint] = await self.converter.decode(
+                    [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]
+                )
+                checkpoint.created_at = min(checkpoint.created_at, when)
+                self._recorded[checkpoint.checkpoint_id] = checkpoint
+                self._latest = checkpoint.checkpoint_id
+                out += self._yield(checkpoint.checkpoint_id)
+        elif event.HasField("upsert_workflow_search_attributes_event_attributes"):
+            upserted = event.upsert_workflow_search_attributes_event_attributes
+            status = decode_typed_search_attributes(upserted.search_attributes).get(
+                STATUS_ATTRIBUTE
+            )
+            if status == "interrupted":
+                self._paused = True
+                out.append(Paused(self.run_id, self._latest, when))
+            elif status == "running" and self._paused:
+                self._paused = False
+                out.append(Resumed(self.run_id, when))
+        else:
+            out += await self._closed(event, when)
+        return out
+
+    async def _scheduled_task(self, event: HistoryEvent, when: datetime) -> list[RunEvent]:
+        scheduled = event.activity_task_scheduled_event_attributes
+        if scheduled.activity_type.name != NODE_ACTIVITY:
+            return self.close()
+        [task] = await self.converter.decode(list(scheduled.input.payloads), [NodeTask])
+        self._scheduled[event.event_id] = task
+        batch = (task.step, scheduled.workflow_task_completed_event_id)
+        out = self.close() if batch != self._batch else []
+        cid = make_checkpoint_id(self.thread_id, self.run_id, task.step)
+        values = self._state_of(task.ref, task.state)
+        if cid not in self._derived:
+            self._batch = batch
+            self._derived[cid] = self._derive(task.step, values, when)
+        if self._batch == batch:
+            self._derived[cid].next.append(task.node)
+            self._open = cid
+        return out
+
+    def _local_step(self, local: NodeResult, event_id: int, when: datetime) -> list[RunEvent]:
+        """A step of local-activity nodes, whose inputs history does not hold: its first
+        task echoes the step's checkpoint back in its result."""
+        record = local.record
+        if record is None:
+            return []
+        cid = make_checkpoint_id(self.thread_id, self.run_id, record.step)
+        values = self._state_of(record.ref, None)
+        if cid in self._derived:
+            return []
+        self._batch = (record.step, -event_id)
+        self._derived[cid] = self._derive(record.step, values, when)
+        self._derived[cid].next = list(record.next)
+        return self._yield(cid)
+
+    def _update(
+        self, result: NodeResult, step: int, node: str, task_id: str, when: datetime
+    ) -> list[RunEvent]:
+        if result.interrupt is not None or result.child_pending is not None:
+            return []  # the task paused: it wrote nothing
+        update = NodeUpdate(
+            step=step, node=node, task_id=task_id, values=dict(result.writes), finished_at=when
+        )
+        self.updates.append(update)
+        return [NodeUpdated(self.run_id, update)]
+
+    async def _closed(self, event: HistoryEvent, when: datetime) -> list[RunEvent]:
+        end: Ended | ContinuedAsNew | None = None
+        if event.HasField("workflow_execution_completed_event_attributes"):
+            result = event.workflow_execution_completed_event_attributes.result
+            decoded = await self.converter.decode(list(result.payloads), [dict])
+            output = decoded[0] if decoded and isinstance(decoded[0], dict) else None
+            end = Ended(self.run_id, "COMPLETED", when, output=output)
+        elif event.HasField("workflow_execution_failed_event_attributes"):
+            failure = event.workflow_execution_failed_event_attributes.failure
+            cause = await self.converter.decode_failure(failure)
+            end = Ended(self.run_id, "FAILED", when, error=run_error(cause))
+        elif event.HasField("workflow_execution_continued_as_new_event_attributes"):
+            new_run_id = event.workflow_execution_continued_as_new_event_attributes
+            end = ContinuedAsNew(self.run_id, new_run_id.new_execution_run_id, when)
+        elif event.event_type in _CLOSED:
+            end = Ended(self.run_id, _CLOSED[event.event_type], when)
+        if end is None:
+            return []
+        self.end = end
+        return [end]
+
+    def _state_of(self, ref: StateRef | None, legacy: dict[str, Any] | None) -> dict[str, Any]:
+        if ref is None:
+            return legacy or {}
+        values = statedelta.resolve(ref, self._known)
+        if values is None:
+            log.warning("checkpoint state missing from history", version=ref.version)
+            return {}
+        self._known[ref.version] = values
+        return values
+
+    def _derive(self, step: int, values: dict[str, Any], when: datetime) -> Checkpoint:
+        self._first_step = step if self._first_step is None else self._first_step
+        checkpoint = Checkpoint(
+            checkpoint_id=make_checkpoint_id(self.thread_id, self.run_id, step),
+            thread_id=self.thread_id,
+            run_id=self.run_id,
+            step=step,
+            source="input" if self._from_input and step == self._first_step else "loop",
+            values=values,
+            next=[],
+            created_at=when,
+        )
+        self._latest = checkpoint.checkpoint_id
+        return checkpoint
+
+    def _view(self, cid: str) -> Checkpoint:
+        """The checkpoint as get_state_history shows it."""
+        derived, recorded = self._derived.get(cid), self._recorded.get(cid)
+        if recorded is None:
+            assert derived is not None
+            return derived
+        if derived is not None and recorded.source == "loop":
+            # The recorded pause comes first; the derived one may include a later edit.
+            return recorded.model_copy(update={"source": derived.source})
+        return recorded
+
+    def _yield(self, cid: str) -> list[RunEvent]:
+        """The checkpoint's current view, unless it was yielded as it is already."""
+        view = self._view(cid)
+        seen = view.model_dump_json(include={"values", "next", "source"})
+        before = self._yielded.get(cid)
+        if before == seen:
+            return []
+        self._yielded[cid] = seen
+        return [Checkpointed(view.model_copy(deep=True), revised=before is not None)]
+
+    async def _local_node_result(self, marker: MarkerRecordedEventAttributes) -> NodeResult | None:
+        """The result of a node run as a local activity (a marker), if `marker` is one."""
+        if marker.marker_name != LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
+            return None
+        try:
+            info = json.loads(marker.details["data"].payloads[0].data)
+        except (KeyError, IndexError, ValueError):
+            return None
+        if info.get("activity_type") != NODE_ACTIVITY:
+            return None
+        [result] = await self.converter.decode(
+            list(marker.details["result"].payloads), [NodeResult]
+        )
+        return result if isinstance(result, NodeResult) else None
+
+
+async def read_events(reader: RunReader, events: Iterable[HistoryEvent]) -> RunReader:
+    """Feed a whole (recorded) history to `reader`."""
+    for event in events:
+        await reader.feed(event)
+    reader.close()
+    return reader
+
+
+async def read_run(client: Client, thread_id: str, run_id: str) -> RunReader:
+    """One pass over a run's history as it is now."""
+    reader = RunReader(thread_id, run_id, client.data_converter)
+    handle = client.get_workflow_handle(thread_id, run_id=run_id)
+    async for event in handle.fetch_history_events():
+        await reader.feed(event)
+    reader.close()
+    return reader
+
+
+async def follow(client: Client, thread_id: str, run_id: str) -> AsyncIterator[RunEvent]:
+    """The run's events from its start, then live as its history grows (long polls: the
+    history is read once), into the next run when it continues as new; ends with the
+    Ended event of the thread's last run."""
+    while True:
+        reader = RunReader(thread_id, run_id, client.data_converter)
+        events = client.get_workflow_handle(thread_id, run_id=run_id).fetch_history_events(
+            wait_new_event=True, skip_archival=True
+        )
+        async for event in events:
+            for out in await reader.feed(event):
+                yield out
+            if _page_read(events):
+                # The server returns a workflow task's commands together: a step's node
+                # activities are all known by the end of a page.
+                for out in reader.close():
+                    yield out
+        for out in reader.close():
+            yield out
+        if not isinstance(reader.end, ContinuedAsNew):
+            return
+        run_id = reader.end.new_run_id
+
+
+def _page_read(events: WorkflowHistoryEventAsyncIterator) -> bool:
+    page = events.current_page
+    return page is not None and events.current_page_index >= len(page)
