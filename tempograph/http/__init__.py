@@ -60,6 +60,15 @@ Choices and differences from the Agent Server (this first slice):
   "Temporal unreachable at <address>"; no worker for an operation that needs one: 503.
 """
 
+try:  # the [http] extra: name it instead of a bare ModuleNotFoundError
+    import fastapi as _fastapi  # noqa: F401
+    import uvicorn as _uvicorn  # noqa: F401
+except ImportError as exc:
+    raise ImportError(
+        f"tempograph.http needs the [http] extra ({exc.name} is not installed): "
+        "pip install 'tempograph-hitl[http]'"
+    ) from exc
+
 from tempograph.http.app import create_app
 
 __all__ = ["create_app"]
