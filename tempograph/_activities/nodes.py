@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._activities.state_cache import StateCache
+from tempograph._client.runs import thread_runs
 from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
@@ -43,7 +44,6 @@ from tempograph.messages import (
     StateSnapshot,
     StepRecord,
 )
-from tempograph.ownership import own_runs, quote
 from tempograph.payloads import check_size
 from tempograph.types import (
     NO_DEFAULT,
@@ -178,13 +178,10 @@ async def _previous_run_id(client: Client, task: LoadThreadTask, wait: float = 1
     """The thread's newest closed run, found through visibility (for runs started without a
     previous_run_id, e.g. from the CLI). Visibility is eventually consistent: wait until it
     lists the asking run itself, which started after the previous run closed."""
-    query = own_runs(f"WorkflowId = {quote(task.thread_id)}")
     deadline = asyncio.get_running_loop().time() + wait
     while True:
-        runs = []
         try:
-            async for execution in client.list_workflows(query):
-                runs.append(execution)
+            runs = await thread_runs(client, task.thread_id)
         except RPCError as exc:
             if exc.status != RPCStatusCode.UNIMPLEMENTED:
                 raise
