@@ -1,96 +1,19 @@
-"""Applying writes to state: last-write-wins keys and reducer keys (LangGraph channels).
+"""Moved to tempograph._engine.channels (the pure engine); this path keeps working."""
 
-Shared by the workflow (which resolves built-in reducers itself and hands custom ones to an
-activity) and by the node activity (which applies a node's own writes before its router runs).
-Pure and deterministic: safe inside the workflow sandbox.
-"""
+from tempograph._engine.channels import (
+    CustomReducer,
+    apply_grouped,
+    apply_writes,
+    fold,
+    group_writes,
+    initial_values,
+)
 
-from __future__ import annotations
-
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
-
-from tempograph.errors import InvalidUpdateError
-from tempograph.messages import ChannelSpec
-from tempograph.reducers import BUILTIN_REDUCERS
-
-CustomReducer = Callable[[str, bool, Any, list[Any]], Any]
-
-
-def group_writes(writes: Iterable[tuple[str, Any]]) -> dict[str, list[Any]]:
-    """Group writes by key, keeping the order in which they were produced."""
-    grouped: dict[str, list[Any]] = {}
-    for key, value in writes:
-        grouped.setdefault(key, []).append(value)
-    return grouped
-
-
-def initial_values(channels: Iterable[ChannelSpec]) -> dict[str, Any]:
-    return {c.name: _copy(c.initial) for c in channels if c.has_initial}
-
-
-def apply_grouped(
-    values: dict[str, Any],
-    grouped: Mapping[str, list[Any]],
-    channels: Mapping[str, ChannelSpec],
-) -> list[str]:
-    """Apply one step's writes in place. Returns the keys whose reducer is custom (not applied)."""
-    custom: list[str] = []
-    for key, updates in grouped.items():
-        channel = channels.get(key)
-        if channel is None:
-            continue  # LangGraph ignores keys that are not in the schema
-        if channel.reducer == "last":
-            if len(updates) > 1:
-                raise InvalidUpdateError(
-                    f"At key '{key}': Can receive only one value per step. "
-                    "Use an Annotated key to handle multiple values."
-                )
-            values[key] = updates[0]
-        elif channel.reducer in BUILTIN_REDUCERS:
-            has_current = key in values or channel.has_initial
-            current = values[key] if key in values else _copy(channel.initial)
-            try:
-                values[key] = fold(BUILTIN_REDUCERS[channel.reducer], has_current, current, updates)
-            except (TypeError, ValueError, AttributeError) as exc:
-                # e.g. a string written to an `Annotated[list, operator.add]` key. Raised as an
-                # InvalidUpdateError so the run fails clearly (any other error inside the
-                # workflow would fail its task over and over: a hung run).
-                raise InvalidUpdateError(
-                    f"At key '{key}': reducer '{channel.reducer}' cannot apply "
-                    f"{[type(u).__name__ for u in updates]} to {type(current).__name__}: {exc}"
-                ) from exc
-        else:
-            custom.append(key)
-    return custom
-
-
-def apply_writes(
-    values: dict[str, Any],
-    writes: Iterable[tuple[str, Any]],
-    channels: Mapping[str, ChannelSpec],
-    custom_reducer: CustomReducer,
-) -> None:
-    """Apply writes in place, calling `custom_reducer` for reducers the workflow cannot run."""
-    grouped = group_writes(writes)
-    for key in apply_grouped(values, grouped, channels):
-        values[key] = custom_reducer(key, key in values, values.get(key), grouped[key])
-
-
-def fold(
-    reducer: Callable[[Any, Any], Any], has_current: bool, current: Any, updates: list[Any]
-) -> Any:
-    """Fold one step's updates into a channel with `reducer`; the first update of an unset
-    channel becomes its value."""
-    value = current
-    for i, update in enumerate(updates):
-        value = update if (i == 0 and not has_current) else reducer(value, update)
-    return value
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, list):
-        return list(value)
-    if isinstance(value, dict):
-        return dict(value)
-    return value
+__all__ = [
+    "CustomReducer",
+    "apply_grouped",
+    "apply_writes",
+    "fold",
+    "group_writes",
+    "initial_values",
+]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -15,33 +13,35 @@ from temporalio.common import RawValue
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from tempograph.limits import MAX_JSON_DEPTH, MAX_MESSAGE_BYTES
-    from tempograph.messages import (
-        Breakpoints,
-        ErrorKind,
-        InvalidMessageError,
-        ResumeInput,
-        SendSpec,
-        StateUpdate,
-        parse_message,
+    from tempograph._engine import (
+        RejectedError,
+        RunFailedError,
+        Task,
+        hits,
+        is_resume_map,
+        parse_resume,
+        pick_breakpoints,
     )
+    from tempograph._engine.resume import INTERRUPT_ID
+    from tempograph.limits import MAX_JSON_DEPTH, MAX_MESSAGE_BYTES
+    from tempograph.messages import ErrorKind, ResumeInput, StateUpdate
 
-# A dict resume value is a map {interrupt id: answer} only when every key looks like an id
-# (LangGraph's rule: resume-map detection depends on ids being 32 lowercase hex characters).
-INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")
+# Re-exported: these lived here before the pure engine (tempograph._engine) existed.
+__all__ = [
+    "INTERRUPT_ID",
+    "RunFailedError",
+    "Task",
+    "hits",
+    "is_resume_map",
+    "parse_resume",
+    "pick_breakpoints",
+]
+
 LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # The patch a run records first, before any local activity: it stands for every older patch
 # (GraphRun._patched), whose own markers could otherwise follow a local activity's marker in
 # the next workflow task, which a full replay does not reproduce.
 PATCHES_AT_START = "patches-at-start"
-
-
-def is_resume_map(value: Any) -> bool:
-    return (
-        isinstance(value, dict)
-        and bool(value)
-        and all(isinstance(k, str) and INTERRUPT_ID.match(k) for k in value)
-    )
 
 
 class RunEndedError(Exception):
@@ -52,32 +52,7 @@ class ChildWake(ResumeInput):
     """Internal: a subgraph moved on while this run was paused (not a human's resume)."""
 
 
-@dataclass
-class Task:
-    node: str
-    send: SendSpec | None = None
-
-
 Updater = Callable[[StateUpdate], Awaitable[list[Task]]]
-
-
-class RunFailedError(Exception):
-    """The run cannot go on; `kind` becomes the ApplicationError type the caller sees."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = str(kind)  # an ErrorKind, or a node's own error type
-
-
-def pick_breakpoints(per_run: Breakpoints, compiled: Breakpoints) -> Breakpoints:
-    """A per-run breakpoint list replaces the compiled one (LangGraph semantics)."""
-    return per_run if per_run is not None else compiled
-
-
-def hits(breakpoints: Breakpoints, tasks: list[Task]) -> bool:
-    if not breakpoints:
-        return False
-    return breakpoints == "*" or any(t.node in breakpoints for t in tasks)
 
 
 def failure(what: str, exc: FailureError) -> BaseException:
@@ -92,18 +67,14 @@ def failure(what: str, exc: FailureError) -> BaseException:
     return RunFailedError(f"{what}: {cause or exc}", type(cause or exc).__name__)
 
 
-def parse_resume(raw: Any) -> ResumeInput:
-    try:
-        return parse_message(ResumeInput, raw)
-    except InvalidMessageError as exc:
-        raise rejected(
-            f'{exc}. Expected {{"resume": <answer>, "update": {{...}}, "goto": [...]}}'
-        ) from None
-
-
 def rejected(message: str, kind: str = ErrorKind.INVALID_RESUME) -> ApplicationError:
     """A message refused: the sender gets `kind` as the error's type; the run is untouched."""
     return ApplicationError(message, type=str(kind), non_retryable=True)
+
+
+def refused(exc: RejectedError) -> ApplicationError:
+    """The engine's refusal of a message, as the error its sender gets."""
+    return rejected(str(exc), exc.kind)
 
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])

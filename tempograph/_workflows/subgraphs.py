@@ -1,8 +1,8 @@
 """Subgraphs: a compiled graph used as a node runs as a child GraphRun.
 
-The child tells its parent each time it pauses (a signal); the parent surfaces the child's
-interrupts with their own ids, forwards the answers to it, and takes the child's final values
-as the node's writes. A mixin of GraphRun.
+The child tells its parent each time it pauses (the CHILD_PAUSED_SIGNAL handler of GraphRun
+hands the event to `Subgraphs.record`); the parent surfaces the child's interrupts with their
+own ids, forwards the answers to it, and takes the child's final values as the node's writes.
 """
 
 from __future__ import annotations
@@ -11,54 +11,43 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, ChildWorkflowError
-from temporalio.workflow import ChildWorkflowHandle
 
-from tempograph._workflows.common import (
-    BadArgumentsError,
-    RunFailedError,
-    Task,
-    any_arity,
-    decode_args,
-)
+from tempograph._workflows.common import RunFailedError
+from tempograph._workflows.run_state import RunState
 
 with workflow.unsafe.imports_passed_through():
+    from tempograph._engine import TaskSlot
     from tempograph.messages import (
-        CHILD_PAUSED_SIGNAL,
         RESUME_SIGNAL,
         WORKFLOW_TYPE,
-        ChannelSpec,
         ChildPaused,
         ErrorKind,
         InterruptRaised,
-        InvalidMessageError,
         NodeResult,
         ResumeInput,
         RunInput,
-        parse_message,
     )
 
 
-class SubgraphRuns:
-    children: dict[str, ChildWorkflowHandle[Any, Any]]
-    child_events: dict[str, ChildPaused]
-    child_seen: dict[str, int]
-    child_forwarded: dict[str, int]
-    values: dict[str, Any]
-    channels: dict[str, ChannelSpec]
+class Subgraphs:
+    """The child runs of one GraphRun (a collaborator given the run's RunState)."""
 
-    async def _run_child(
-        self, task: Task, task_id: str, answers: list[Any], graph: str
-    ) -> NodeResult:
+    def __init__(self, state: RunState) -> None:
+        self.state = state
+
+    async def run(self, slot: TaskSlot, graph: str) -> NodeResult:
         """A subgraph node: a child GraphRun. Its pauses surface here (its interrupts keep their
         ids); answers for it are forwarded to it; its final values are the node's writes."""
+        st = self.state
+        task, task_id, answers = slot.task, slot.id, slot.answers
         child_id = f"{workflow.info().workflow_id}/{task.node}/{task_id[:8]}"
-        handle = self.children.get(task_id)
+        handle = st.children.get(task_id)
         if handle is None:
             handle = await workflow.start_child_workflow(
                 WORKFLOW_TYPE,
                 RunInput(
                     graph=graph,
-                    input=task.send.arg if task.send else self.values,
+                    input=task.send.arg if task.send else st.values,
                     thread_id=child_id,
                     previous_run_id="",
                 ),
@@ -67,15 +56,15 @@ class SubgraphRuns:
                 result_type=dict,
                 static_summary=f"subgraph {task.node}",
             )
-            self.children[task_id] = handle
-        for answer in answers[self.child_forwarded.get(task_id, 0) :]:
+            st.children[task_id] = handle
+        for answer in answers[st.child_forwarded.get(task_id, 0) :]:
             resume = ResumeInput() if answer is None else ResumeInput(resume=answer)
             await handle.signal(RESUME_SIGNAL, resume)
-        self.child_forwarded[task_id] = len(answers)
-        seen = self.child_seen.get(child_id, 0)
-        await workflow.wait_condition(lambda: handle.done() or self._child_seq(child_id) > seen)
+        st.child_forwarded[task_id] = len(answers)
+        seen = st.child_seen.get(child_id, 0)
+        await workflow.wait_condition(lambda: handle.done() or self.seq(child_id) > seen)
         if handle.done():
-            del self.children[task_id]
+            del st.children[task_id]
             try:
                 result: dict[str, Any] = handle.result()
             except ChildWorkflowError as exc:
@@ -84,40 +73,43 @@ class SubgraphRuns:
                 raise RunFailedError(
                     f"Subgraph '{task.node}' failed: {message}", ErrorKind.NODE_ERROR
                 ) from exc
-            return NodeResult(writes=[(k, v) for k, v in result.items() if k in self.channels])
-        event = self.child_events[child_id]
-        self.child_seen[child_id] = event.seq
+            return NodeResult(writes=[(k, v) for k, v in result.items() if k in st.channels])
+        event = st.child_events[child_id]
+        st.child_seen[child_id] = event.seq
         return NodeResult(
             interrupt=InterruptRaised(value=None, slot=0), child_pending=event.pending
         )
 
-    def _child_seq(self, child_id: str) -> int:
-        event = self.child_events.get(child_id)
+    def record(self, event: ChildPaused) -> None:
+        """A child paused (its signal): keep its latest pause."""
+        if event.seq > self.seq(event.child_id):
+            self.state.child_events[event.child_id] = event
+
+    def seq(self, child_id: str) -> int:
+        event = self.state.child_events.get(child_id)
         return event.seq if event else 0
 
-    def _children_moved(self) -> bool:
+    def any_moved(self) -> bool:
         """A paused child went on by itself (e.g. its interrupt's deadline passed)."""
+        st = self.state
         return any(
-            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
-            for handle in self.children.values()
+            handle.done() or self.seq(handle.id) > st.child_seen.get(handle.id, 0)
+            for handle in st.children.values()
         )
 
-    @workflow.signal(name=CHILD_PAUSED_SIGNAL)
-    @any_arity
-    def child_paused(self, *args: Any) -> None:
-        try:
-            raw, _ = decode_args(args, CHILD_PAUSED_SIGNAL, limit=None)
-            event = parse_message(ChildPaused, raw)
-        except (BadArgumentsError, InvalidMessageError) as exc:
-            # Only a subgraph's run sends this; anything else is dropped (a signal cannot be
-            # refused, and an error here would fail the workflow task again and again).
-            workflow.logger.warning("%s signal dropped: %s", CHILD_PAUSED_SIGNAL, exc)
-            return
-        if event.seq > self._child_seq(event.child_id):
-            self.child_events[event.child_id] = event
-
-    def _moved(self, task_id: str) -> bool:
-        handle = self.children.get(task_id)
+    def moved(self, task_id: str) -> bool:
+        handle = self.state.children.get(task_id)
         return handle is not None and (
-            handle.done() or self._child_seq(handle.id) > self.child_seen.get(handle.id, 0)
+            handle.done() or self.seq(handle.id) > self.state.child_seen.get(handle.id, 0)
         )
+
+    def cancel(self, task_id: str) -> None:
+        """A subgraph marked done by update_state is not needed any more."""
+        child = self.state.children.pop(task_id, None)
+        if child is not None:
+            child.cancel()
+
+    def cancel_all(self) -> None:
+        for child in self.state.children.values():
+            child.cancel()
+        self.state.children.clear()
