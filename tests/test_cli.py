@@ -1,4 +1,5 @@
-"""starter.py as users run it: a separate process talking to the test dev server."""
+"""starter.py and the `tempograph` console script as users run them: separate processes
+talking to the test dev server."""
 
 from __future__ import annotations
 
@@ -28,10 +29,18 @@ async def cli_worker(client: Client) -> AsyncIterator[None]:
 
 
 async def starter(server: DevServer, *args: str) -> tuple[int, str, str]:
+    return await command(server, sys.executable, str(ROOT / "starter.py"), *args)
+
+
+async def tempograph(server: DevServer, *args: str) -> tuple[int, str, str]:
+    """The console script installed with the package (`pip install -e .`)."""
+    script = Path(sys.executable).parent / "tempograph"
+    return await command(server, str(script), *args)
+
+
+async def command(server: DevServer, *args: str) -> tuple[int, str, str]:
     env = dict(os.environ, TEMPORAL_ADDRESS=server.address, TEMPOGRAPH_TASK_QUEUE=TASK_QUEUE)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "starter.py"),
         *args,
         cwd=ROOT,
         env=env,
@@ -99,3 +108,36 @@ async def test_demo_runs_end_to_end(server: DevServer) -> None:
     http = out[out.index("== [http]") :]
     assert "threads.get -> status interrupted" in http
     assert '"some_text": "revised text"' in http and http.endswith("status idle\n")
+
+
+async def test_tempograph_console_script(server: DevServer, cli_worker: None) -> None:
+    thread = f"tg-{uuid.uuid4().hex[:8]}"
+    code, out, err = await tempograph(
+        server, "run", "steps", '{"input": "x"}', "--thread", thread, "--after", "step_1"
+    )
+    assert code == 0, err
+    assert "interrupted (after)" in out and f"continue: tempograph resume {thread}" in out
+    code, out, _ = await tempograph(server, "pending", "--graph", "steps")
+    assert thread in out
+    code, out, _ = await tempograph(
+        server, "update-state", thread, '{"input": "edited"}', "--as-node", "step_1", "--json"
+    )
+    assert code == 0 and json.loads(out)["values"]["input"] == "edited"
+    code, out, _ = await tempograph(server, "resume", thread, "--json")
+    assert code == 0 and json.loads(out)["log"] == ["step_1", "step_2"]  # before step_3
+    code, out, _ = await tempograph(server, "history", thread, "--limit", "2", "--json")
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = await tempograph(server, "cancel", thread, "--json")
+    assert code == 0 and json.loads(out) == {"cancelled": thread}
+    # Cancelling it again: already finished, not an error.
+    code, out, _ = await tempograph(server, "cancel", thread)
+    assert code == 0 and f"{thread} already finished (CANCELED): nothing to cancel" in out
+
+    # Errors: one line on stderr, exit 1 (Tempograph/Temporal) or 2 (the command line).
+    code, out, err = await tempograph(server, "state", "no-such-thread")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: ThreadNotFoundError:")
+    code, _, err = await tempograph(server, "resume", thread, "final")
+    assert code == 2 and f"""tempograph resume {thread} '"final"'""" in err
+    code, _, err = await tempograph(server, "run", "steps", "{}", "--bogus")
+    assert code == 2 and "No such option" in err
