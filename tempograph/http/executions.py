@@ -1,0 +1,319 @@
+"""A thread's GraphRun executions in Temporal, as the HTTP API reads and acts on them.
+
+Only GraphRun executions are read or acted on (tempograph.ownership): `describe` answers None
+for any other workflow under the thread's id. Everything here is read from Temporal; the
+per-process caches only hold facts that cannot change (the cancel cause of a closed run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.workflowservice.v1 import (
+    DeleteWorkflowExecutionRequest,
+    GetWorkflowExecutionHistoryReverseRequest,
+)
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from tempograph.client import GraphClient
+from tempograph.errors import ThreadNotFoundError
+from tempograph.http.bounded import BoundedDict, BoundedSet
+from tempograph.http.status import CancelCause, Outcome, outcome
+from tempograph.messages import (
+    GRAPH_ATTRIBUTE,
+    STATE_QUERY,
+    STATUS_ATTRIBUTE,
+    WAIT_UPDATE,
+    WORKFLOW_TYPE,
+    Checkpoint,
+    StateSnapshot,
+    WaitInput,
+)
+from tempograph.ownership import own_runs, quote
+
+log = logging.getLogger("tempograph.http")
+
+NODE_FAILED = re.compile(r"^Node '[^']*' failed: ")
+CLOSED_RESUMABLE = {
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.TIMED_OUT,
+}
+CLOSED_CANCELLABLE = {
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TERMINATED,
+}
+# A state query needs a worker: without one, answer "unknown" instead of hanging.
+QUERY_TIMEOUT = timedelta(seconds=5)
+# Events read (newest first) looking for a closed run's cancel request: it is followed by at
+# most a few workflow tasks, the cancellation of the activities in flight and the close event.
+CANCEL_SCAN_EVENTS = 400
+
+
+def thread_runs_query(thread_id: str) -> str:
+    """The visibility query for every GraphRun execution of a thread."""
+    return own_runs(f"WorkflowId = {quote(thread_id)}")
+
+
+def graph_name(execution: WorkflowExecution) -> str:
+    return execution.typed_search_attributes.get(GRAPH_ATTRIBUTE) or ""
+
+
+def listed_as_paused(execution: WorkflowExecution) -> bool:
+    """Whether a running execution is paused, from its search attribute (no query)."""
+    return execution.typed_search_attributes.get(STATUS_ATTRIBUTE) == "interrupted"
+
+
+def is_paused(snap: StateSnapshot | None) -> bool:
+    """Whether a running execution is paused, from its state (unknown state: not paused)."""
+    return snap is not None and snap.status != "running"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """An execution's outcome, and its failure ({"error", "message"}) when it failed."""
+
+    outcome: Outcome
+    failure: dict[str, str] | None = None
+
+
+class Executions:
+    def __init__(self, graph_client: GraphClient, deleted: BoundedSet[str], cache_size: int):
+        self.gc = graph_client
+        self.client: Client = graph_client.client
+        # Threads known to be deleted (their record is a tombstone): their latest execution
+        # is not shown while Temporal deletes it in the background.
+        self.deleted = deleted
+        self._causes: BoundedDict[str, CancelCause | None] = BoundedDict(cache_size)
+
+    # -----------------------------------------------------------------------------------------
+    # Reading.
+    # -----------------------------------------------------------------------------------------
+
+    async def describe(
+        self, thread_id: str, run_id: str | None = None
+    ) -> WorkflowExecutionDescription | None:
+        """The thread's latest execution (or one run of it); None when there is none."""
+        if run_id is None and thread_id in self.deleted:
+            return None
+        return await self.describe_run(thread_id, run_id)
+
+    async def describe_run(
+        self, thread_id: str, run_id: str | None = None
+    ) -> WorkflowExecutionDescription | None:
+        """As `describe`, deleted threads included."""
+        desc = await self.describe_any(thread_id, run_id)
+        return desc if desc is not None and desc.workflow_type == WORKFLOW_TYPE else None
+
+    async def describe_any(
+        self, workflow_id: str, run_id: str | None = None
+    ) -> WorkflowExecutionDescription | None:
+        """The execution of `workflow_id` whatever its type (for ownership checks only)."""
+        try:
+            return await self.client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+                return None
+            raise
+
+    async def snapshot(self, thread_id: str, run_id: str | None = None) -> StateSnapshot | None:
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        try:
+            return await handle.query(
+                STATE_QUERY, result_type=StateSnapshot, rpc_timeout=QUERY_TIMEOUT
+            )
+        except Exception as exc:  # noqa: BLE001 - a state we cannot read is shown as unknown
+            log.warning("cannot query the state of %s: %s", thread_id, exc)
+            return None
+
+    async def busy(self, thread_id: str, desc: WorkflowExecutionDescription | None) -> bool:
+        """Whether the execution runs a step (not paused)."""
+        if desc is None or desc.status != WorkflowExecutionStatus.RUNNING:
+            return False
+        return not is_paused(await self.snapshot(thread_id))
+
+    async def failure(
+        self, thread_id: str, run_id: str | None = None, fallback: str = "The run failed"
+    ) -> dict[str, str]:
+        """{"error", "message"} of a failed execution (the node's exception type)."""
+        desc = await self.describe(thread_id, run_id)
+        if desc is None or desc.status != WorkflowExecutionStatus.FAILED:
+            return {"error": "GraphRunError", "message": fallback}
+        try:
+            await self.client.get_workflow_handle(thread_id, run_id=desc.run_id).result(
+                follow_runs=False
+            )
+        except WorkflowFailureError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError):
+                return {
+                    "error": cause.type or "GraphRunError",
+                    "message": NODE_FAILED.sub("", cause.message),
+                }
+            return {"error": type(cause).__name__, "message": str(cause)}
+        except Exception as exc:  # noqa: BLE001
+            return {"error": type(exc).__name__, "message": str(exc)}
+        return {"error": "GraphRunError", "message": fallback}
+
+    async def result(self, thread_id: str, run_id: str) -> dict[str, Any] | None:
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        try:
+            result: dict[str, Any] = await handle.result(follow_runs=False)
+        except Exception as exc:  # noqa: BLE001 - shown as unknown values
+            log.warning("cannot read the result of %s: %s", thread_id, exc)
+            return None
+        return result
+
+    async def wait_until_paused(self, thread_id: str, run_id: str | None = None) -> Any:
+        """The wait update: blocks until the execution pauses or ends; its output."""
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        return await handle.execute_update(WAIT_UPDATE, WaitInput(), result_type=dict)
+
+    async def settle(self, thread_id: str) -> None:
+        """Wait until a run executing on the thread (started elsewhere) pauses or ends."""
+        if not await self.busy(thread_id, await self.describe(thread_id)):
+            return
+        with contextlib.suppress(WorkflowUpdateFailedError, RPCError):
+            await self.wait_until_paused(thread_id)
+
+    async def history(self, thread_id: str) -> list[Checkpoint]:
+        """The thread's checkpoints, newest first (none for an unknown thread)."""
+        try:
+            return await self.gc.get_state_history(thread_id)
+        except ThreadNotFoundError:
+            return []
+
+    async def node_updates(self, thread_id: str, run_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """(key, {node: writes}) of each node task the execution finished, in order."""
+        updates = await self.gc.node_updates(thread_id, run_id)
+        return [(f"u:{run_id}:{u.step}:{u.task_id}", {u.node: u.values}) for u in updates]
+
+    async def run_ids(self, thread_id: str) -> list[str]:
+        """The run ids of the thread's GraphRun executions: the latest first, then the ones
+        visibility lists (eventually consistent; none when visibility is unavailable)."""
+        run_ids: list[str] = []
+        latest = await self.describe(thread_id)
+        if latest is not None:
+            run_ids.append(latest.run_id)
+        with contextlib.suppress(RPCError):
+            async for execution in self.client.list_workflows(thread_runs_query(thread_id)):
+                run_ids.append(execution.run_id)
+        return list(dict.fromkeys(run_ids))
+
+    async def cancel_cause(
+        self, thread_id: str, run_id: str, *, closed: bool = True
+    ) -> CancelCause | None:
+        """Why an execution was cancelled (the reason of its cancel request, recorded in its
+        history), or None when nobody asked. Read newest first; kept once `closed`, as it
+        cannot change then."""
+        if run_id in self._causes:
+            return self._causes[run_id]
+        found: CancelCause | None = None
+        token, scanned = b"", 0
+        try:
+            while scanned < CANCEL_SCAN_EVENTS:
+                page = await self.client.workflow_service.get_workflow_execution_history_reverse(
+                    GetWorkflowExecutionHistoryReverseRequest(
+                        namespace=self.client.namespace,
+                        execution=ExecutionRef(workflow_id=thread_id, run_id=run_id),
+                        maximum_page_size=100,
+                        next_page_token=token,
+                    )
+                )
+                for event in page.history.events:
+                    if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED:
+                        attributes = event.workflow_execution_cancel_requested_event_attributes
+                        found = CancelCause.of(attributes.cause)
+                        break
+                scanned += len(page.history.events)
+                token = page.next_page_token
+                if found is not None or not token:
+                    break
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.UNAVAILABLE:
+                raise
+            log.warning("cannot read the history of %s: %s", thread_id, exc.message)
+            return None
+        if closed:
+            self._causes[run_id] = found
+        return found
+
+    async def read(
+        self, thread_id: str, execution: WorkflowExecution, *, paused: bool, refused: bool
+    ) -> Reading:
+        """The execution's outcome (status.TABLE's rows), from Temporal alone."""
+        failure: dict[str, str] | None = None
+        cancel: CancelCause | None = None
+        if execution.status in CLOSED_CANCELLABLE:
+            if execution.status == WorkflowExecutionStatus.FAILED:
+                failure = await self.failure(thread_id, execution.run_id)
+            cancel = await self.cancel_cause(thread_id, execution.run_id)
+        found = outcome(
+            execution.status,
+            paused=paused,
+            refused=refused,
+            failure_error=failure["error"] if failure else None,
+            cancel=cancel,
+        )
+        return Reading(found, failure)
+
+    # -----------------------------------------------------------------------------------------
+    # Acting.
+    # -----------------------------------------------------------------------------------------
+
+    async def cancel(self, thread_id: str, run_id: str, cause: CancelCause) -> None:
+        """Ask Temporal to cancel one GraphRun execution, saying why (recorded in its
+        history, where every server process reads it back: `cancel_cause`)."""
+        handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
+        try:
+            await handle.cancel(reason=cause.value)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:  # it finished meanwhile
+                raise
+
+    async def cancel_running(self, thread_id: str, cause: CancelCause) -> None:
+        """Cancel the thread's running execution and wait (at most 60 s) until it has closed."""
+        desc = await self.describe(thread_id)
+        if desc is None or desc.status != WorkflowExecutionStatus.RUNNING:
+            return
+        await self.cancel(thread_id, desc.run_id, cause)
+        handle = self.client.get_workflow_handle(thread_id, run_id=desc.run_id)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(handle.result(follow_runs=False), timeout=60)
+
+    async def close_paused(self, thread_id: str) -> None:
+        """LangGraph: new input on a paused thread discards the pause. Here: the paused
+        execution is cancelled (superseded); the new run starts from the state it left."""
+        await self.cancel_running(thread_id, CancelCause.SUPERSEDED)
+
+    async def delete_all(self, thread_id: str) -> None:
+        """Delete every GraphRun execution of the thread (a running one is terminated first)."""
+        for run_id in await self.run_ids(thread_id):
+            request = DeleteWorkflowExecutionRequest(
+                namespace=self.client.namespace,
+                workflow_execution=ExecutionRef(workflow_id=thread_id, run_id=run_id),
+            )
+            try:
+                await self.client.workflow_service.delete_workflow_execution(request)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise

@@ -1,0 +1,111 @@
+"""Runs on a thread (/threads/{id}/runs...: wait, create, stream, list, get, join, cancel) and
+stateless runs (/runs, /runs/wait, /runs/stream: a temporary thread, deleted afterwards unless
+on_completion is "keep")."""
+
+from __future__ import annotations
+
+import urllib.parse
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from tempograph.http.backend import Backend
+from tempograph.http.errors import HttpError
+from tempograph.http.jsonbody import StrictJSONRoute
+from tempograph.http.run_executor import RunRecord
+from tempograph.http.schemas import RunBody
+from tempograph.http.streaming import start_stream
+
+
+def _url_part(value: str) -> str:
+    return urllib.parse.quote(value, safe="!$&'()*+,;=:@")  # RFC 3986 pchar
+
+
+def run_headers(run: RunRecord, *, join: bool) -> dict[str, str]:
+    """Content-Location (and Location of the join): the thread id percent-encoded, as headers
+    are latin-1 and thread ids are any string."""
+    base = f"/threads/{_url_part(run.thread_id)}/runs/{_url_part(run.run_id)}"
+    headers = {"Content-Location": base}
+    if join:
+        headers["Location"] = f"{base}/join"
+    return headers
+
+
+def router(backend: Backend) -> APIRouter:
+    api = APIRouter(route_class=StrictJSONRoute)
+    executor = backend.executor
+
+    @api.post("/threads/{thread_id}/runs/wait")
+    async def wait_run(thread_id: str, body: RunBody) -> JSONResponse:
+        run = await executor.submit(thread_id, body, stateless=False)
+        result = await executor.wait_for(run)
+        return JSONResponse(result, headers=run_headers(run, join=True))
+
+    @api.post("/runs/wait")
+    async def wait_stateless(body: RunBody) -> JSONResponse:
+        run = await executor.submit(str(uuid.uuid4()), body, stateless=True)
+        result = await executor.wait_for(run)
+        await executor.after_stateless(run, body.on_completion)
+        keep = body.on_completion == "keep"
+        return JSONResponse(result, headers=run_headers(run, join=keep))
+
+    @api.post("/threads/{thread_id}/runs")
+    async def create_run(thread_id: str, body: RunBody) -> JSONResponse:
+        run = await executor.submit(thread_id, body, stateless=False)
+        return JSONResponse(
+            (await executor.created(run)).to_json(), headers=run_headers(run, join=False)
+        )
+
+    @api.post("/runs")
+    async def create_stateless(body: RunBody) -> JSONResponse:
+        run = await executor.submit(str(uuid.uuid4()), body, stateless=True)
+        await executor.created(run)
+        assert run.task is not None
+        on_completion = body.on_completion
+        run.task.add_done_callback(
+            lambda _: executor.spawn(executor.after_stateless(run, on_completion))
+        )
+        return JSONResponse(run.to_json(), headers=run_headers(run, join=False))
+
+    async def stream(thread_id: str, body: RunBody, *, stateless: bool) -> StreamingResponse:
+        run, events = await start_stream(executor, thread_id, body, stateless=stateless)
+        return StreamingResponse(
+            events, media_type="text/event-stream", headers=run_headers(run, join=False)
+        )
+
+    @api.post("/threads/{thread_id}/runs/stream")
+    async def stream_run(thread_id: str, body: RunBody) -> StreamingResponse:
+        return await stream(thread_id, body, stateless=False)
+
+    @api.post("/runs/stream")
+    async def stream_stateless(body: RunBody) -> StreamingResponse:
+        return await stream(str(uuid.uuid4()), body, stateless=True)
+
+    @api.get("/threads/{thread_id}/runs")
+    async def list_runs(
+        thread_id: str, limit: int = 10, offset: int = 0, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        if limit < 0 or offset < 0:
+            raise HttpError(422, "limit and offset must be >= 0")
+        return await executor.list_runs(thread_id, limit=limit, offset=offset, status=status)
+
+    @api.get("/threads/{thread_id}/runs/{run_id}")
+    async def get_run(thread_id: str, run_id: str) -> dict[str, Any]:
+        return await executor.get_run(thread_id, run_id)
+
+    @api.get("/threads/{thread_id}/runs/{run_id}/join")
+    async def join_run(thread_id: str, run_id: str) -> dict[str, Any]:
+        return await executor.join(thread_id, run_id)
+
+    @api.post("/threads/{thread_id}/runs/{run_id}/cancel")
+    async def cancel_run(
+        thread_id: str, run_id: str, wait: bool = False, action: str = "interrupt"
+    ) -> Response:
+        if action not in ("interrupt", "rollback"):
+            raise HttpError(422, "action: must be 'interrupt' or 'rollback'")
+        await executor.cancel_run(thread_id, run_id, wait=wait)
+        return Response(status_code=204)
+
+    return api

@@ -1,0 +1,132 @@
+"""/threads: create, search, count, get, patch, delete; the thread's state (current, at a
+checkpoint), state edits and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from tempograph.http.backend import Backend
+from tempograph.http.errors import HttpError
+from tempograph.http.jsonbody import StrictJSONRoute
+from tempograph.http.schemas import (
+    CheckpointRef,
+    HistoryBody,
+    StateCheckpointBody,
+    StateUpdateBody,
+    ThreadCountBody,
+    ThreadCreateBody,
+    ThreadPatchBody,
+    ThreadSearchBody,
+)
+
+
+def checkpoint_id_of(before: str | CheckpointRef | dict[str, Any] | None) -> str | None:
+    """`before` as a checkpoint id, a {"checkpoint_id"} object or a {"configurable": {...}}."""
+    if before is None or isinstance(before, str):
+        return before
+    if isinstance(before, CheckpointRef):
+        if before.checkpoint_id:
+            return before.checkpoint_id
+        extra = before.model_extra or {}
+        configurable = extra.get("configurable") or {}
+        found = configurable.get("checkpoint_id") if isinstance(configurable, dict) else None
+        if isinstance(found, str):
+            return found
+        raise HttpError(422, "before: expected a checkpoint id")
+    configurable = before.get("configurable") or {}
+    found = before.get("checkpoint_id") or (
+        configurable.get("checkpoint_id") if isinstance(configurable, dict) else None
+    )
+    if not isinstance(found, str):
+        raise HttpError(422, "before: expected a checkpoint id")
+    return found
+
+
+def router(backend: Backend) -> APIRouter:
+    api = APIRouter(route_class=StrictJSONRoute)
+    views = backend.views
+
+    @api.post("/threads")
+    async def create_thread(body: ThreadCreateBody) -> dict[str, Any]:
+        if body.supersteps:
+            raise HttpError(422, "supersteps are not supported yet: create the thread, then run")
+        return await views.create_thread(body.thread_id, body.metadata, body.if_exists)
+
+    @api.post("/threads/search")
+    async def search_threads(body: ThreadSearchBody) -> list[dict[str, Any]]:
+        return await views.search_threads(
+            ids=body.ids,
+            metadata=body.metadata,
+            values=body.values,
+            status=body.status,
+            sort_by=body.sort_by,
+            sort_order=body.sort_order,
+            limit=body.limit,
+            offset=body.offset,
+        )
+
+    @api.post("/threads/count")
+    async def count_threads(body: ThreadCountBody) -> int:
+        found = await views.search_threads(
+            metadata=body.metadata, values=body.values, status=body.status, limit=10_000
+        )
+        return len(found)
+
+    @api.get("/threads/{thread_id}")
+    async def get_thread(thread_id: str) -> dict[str, Any]:
+        return await views.get_thread(thread_id)
+
+    @api.patch("/threads/{thread_id}")
+    async def patch_thread(thread_id: str, body: ThreadPatchBody) -> dict[str, Any]:
+        return await views.patch_thread(thread_id, body.metadata)
+
+    @api.delete("/threads/{thread_id}", status_code=204)
+    async def delete_thread(thread_id: str) -> Response:
+        await views.delete_thread(thread_id)
+        return Response(status_code=204)
+
+    @api.get("/threads/{thread_id}/state")
+    async def get_state(thread_id: str, subgraphs: bool = False) -> dict[str, Any]:
+        return await views.get_state(thread_id)
+
+    @api.post("/threads/{thread_id}/state")
+    async def update_state(thread_id: str, body: StateUpdateBody) -> dict[str, Any]:
+        if isinstance(body.values, list):
+            raise HttpError(422, "values: a list of updates is not supported; send one object")
+        checkpoint_id = body.checkpoint_id or (
+            body.checkpoint.checkpoint_id if body.checkpoint else None
+        )
+        return await views.update_state(thread_id, body.values, body.as_node, checkpoint_id)
+
+    @api.post("/threads/{thread_id}/state/checkpoint")
+    async def get_state_checkpoint(thread_id: str, body: StateCheckpointBody) -> dict[str, Any]:
+        if not body.checkpoint.checkpoint_id:
+            return await views.get_state(thread_id)
+        return await views.get_state_at(thread_id, body.checkpoint.checkpoint_id)
+
+    @api.get("/threads/{thread_id}/state/{checkpoint_id}")
+    async def get_state_at(
+        thread_id: str, checkpoint_id: str, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        return await views.get_state_at(thread_id, checkpoint_id)
+
+    @api.post("/threads/{thread_id}/history")
+    async def history(thread_id: str, body: HistoryBody) -> list[dict[str, Any]]:
+        return await views.get_history(
+            thread_id,
+            limit=body.limit,
+            before=checkpoint_id_of(body.before),
+            metadata=body.metadata,
+        )
+
+    @api.get("/threads/{thread_id}/history")
+    async def history_get(
+        thread_id: str, limit: int = 10, before: str | None = None
+    ) -> list[dict[str, Any]]:
+        if limit < 0:
+            raise HttpError(422, "limit: must be >= 0")
+        return await views.get_history(thread_id, limit=limit, before=before, metadata=None)
+
+    return api

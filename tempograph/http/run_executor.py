@@ -1,0 +1,563 @@
+"""Runs: submitting them (validation, multitask strategy), executing them on their thread
+through GraphClient, awaiting (wait, join), cancelling, and reading them back.
+
+A run is a GraphRun execution; `run_id` is its Temporal run id. A HITL resume continues the
+same execution, so the runs that answer a thread's interrupts share the run id of the run that
+asked. A RunRecord adds what only this process knows: the request details (kwargs, metadata)
+and the state of a run still queued here behind its thread's lock. Statuses of runs that are no
+longer in flight here are derived from Temporal (status.TABLE), the same in every process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from temporalio.client import (
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowUpdateFailedError,
+)
+
+from tempograph.client import RESUME_ERROR_KINDS, GraphClient
+from tempograph.errors import GraphRunError, ResumeError, TempographError, ThreadBusyError
+from tempograph.http.assistant_catalog import AssistantCatalog
+from tempograph.http.bounded import BoundedDict
+from tempograph.http.errors import (
+    BUSY,
+    NOT_FOUND,
+    UNAVAILABLE,
+    HttpError,
+    check_message,
+    check_new_thread_id,
+)
+from tempograph.http.executions import (
+    CLOSED_CANCELLABLE,
+    CLOSED_RESUMABLE,
+    Executions,
+    graph_name,
+    is_paused,
+)
+from tempograph.http.rendering import (
+    assistant_id_of,
+    error_body,
+    now,
+    output_of,
+    run_json,
+    wait_body,
+)
+from tempograph.http.schemas import CommandBody, RunBody
+from tempograph.http.status import TABLE, CancelCause, Outcome, RunStatus
+from tempograph.http.thread_store import ThreadEntry, ThreadStore
+from tempograph.types import Command
+
+log = logging.getLogger("tempograph.http")
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph: str
+    created_at: datetime
+    updated_at: datetime
+    metadata: dict[str, Any]
+    kwargs: dict[str, Any]
+    multitask_strategy: str
+    status: RunStatus = "pending"
+    task: asyncio.Task[dict[str, Any]] | None = None
+    body: dict[str, Any] | None = None
+    known: asyncio.Event = field(default_factory=asyncio.Event)
+    temporal_run_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return run_json(
+            run_id=self.run_id,
+            thread_id=self.thread_id,
+            assistant_id=self.assistant_id,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            status=self.status,
+            metadata=self.metadata,
+            kwargs=self.kwargs,
+            multitask_strategy=self.multitask_strategy,
+        )
+
+    def in_flight(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+
+@dataclass
+class RunRequest:
+    """A validated run: what to do on which thread."""
+
+    thread_id: str
+    graph: str
+    input: dict[str, Any] | None
+    command: Command | None
+    interrupt_before: list[str] | str | None
+    interrupt_after: list[str] | str | None
+    recursion_limit: int | None
+    checkpoint_id: str | None
+
+
+def to_command(body: CommandBody) -> Command:
+    update = dict(body.update) if isinstance(body.update, list) else body.update
+    goto: list[str] = []
+    targets = body.goto if isinstance(body.goto, list) else [body.goto] if body.goto else []
+    for target in targets:
+        if not isinstance(target, str):
+            raise HttpError(422, "command.goto: Send ({node, input}) is not supported yet")
+        goto.append(target)
+    return Command(resume=body.resume, update=update, goto=goto)
+
+
+def run_kwargs(body: RunBody) -> dict[str, Any]:
+    return {
+        "input": body.input,
+        "command": body.command.model_dump(exclude_none=True) if body.command else None,
+        "config": body.config.model_dump(exclude_none=True) if body.config else {},
+        "context": body.context or {},
+        "stream_mode": body.stream_mode or ["values"],
+        "interrupt_before": body.interrupt_before,
+        "interrupt_after": body.interrupt_after,
+        "checkpoint_id": body.checkpoint_id,
+    }
+
+
+class RunExecutor:
+    def __init__(
+        self,
+        graph_client: GraphClient,
+        catalog: AssistantCatalog,
+        executions: Executions,
+        store: ThreadStore,
+        cache_size: int,
+    ) -> None:
+        self.gc = graph_client
+        self.catalog = catalog
+        self.executions = executions
+        self.store = store
+        # Provisional and Temporal ids; a run still going stays until it ends.
+        self.runs: BoundedDict[str, RunRecord] = BoundedDict(
+            cache_size, pinned=lambda r: r.in_flight()
+        )
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run `work` in the background, kept referenced until it ends."""
+        task = asyncio.ensure_future(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    # -----------------------------------------------------------------------------------------
+    # Submitting.
+    # -----------------------------------------------------------------------------------------
+
+    def run_request(self, thread_id: str, body: RunBody) -> RunRequest:
+        graph = self.catalog.graph_of(body.assistant_id)
+        if graph is None:
+            raise HttpError(404, NOT_FOUND)
+        config = body.config
+        configurable = (config.configurable if config else None) or {}
+        if body.context and configurable:
+            raise HttpError(
+                400, "Cannot specify both configurable and context. Prefer setting context alone."
+            )
+        checkpoint_id = (
+            body.checkpoint_id
+            or (body.checkpoint.checkpoint_id if body.checkpoint else None)
+            or configurable.get("checkpoint_id")
+        )
+        return RunRequest(
+            thread_id=thread_id,
+            graph=graph,
+            input=body.input,
+            command=to_command(body.command) if body.command is not None else None,
+            interrupt_before=body.interrupt_before,
+            interrupt_after=body.interrupt_after,
+            recursion_limit=config.recursion_limit if config else None,
+            checkpoint_id=str(checkpoint_id) if checkpoint_id else None,
+        )
+
+    async def submit(self, thread_id: str, body: RunBody, *, stateless: bool) -> RunRecord:
+        """Validate, apply the multitask strategy, and start the run in the background."""
+        if stateless and body.command is not None and body.command.resume is not None:
+            raise HttpError(400, "You must provide a thread_id when resuming.")
+        check_message("input", body.input)
+        if body.command is not None:
+            check_message("command", body.command.model_dump(exclude_none=True))
+        check_message("metadata", body.metadata)
+        check_message("context", body.context)
+        check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
+        request = self.run_request(thread_id, body)
+        record, desc = await self.store.lookup(thread_id)
+        if record is None and desc is None:
+            if body.if_not_exists != "create" and not stateless:
+                raise HttpError(404, NOT_FOUND)
+            check_new_thread_id(thread_id)
+            if not stateless and await self.store.foreign(thread_id):
+                raise HttpError(409, UNAVAILABLE.format(thread_id))
+            metadata = {"graph_id": request.graph, "assistant_id": assistant_id_of(request.graph)}
+            record = self.store.entry(thread_id, metadata)
+        elif desc is None and not stateless and await self.store.foreign(thread_id):
+            # Another workflow holds the thread's workflow id: a run could not start (or would
+            # read that workflow as the thread's previous run).
+            raise HttpError(409, UNAVAILABLE.format(thread_id))
+        record = record or self.store.entry(thread_id)
+        busy = record.lock.locked() or await self.executions.busy(thread_id, desc)
+        if busy and body.multitask_strategy == "reject":
+            raise HttpError(409, BUSY)
+        if busy and body.multitask_strategy in ("interrupt", "rollback"):
+            await self.executions.cancel_running(thread_id, CancelCause.USER)
+        stamp = now()
+        run = RunRecord(
+            run_id=str(uuid.uuid4()),
+            thread_id=thread_id,
+            assistant_id=assistant_id_of(request.graph),
+            graph=request.graph,
+            created_at=stamp,
+            updated_at=stamp,
+            metadata=dict(body.metadata or {}),
+            kwargs=run_kwargs(body),
+            multitask_strategy=body.multitask_strategy,
+        )
+        self.runs[run.run_id] = run
+        run.task = self.spawn(self._job(run, record, request))
+        return run
+
+    async def _job(
+        self, run: RunRecord, thread: ThreadEntry, request: RunRequest
+    ) -> dict[str, Any]:
+        try:
+            async with thread.lock:
+                run.status = "running"
+                run.updated_at = now()
+                await self.store.forget_refused(thread)
+                await self.executions.settle(request.thread_id)
+                body = await self._execute(request, lambda rid: self._known(run, rid))
+                if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
+                    snap = await self.executions.snapshot(request.thread_id)
+                    if snap is not None and snap.status == "interrupted":
+                        await self.store.remember_refused(
+                            thread, body["__error__"], snap.checkpoint_id
+                        )
+                thread.updated_at = now()
+        except asyncio.CancelledError:
+            run.status = "interrupted"
+            run.known.set()
+            raise
+        except Exception as exc:
+            log.exception("run %s failed", run.run_id)
+            body = error_body(type(exc).__name__, str(exc))
+        cancelled = await self._cancelled(run)
+        if cancelled:
+            snap = await self.executions.snapshot(request.thread_id, run.temporal_run_id)
+            body = dict(snap.values) if snap is not None else {}
+        run.body = body
+        run.status = "interrupted" if cancelled else "error" if "__error__" in body else "success"
+        run.updated_at = now()
+        run.known.set()
+        return body
+
+    async def _cancelled(self, run: RunRecord) -> bool:
+        """Whether the run's execution was cancelled part-way (by any process, as Temporal
+        recorded it), rather than failed."""
+        if run.temporal_run_id is None:
+            return False
+        desc = await self.executions.describe(run.thread_id, run.temporal_run_id)
+        if desc is None or desc.status not in CLOSED_CANCELLABLE:
+            return False
+        reading = await self.executions.read(run.thread_id, desc, paused=False, refused=False)
+        return reading.outcome == Outcome.CANCELLED
+
+    def _known(self, run: RunRecord, temporal_run_id: str) -> None:
+        """The run's Temporal run id is known: it becomes the run id (the first id stays an
+        alias for look-ups)."""
+        if run.temporal_run_id == temporal_run_id:
+            return
+        run.temporal_run_id = temporal_run_id
+        self.runs[temporal_run_id] = run
+        if not run.known.is_set() and run.status in ("pending", "running"):
+            run.run_id = temporal_run_id
+        run.known.set()
+
+    # -----------------------------------------------------------------------------------------
+    # Executing (holding the thread's lock).
+    # -----------------------------------------------------------------------------------------
+
+    async def _execute(
+        self, request: RunRequest, on_run_id: Callable[[str], None]
+    ) -> dict[str, Any]:
+        """Run the request on its thread; the wait body."""
+        thread_id = request.thread_id
+        try:
+            desc = await self.executions.describe(thread_id)
+            if request.command is None and request.input is not None:
+                await self.executions.close_paused(thread_id)
+                return wait_body(await self._watch(thread_id, on_run_id, self._start(request)))
+            if desc is None:
+                if request.command is not None:
+                    return error_body(
+                        "InvalidResume",
+                        f"Thread {thread_id} has no run to resume: start one with input first",
+                    )
+                return error_body("EmptyInputError", "Received no input for __start__")
+            graph = graph_name(desc) or request.graph
+            fork = request.checkpoint_id
+            if fork is not None and desc.status == WorkflowExecutionStatus.RUNNING:
+                snap = await self.executions.snapshot(thread_id)
+                if snap is not None and snap.checkpoint_id == fork:
+                    fork = None  # the head checkpoint: a plain continuation
+            if fork is None and desc.status in CLOSED_RESUMABLE:
+                # Failed or cancelled: continue from the latest checkpoint (its step runs again).
+                history = await self.executions.history(thread_id)
+                if not history or not history[0].next:
+                    snap = await self.executions.snapshot(thread_id)
+                    return dict(snap.values) if snap is not None else {}
+                fork = history[0].checkpoint_id
+            if fork is not None:
+                await self.executions.close_paused(thread_id)
+                output = await self._watch(
+                    thread_id,
+                    on_run_id,
+                    self.gc.invoke(graph, None, thread_id=thread_id, checkpoint_id=fork),
+                )
+                if request.command is None or "__interrupt__" not in output:
+                    return wait_body(output)
+            else:
+                on_run_id(desc.run_id)
+            # Run-time breakpoints belong to this run only, as on the Agent Server.
+            return wait_body(
+                await self.gc.invoke(
+                    graph,
+                    request.command,
+                    thread_id=thread_id,
+                    interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
+                    interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
+                )
+            )
+        except ResumeError as exc:
+            return error_body(exc.kind, str(exc))
+        except ThreadBusyError as exc:
+            return error_body("ThreadBusyError", str(exc))
+        except GraphRunError as exc:
+            return error_body(**await self.executions.failure(thread_id, fallback=str(exc)))
+        except TempographError as exc:
+            return error_body(type(exc).__name__, str(exc))
+
+    def _start(self, request: RunRequest) -> Awaitable[dict[str, Any]]:
+        return self.gc.invoke(
+            request.graph,
+            request.input,
+            thread_id=request.thread_id,
+            interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
+            interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
+            recursion_limit=request.recursion_limit,
+        )
+
+    async def _watch(
+        self,
+        thread_id: str,
+        on_run_id: Callable[[str], None],
+        work: Awaitable[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Run `work` (which starts a new execution) and report the new execution's run id as
+        soon as Temporal has it (runs.create answers with it before the run pauses)."""
+        before = await self.executions.describe(thread_id)
+        previous = before.run_id if before is not None else None
+        task = asyncio.ensure_future(work)
+        reported = False
+        while not task.done() and not reported:
+            desc = await self.executions.describe(thread_id)
+            if desc is not None and desc.run_id != previous:
+                on_run_id(desc.run_id)
+                reported = True
+            else:
+                await asyncio.wait({task}, timeout=0.02)
+        result = await task
+        if not reported:
+            desc = await self.executions.describe(thread_id)
+            if desc is not None and desc.run_id != previous:
+                on_run_id(desc.run_id)
+        return result
+
+    # -----------------------------------------------------------------------------------------
+    # Awaiting.
+    # -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    async def created(run: RunRecord) -> RunRecord:
+        """Wait until the run's Temporal run id is known (at most 5 s: a run queued behind
+        another keeps its provisional id, which stays valid)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(run.known.wait()), timeout=5)
+        return run
+
+    async def wait_for(self, run: RunRecord) -> dict[str, Any]:
+        """The run's wait body. The run goes on if the waiting request goes away."""
+        assert run.task is not None
+        try:
+            return await asyncio.shield(run.task)
+        except asyncio.CancelledError:
+            if run.task.cancelled():  # cancelled while queued: it never ran
+                return {}
+            raise
+
+    async def after_stateless(self, run: RunRecord, on_completion: str | None) -> None:
+        """Stateless runs delete their temporary thread unless on_completion is "keep"."""
+        if on_completion == "keep":
+            return
+        if run.task is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(run.task)
+        with contextlib.suppress(Exception):
+            await self.executions.delete_all(run.thread_id)
+        self.store.forget(run.thread_id)
+
+    async def join(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        """The wait body of a run: blocks while it executes."""
+        run = self.find_run(thread_id, run_id)
+        if run is not None and run.in_flight():
+            return await self.wait_for(run)
+        if run is not None and run.temporal_run_id is None and run.body is not None:
+            return run.body
+        temporal_run_id = run.temporal_run_id if run is not None else run_id
+        desc = await self.executions.describe(thread_id, temporal_run_id)
+        if desc is None:
+            raise HttpError(404, f"Run {run_id} not found")
+        return await self._execution_body(thread_id, desc)
+
+    async def _execution_body(
+        self, thread_id: str, desc: WorkflowExecutionDescription
+    ) -> dict[str, Any]:
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            snap = await self.executions.snapshot(thread_id, desc.run_id)
+            if snap is not None and snap.status == "interrupted":
+                return wait_body(output_of(snap))
+            try:
+                return wait_body(await self.executions.wait_until_paused(thread_id, desc.run_id))
+            except WorkflowUpdateFailedError:
+                desc = await self.executions.describe(thread_id, desc.run_id) or desc
+        if desc.status == WorkflowExecutionStatus.COMPLETED:
+            handle = self.executions.client.get_workflow_handle(thread_id, run_id=desc.run_id)
+            result: dict[str, Any] = await handle.result(follow_runs=False)
+            return result
+        if desc.status == WorkflowExecutionStatus.FAILED:
+            return error_body(**await self.executions.failure(thread_id, desc.run_id))
+        if desc.status == WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            latest = await self.executions.describe(thread_id)
+            if latest is not None and latest.run_id != desc.run_id:
+                return await self._execution_body(thread_id, latest)
+        snap = await self.executions.snapshot(thread_id, desc.run_id)
+        return dict(snap.values) if snap is not None else {}
+
+    # -----------------------------------------------------------------------------------------
+    # Cancelling.
+    # -----------------------------------------------------------------------------------------
+
+    async def cancel_run(self, thread_id: str, run_id: str, *, wait: bool) -> None:
+        """Cancel a pending or running run (action "interrupt"; "rollback" is treated alike).
+        The thread keeps its checkpoints; a run without input continues from the latest."""
+        run = self.find_run(thread_id, run_id)
+        running_here = run is not None and run.in_flight()
+        if run is not None and run.task is not None and running_here and run.status == "pending":
+            run.task.cancel()  # still queued in this process: it never started
+            return
+        temporal_run_id = run.temporal_run_id if run is not None else run_id
+        desc = (
+            await self.executions.describe(thread_id, temporal_run_id) if temporal_run_id else None
+        )
+        if desc is None and not running_here:
+            if run is None:
+                raise HttpError(404, f"Run {run_id} not found")
+            raise HttpError(409, f"Run {run_id} is not pending or running")
+        if not running_here and (
+            desc is None or await self.execution_status(thread_id, desc) != "running"
+        ):
+            raise HttpError(409, f"Run {run_id} is not pending or running")
+        if wait:
+            await self.executions.cancel_running(thread_id, CancelCause.USER)
+            if run is not None and run.task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(run.task), timeout=60)
+            return
+        latest = await self.executions.describe(thread_id)
+        if latest is not None and latest.status == WorkflowExecutionStatus.RUNNING:
+            await self.executions.cancel(thread_id, latest.run_id, CancelCause.USER)
+
+    # -----------------------------------------------------------------------------------------
+    # Reading runs.
+    # -----------------------------------------------------------------------------------------
+
+    def find_run(self, thread_id: str, run_id: str) -> RunRecord | None:
+        run = self.runs.get(run_id)
+        return run if run is not None and run.thread_id == thread_id else None
+
+    async def execution_status(
+        self, thread_id: str, desc: WorkflowExecutionDescription
+    ) -> RunStatus:
+        """The run status of an execution (status.TABLE), from Temporal alone."""
+        paused = refused = False
+        if desc.status == WorkflowExecutionStatus.RUNNING:
+            snap = await self.executions.snapshot(thread_id, desc.run_id)
+            paused = is_paused(snap)
+            if paused and snap is not None:
+                record = await self.store.load_record(thread_id)
+                refused = record is not None and record.refused_at(snap.checkpoint_id) is not None
+        reading = await self.executions.read(thread_id, desc, paused=paused, refused=refused)
+        return TABLE[reading.outcome].run
+
+    async def execution_json(
+        self, thread_id: str, desc: WorkflowExecutionDescription
+    ) -> dict[str, Any]:
+        run = self.runs.get(desc.run_id)
+        return run_json(
+            run_id=desc.run_id,
+            thread_id=thread_id,
+            assistant_id=assistant_id_of(graph_name(desc)),
+            created_at=desc.start_time,
+            updated_at=desc.close_time or desc.start_time,
+            status=await self.execution_status(thread_id, desc),
+            metadata=run.metadata if run else {},
+            kwargs=run.kwargs if run else {},
+            multitask_strategy=run.multitask_strategy if run else "enqueue",
+        )
+
+    async def get_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        run = self.find_run(thread_id, run_id)
+        if run is not None and (run.task is None or run.in_flight() or run.body is not None):
+            return run.to_json()
+        desc = await self.executions.describe(thread_id, run_id)
+        if desc is None:
+            raise HttpError(404, f"Run {run_id} not found")
+        return await self.execution_json(thread_id, desc)
+
+    async def list_runs(
+        self, thread_id: str, *, limit: int, offset: int, status: str | None
+    ) -> list[dict[str, Any]]:
+        _, desc = await self.store.existing(thread_id)
+        runs: dict[str, dict[str, Any]] = {}
+        for run in self.runs.values():
+            if run.thread_id == thread_id and run.temporal_run_id is None:
+                runs[run.run_id] = run.to_json()  # queued, or refused before it started
+        executions = await self.executions.run_ids(thread_id) if desc is not None else []
+        for run_id in executions:
+            run_desc = await self.executions.describe(thread_id, run_id)
+            if run_desc is not None:
+                known = self.runs.get(run_id)
+                if known is not None and known.in_flight():
+                    runs[run_id] = known.to_json()
+                else:
+                    runs[run_id] = await self.execution_json(thread_id, run_desc)
+        found = [r for r in runs.values() if status is None or r["status"] == status]
+        found.sort(key=lambda r: str(r["created_at"]), reverse=True)
+        return found[offset : offset + limit]

@@ -1,0 +1,320 @@
+"""What the thread endpoints answer: the thread object (status from status.TABLE), searches,
+the thread's state and history, and state edits. Built from the thread store and the
+thread's executions; everything is read from Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from tempograph.client import GraphClient
+from tempograph.errors import (
+    GraphRunError,
+    InvalidUpdateError,
+    ResumeError,
+    ThreadNotFoundError,
+)
+from tempograph.http.assistant_catalog import AssistantCatalog, subset
+from tempograph.http.errors import (
+    UNAVAILABLE,
+    HttpError,
+    check_message,
+    check_new_thread_id,
+)
+from tempograph.http.executions import (
+    CLOSED_RESUMABLE,
+    Executions,
+    graph_name,
+    is_paused,
+    listed_as_paused,
+)
+from tempograph.http.rendering import (
+    assistant_id_of,
+    checkpoint_state_json,
+    empty_state,
+    now,
+    state_json,
+    thread_json,
+    update_state_json,
+)
+from tempograph.http.status import TABLE, thread_error
+from tempograph.http.thread_store import Candidate, ThreadEntry, ThreadStore, check_metadata_keys
+
+
+class ThreadViews:
+    def __init__(
+        self,
+        graph_client: GraphClient,
+        catalog: AssistantCatalog,
+        executions: Executions,
+        store: ThreadStore,
+    ) -> None:
+        self.gc = graph_client
+        self.catalog = catalog
+        self.executions = executions
+        self.store = store
+
+    # -----------------------------------------------------------------------------------------
+    # The thread object.
+    # -----------------------------------------------------------------------------------------
+
+    async def thread_object(
+        self,
+        thread_id: str,
+        record: ThreadEntry | None,
+        desc: WorkflowExecutionDescription | None,
+    ) -> dict[str, Any]:
+        metadata = dict(record.metadata) if record else {}
+        created = record.created_at if record else None
+        updated = record.updated_at if record else None
+        status, values, error, snap = "idle", None, None, None
+        if desc is not None:
+            graph = graph_name(desc)
+            metadata.setdefault("graph_id", graph)
+            metadata.setdefault("assistant_id", assistant_id_of(graph))
+            # A record may be written after the thread's first run (metadata, refused resume).
+            created = min(created, desc.start_time) if created else desc.start_time
+            updated = max(d for d in (updated, desc.close_time, desc.start_time) if d is not None)
+            if desc.status == WorkflowExecutionStatus.COMPLETED:
+                # The run's result holds its final values: no query (no history replay).
+                values = await self.executions.result(thread_id, desc.run_id)
+            else:
+                snap = await self.executions.snapshot(thread_id)
+                values = snap.values if snap is not None else None
+                refused = record.refused_at(snap.checkpoint_id) if record and snap else None
+                reading = await self.executions.read(
+                    thread_id, desc, paused=is_paused(snap), refused=refused is not None
+                )
+                status = TABLE[reading.outcome].thread
+                error = thread_error(
+                    reading.outcome, desc.status, failure=reading.failure, refused=refused
+                )
+        if record is not None and record.lock.locked():
+            status = "busy"
+        return thread_json(
+            thread_id,
+            metadata=metadata,
+            created_at=created or now(),
+            updated_at=updated,
+            status=status,
+            values=values,
+            error=error,
+            snap=snap,
+        )
+
+    async def listed_status(self, c: Candidate) -> str:
+        """The thread status of a search candidate, from visibility (no state query unless the
+        thread keeps a refused resume)."""
+        ex = c.execution
+        if c.record is not None and c.record.lock.locked():
+            return "busy"
+        if ex is None:
+            return "idle"
+        paused = refused = False
+        if ex.status == WorkflowExecutionStatus.RUNNING:
+            paused = listed_as_paused(ex)
+            if paused and c.record is not None and c.record.error is not None:
+                snap = await self.executions.snapshot(c.thread_id)
+                refused = snap is not None and c.record.refused_at(snap.checkpoint_id) is not None
+        reading = await self.executions.read(c.thread_id, ex, paused=paused, refused=refused)
+        return TABLE[reading.outcome].thread
+
+    # -----------------------------------------------------------------------------------------
+    # Threads.
+    # -----------------------------------------------------------------------------------------
+
+    async def get_thread(self, thread_id: str) -> dict[str, Any]:
+        record, desc = await self.store.existing(thread_id)
+        return await self.thread_object(thread_id, record, desc)
+
+    async def create_thread(
+        self, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str | None
+    ) -> dict[str, Any]:
+        thread_id = thread_id or str(uuid.uuid4())
+        check_new_thread_id(thread_id)
+        check_message("metadata", metadata)
+        check_metadata_keys(metadata)
+        record, desc = await self.store.lookup(thread_id)
+        if record is not None or desc is not None:
+            if if_exists == "do_nothing":
+                return await self.thread_object(thread_id, record, desc)
+            raise HttpError(409, f"Thread with ID {thread_id} already exists")
+        if await self.store.foreign(thread_id):
+            raise HttpError(409, UNAVAILABLE.format(thread_id))
+        try:
+            record = await self.store.create(thread_id, metadata)
+        except WorkflowAlreadyStartedError:
+            # Created meanwhile by another request or server process (or another workflow
+            # took the record's id meanwhile).
+            if await self.store.foreign(thread_id):
+                raise HttpError(409, UNAVAILABLE.format(thread_id)) from None
+            if if_exists == "do_nothing":
+                return await self.get_thread(thread_id)
+            raise HttpError(409, f"Thread with ID {thread_id} already exists") from None
+        return await self.thread_object(thread_id, record, None)
+
+    async def patch_thread(self, thread_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        check_message("metadata", metadata)
+        check_metadata_keys(metadata)
+        record, desc = await self.store.existing(thread_id)
+        record = record or self.store.entry(thread_id)
+        await self.store.save_metadata(record, metadata or {})
+        return await self.thread_object(thread_id, record, desc)
+
+    async def delete_thread(self, thread_id: str) -> None:
+        await self.store.existing(thread_id)
+        await self.store.delete(thread_id)
+
+    async def search_threads(
+        self,
+        *,
+        ids: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        values: dict[str, Any] | None = None,
+        status: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Filter and sort on what Temporal's visibility and describe tell cheaply (status,
+        times, graph); build the full thread objects (state queries) for the page only, or for
+        every match when filtering on values."""
+        candidates = await self.store.candidates(ids, self.catalog.graphs)
+        semaphore = asyncio.Semaphore(16)
+
+        async def summary(c: Candidate) -> Candidate:
+            async with semaphore:
+                c.status = await self.listed_status(c)
+            return c
+
+        summed = await asyncio.gather(*(summary(c) for c in candidates))
+        found = [
+            c
+            for c in summed
+            if (status is None or c.status == status) and subset(metadata, c.metadata())
+        ]
+        key = sort_by or "updated_at"
+        found.sort(key=lambda c: c.sort_key(key), reverse=(sort_order or "desc") == "desc")
+        if not values:
+            found = found[offset : offset + limit]
+
+        async def build(c: Candidate) -> dict[str, Any]:
+            async with semaphore:
+                desc = (
+                    await self.executions.describe(c.thread_id) if c.execution is not None else None
+                )
+                return await self.thread_object(c.thread_id, c.record, desc)
+
+        built = await asyncio.gather(*(build(c) for c in found))
+        if values:
+            built = [t for t in built if subset(values, t["values"])][offset : offset + limit]
+        return list(built)
+
+    # -----------------------------------------------------------------------------------------
+    # State and history.
+    # -----------------------------------------------------------------------------------------
+
+    async def get_state(self, thread_id: str) -> dict[str, Any]:
+        _, desc = await self.store.existing(thread_id)
+        if desc is None:
+            return empty_state()
+        snap = await self.executions.snapshot(thread_id)
+        if snap is None:
+            raise HttpError(503, f"Cannot read the state of thread {thread_id} (is a worker up?)")
+        history = await self.executions.history(thread_id)
+        checkpoint = next((c for c in history if c.checkpoint_id == snap.checkpoint_id), None)
+        return state_json(thread_id, graph_name(desc), snap, checkpoint)
+
+    async def get_history(
+        self,
+        thread_id: str,
+        *,
+        limit: int,
+        before: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> list[dict[str, Any]]:
+        _, desc = await self.store.existing(thread_id)
+        if desc is None:
+            return []
+        history = await self.executions.history(thread_id)
+        if before is not None:
+            ids = [c.checkpoint_id for c in history]
+            if before not in ids:
+                raise HttpError(404, f"Checkpoint {before} not found in thread {thread_id}")
+            history = history[ids.index(before) + 1 :]
+        snap = await self.executions.snapshot(thread_id)
+        graph = graph_name(desc)
+        states = [
+            state_json(thread_id, graph, snap, c)
+            if snap is not None and c.checkpoint_id == snap.checkpoint_id and i == 0
+            else checkpoint_state_json(thread_id, graph, c)
+            for i, c in enumerate(history)
+        ]
+        states = [s for s in states if subset(metadata, s["metadata"])]
+        return states[:limit]
+
+    async def get_state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any]:
+        _, desc = await self.store.existing(thread_id)
+        history = await self.executions.history(thread_id) if desc is not None else []
+        for checkpoint in history:
+            if checkpoint.checkpoint_id == checkpoint_id:
+                assert desc is not None
+                return checkpoint_state_json(thread_id, graph_name(desc), checkpoint)
+        raise HttpError(404, f"Checkpoint {checkpoint_id} not found in thread {thread_id}")
+
+    async def update_state(
+        self,
+        thread_id: str,
+        values: dict[str, Any] | None,
+        as_node: str | None,
+        checkpoint_id: str | None,
+    ) -> dict[str, Any]:
+        check_message("values", values)
+        record, desc = await self.store.existing(thread_id)
+        if desc is None:
+            raise HttpError(
+                400,
+                f"Thread {thread_id} has no assigned graph ID: it has no run yet. Start a run "
+                "first (update_state edits a paused run).",
+            )
+        record = record or self.store.entry(thread_id)
+        if record.lock.locked():
+            raise HttpError(409, f"Thread {thread_id} has in-flight runs: {[desc.run_id]}")
+        async with record.lock:
+            snap = await self.executions.snapshot(thread_id)
+            if desc.status == WorkflowExecutionStatus.RUNNING and not is_paused(snap):
+                raise HttpError(409, f"Thread {thread_id} has in-flight runs: {[desc.run_id]}")
+            if desc.status in CLOSED_RESUMABLE and checkpoint_id is None:
+                # A failed or cancelled run: edit a fork of its latest checkpoint.
+                history = await self.executions.history(thread_id)
+                checkpoint_id = history[0].checkpoint_id if history else None
+            if (
+                snap is not None
+                and checkpoint_id == snap.checkpoint_id
+                and desc.status == WorkflowExecutionStatus.RUNNING
+            ):
+                checkpoint_id = None  # the head: a plain edit of the paused run
+            if checkpoint_id is not None:
+                await self.executions.close_paused(thread_id)
+            try:
+                result = await self.gc.update_state(
+                    thread_id, values, as_node, checkpoint_id=checkpoint_id
+                )
+            except InvalidUpdateError as exc:
+                raise HttpError(400, str(exc)) from None
+            except ThreadNotFoundError as exc:
+                raise HttpError(404, str(exc)) from None
+            except ResumeError as exc:
+                raise HttpError(409, str(exc)) from None
+            except ValueError as exc:  # an unknown checkpoint id
+                raise HttpError(404, str(exc)) from None
+            except GraphRunError as exc:
+                raise HttpError(400, str(exc)) from None
+            await self.store.forget_refused(record)
+            record.updated_at = now()
+        return update_state_json(thread_id, result.checkpoint_id)
