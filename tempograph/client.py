@@ -47,7 +47,15 @@ from tempograph._client.failures import (
     unreachable,
     update_error,
 )
-from tempograph._client.history import RunEvent
+from tempograph._client.history import (
+    Checkpointed,
+    ContinuedAsNew,
+    Ended,
+    NodeUpdated,
+    Paused,
+    Resumed,
+    RunEvent,
+)
 from tempograph._client.runs import thread_runs
 from tempograph.colocation import has_local_worker
 from tempograph.errors import (
@@ -97,7 +105,14 @@ __all__ = [
     "ERROR_CLASSES",
     "RESUME_ERROR_KINDS",
     "RUN_ERROR_KINDS",
+    "Checkpointed",
+    "ContinuedAsNew",
+    "Ended",
     "GraphClient",
+    "NodeUpdated",
+    "Paused",
+    "Resumed",
+    "RunEvent",
     "RunHistory",
     "connect",
     "error_for",
@@ -585,12 +600,11 @@ class GraphClient:
     async def follow(self, thread_id: str, run_id: str | None = None) -> AsyncIterator[RunEvent]:
         """A run's events as they happen (the latest run by default): from its start, then
         live, long-polling its history (read once, never again from the start), and on into
-        the next run when it continues as new. Yields, in history order:
-        history.Checkpointed (each checkpoint once whole; again with `revised` when the
-        run's own record changes it), history.NodeUpdated (a node task's writes),
-        history.Paused and history.Resumed, history.ContinuedAsNew, and last history.Ended
-        (COMPLETED with the final values, FAILED with the error, CANCELED...), after which
-        the iterator stops. A run that pauses stays followed: resume it from elsewhere.
+        the next run when it continues as new. Yields, in history order: Checkpointed (each
+        checkpoint once whole; again with `revised` when the run's own record changes it),
+        NodeUpdated (a node task's writes), Paused and Resumed, ContinuedAsNew, and last
+        Ended (COMPLETED with the final values, FAILED with the error, CANCELED...), after
+        which the iterator stops. A run that pauses stays followed: resume it from elsewhere.
         Needs no worker."""
         try:
             if run_id is None:

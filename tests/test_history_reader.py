@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from tempograph import GraphClient, ThreadNotFoundError
-from tempograph._client.history import (
+from tempograph.client import (
     Checkpointed,
     ContinuedAsNew,
     Ended,
