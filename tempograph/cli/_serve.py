@@ -231,7 +231,7 @@ def port_option(default_env: str | None) -> Any:
     )
 
 
-@click.command("dev")
+@click.command("dev", short_help="Serve this folder's graphs: dev server, worker, HTTP API.")
 @graph_options
 @host_option(None)
 @port_option(None)
@@ -304,7 +304,7 @@ def dev_command(
     )
 
 
-@click.command("worker")
+@click.command("worker", short_help="Run a worker for the graphs (production).")
 @graph_options
 @task_queue_option
 def worker_command(graph_specs: tuple[str, ...], config: str | None, task_queue: str) -> None:
@@ -315,7 +315,7 @@ def worker_command(graph_specs: tuple[str, ...], config: str | None, task_queue:
     run_async(run_worker(graphs, task_queue=task_queue))
 
 
-@click.command("serve")
+@click.command("serve", short_help="Serve the LangGraph HTTP API for the graphs (production).")
 @graph_options
 @host_option("HOST")
 @port_option("PORT")

@@ -52,7 +52,7 @@ async def show_result(graphs: GraphClient, thread: str, out: dict[str, Any], as_
         click.echo(describe(await graphs.get_state(thread), cli_context().prog))
 
 
-@click.command("run")
+@click.command("run", short_help="Start a run; wait until it pauses or ends.")
 @click.argument("graph")
 @click.argument("input", metavar="INPUT_JSON")
 @click.option("--thread", default=None, help="Thread id (default: GRAPH-<random>).")
@@ -136,7 +136,7 @@ def resume_command(
     with_graphs(task_queue, action)
 
 
-@click.command("state")
+@click.command("state", short_help="Show a thread's state and what it waits for.")
 @click.argument("thread")
 @task_queue_option
 @json_option
@@ -150,7 +150,7 @@ def state_command(thread: str, task_queue: str, as_json: bool) -> None:
     with_graphs(task_queue, action)
 
 
-@click.command("update-state")
+@click.command("update-state", short_help="Edit a thread's state.")
 @click.argument("thread")
 @click.argument("values", metavar="VALUES_JSON")
 @click.option("--as-node", default=None, help="Write as this node (it counts as done).")
@@ -169,7 +169,7 @@ def update_state_command(
     with_graphs(task_queue, action)
 
 
-@click.command("history")
+@click.command("history", short_help="A thread's checkpoints, newest first.")
 @click.argument("thread")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many.")
 @task_queue_option
