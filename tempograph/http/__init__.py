@@ -19,8 +19,17 @@ Choices and differences from the Agent Server (this first slice):
   its Temporal run id). A resume continues the paused execution, so the runs answering a
   thread's interrupts share the run id of the run that asked. A thread created by POST /threads
   (run or not) and its metadata live in a TempographThread workflow (`<thread>/thread`, memo);
-  a deleted thread leaves that record terminated as its tombstone, so every server process
-  agrees. Run request details (kwargs, metadata) are kept in this process only.
+  a deleted thread leaves that record terminated as its tombstone. A cancellation's cause
+  (runs.cancel or multitask_strategy, or new input superseding a pause) is the reason of the
+  cancel request, recorded in the run's history; a refused resume is kept on the thread's
+  record. So every server process on the namespace gives the same statuses and errors
+  (status.py: one table). Kept in the process that took the request only: run request
+  details (kwargs, metadata), runs queued behind the thread's running run ("pending"), and a
+  stateless run's temporary thread being deleted (until Temporal has deleted it).
+* Interrupts render one way per place (rendering.interrupt_json): run output (wait and join
+  bodies, stream chunks) `{"value", "id", "response_schema"}`; thread and state
+  (`interrupts`, `tasks[].interrupts`) `{"id", "value"}` plus `response_schema` when set. The
+  metadata key `__tempograph_refused_resume__` is reserved (422).
 * multitask_strategy: when a run is executing on the thread, "reject" answers 409, "enqueue"
   (the default) waits for it to pause or end, "interrupt" and "rollback" cancel it first
   (rollback keeps its checkpoints). A thread paused at an interrupt or breakpoint is not busy:
