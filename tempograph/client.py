@@ -39,6 +39,7 @@ from tempograph._client.failures import (
     error_for,
     failure_kind,
     is_no_poller,
+    is_run_not_ready,
     is_timed_out,
     no_worker_message,
     not_found,
@@ -62,6 +63,7 @@ from tempograph.errors import (
     GraphRunError,
     NoWorkerError,
     ResumeError,
+    RunNotReadyError,
     TempographError,
     TemporalUnavailableError,
     ThreadBusyError,
@@ -190,6 +192,35 @@ def _status_name(status: WorkflowExecutionStatus | int | None) -> str:
         return str(status)
 
 
+# How long a call waits for a run whose last workflow task failed (Temporal retries that task
+# by itself; after a refused 2 MiB+ message sent straight to the run it recovers in ~10-20 s).
+NOT_READY_PATIENCE = timedelta(seconds=45)
+
+
+async def execute_update(
+    handle: WorkflowHandle[Any, Any], update: str, arg: Any, result_type: type[Result]
+) -> Result:
+    """handle.execute_update, retried while Temporal answers "Workflow Task in failed state":
+    that state is transient (Temporal retries the task) and the run itself is fine, so the
+    caller should not see it as an error unless it lasts."""
+    delay, waited = 0.25, 0.0
+    while True:
+        try:
+            return await handle.execute_update(update, arg, result_type=result_type)
+        except RPCError as exc:
+            if not is_run_not_ready(exc):
+                raise
+            if waited >= NOT_READY_PATIENCE.total_seconds():
+                raise RunNotReadyError(
+                    f"Run '{handle.id}' did not recover within {waited:.0f} s: its last "
+                    f"workflow task keeps failing ({exc.message}). See `temporal workflow "
+                    f"describe -w {handle.id}`."
+                ) from exc
+        await asyncio.sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 4.0)
+
+
 class GraphClient:
     """Runs graphs on Temporal. One thread id = one workflow id.
 
@@ -246,7 +277,8 @@ class GraphClient:
         when none did (the server says no worker polls, or nothing answered within two
         tries of QUERY_PROBE_TIMEOUT: a worker that has just stopped is still "seen" by the
         server for a while, and its queries simply time out)."""
-        for _ in range(2):
+        timeouts, waited, delay = 0, 0.0, 0.25
+        while timeouts < 2:
             try:
                 answer = await handle.query(
                     query, result_type=result_type, rpc_timeout=QUERY_PROBE_TIMEOUT
@@ -255,8 +287,14 @@ class GraphClient:
             except RPCError as exc:
                 if is_no_poller(exc):
                     return False, None
+                if is_run_not_ready(exc) and waited < NOT_READY_PATIENCE.total_seconds():
+                    # Transient: Temporal retries the run's failed workflow task.
+                    await asyncio.sleep(delay)
+                    waited, delay = waited + delay, min(delay * 2, 4.0)
+                    continue
                 if not is_timed_out(exc):
                     raise
+                timeouts += 1
         return False, None
 
     async def _worker_polls(self, task_queue: str) -> bool:
@@ -498,10 +536,8 @@ class GraphClient:
             await self._describe(thread_id)  # only a Tempograph run's state can be edited
         handle = self.client.get_workflow_handle(thread_id)
         try:
-            return await handle.execute_update(
-                STATE_UPDATE,
-                StateUpdate(values=values, as_node=as_node),
-                result_type=StateSnapshot,
+            return await execute_update(
+                handle, STATE_UPDATE, StateUpdate(values=values, as_node=as_node), StateSnapshot
             )
         except WorkflowUpdateFailedError as exc:
             raise update_error(exc) from None
@@ -797,7 +833,7 @@ class GraphClient:
             output = await self._needs_worker(
                 handle,
                 description.task_queue,
-                handle.execute_update(RESUME_UPDATE, resume, result_type=dict),
+                execute_update(handle, RESUME_UPDATE, resume, dict),
                 f"The resume of thread '{thread_id}' is not confirmed: the run may still take "
                 "it when a worker starts (check with get_state).",
             )
@@ -836,7 +872,7 @@ class GraphClient:
                 output: dict[str, Any] = await self._needs_worker(
                     handle,
                     description.task_queue,
-                    handle.execute_update(WAIT_UPDATE, WaitInput(), result_type=dict),
+                    execute_update(handle, WAIT_UPDATE, WaitInput(), dict),
                     f"Thread '{thread_id}' continued in a new run, which waits for a worker.",
                 )
                 return output

@@ -43,6 +43,13 @@ class NoWorkerError(TempographError):
     run, a resume, a start that waits for the first pause): start a worker (`make worker`)."""
 
 
+class RunNotReadyError(TempographError):
+    """Temporal refused the call because the run's last workflow task failed ("Workflow Task in
+    failed state"): Temporal retries that task by itself (e.g. after a message over 2 MiB sent
+    straight to the run was refused), and GraphClient retries the call meanwhile; this error
+    means the run did not recover in time. `temporal workflow describe -w <thread>` shows why."""
+
+
 class ResumeError(TempographError):
     """A resume was rejected (nothing pending, unknown interrupt id, missing value...).
 

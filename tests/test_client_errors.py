@@ -33,7 +33,7 @@ from tempograph import (
     connect,
     create_worker,
 )
-from tempograph.devserver import DevServer
+from tempograph.devserver import DevServer, temporal_cli
 from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.limits import MAX_MESSAGE_BYTES
 from tempograph.messages import GRAPH_ATTRIBUTE, STATUS_ATTRIBUTE
@@ -319,3 +319,24 @@ async def test_cli_cancel_finished_and_unquoted_answer(
     assert code == 0 and out.strip() == f"{thread} already finished (COMPLETED): nothing to cancel"
     code, out, _ = await starter(server, "cancel", thread, "--json")
     assert code == 0 and '"status": "COMPLETED"' in out
+
+
+async def test_a_message_over_2_mib_sent_straight_to_the_run_does_not_break_the_next_resume(
+    graphs: GraphClient, thread: str, server: DevServer, tmp_path: Any
+) -> None:
+    """Scenario: a 3 MiB update sent with the `temporal` CLI (no Tempograph client to refuse it
+    first). The run's validator refuses it, but Temporal's SDK sends the refusal back with the
+    request in it, over the payload limit: that workflow task fails and Temporal answers
+    "Workflow Task in failed state" until its retry. GraphClient waits that out: the next
+    resume succeeds, and the run took nothing from the refused message."""
+    await paused_ask(graphs, thread)
+    big = tmp_path / "big.json"
+    big.write_text('{"resume": "' + "x" * (3 * 1024 * 1024) + '"}')
+    proc = await asyncio.create_subprocess_exec(
+        temporal_cli(), "workflow", "update", "execute", "--address", server.address,
+        "-w", thread, "--name", "resume_update", "--input-file", str(big),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode != 0, out
+    await assert_still_resumable(graphs, thread)

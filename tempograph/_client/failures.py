@@ -96,6 +96,12 @@ def is_timed_out(exc: RPCError) -> bool:
     return exc.status == RPCStatusCode.CANCELLED and "timeout" in exc.message.lower()
 
 
+def is_run_not_ready(exc: RPCError) -> bool:
+    """Temporal's answer to an update while the run's last workflow task has failed: transient,
+    the server retries that task (within ~10-20 s after e.g. a refused 3 MiB update)."""
+    return exc.status == RPCStatusCode.FAILED_PRECONDITION and "failed state" in exc.message
+
+
 def not_found(thread_id: str) -> ThreadNotFoundError:
     return ThreadNotFoundError(f"No run found for thread '{thread_id}'")
 
