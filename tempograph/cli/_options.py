@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 
@@ -78,6 +79,14 @@ def breakpoints(values: tuple[str, ...]) -> Breakpoints:
     return "*" if nodes == ["*"] else nodes
 
 
+class ArgumentError(click.UsageError):
+    """An argument that cannot be sent as given (exit 2), printed as one line: the message says
+    how to fix it, so click's usage block would only bury it."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
+
+
 def parse_json(text: str, what: str, *, example: str | None = None) -> Any:
     """`text` as JSON, or a usage error (exit 2) saying what was expected. `example`: the command
     line that sends `text` as a JSON string, shown as the fix."""
@@ -90,4 +99,4 @@ def parse_json(text: str, what: str, *, example: str | None = None) -> Any:
                 f". To send the text {text!r}, quote it as a JSON string "
                 f"(the shell needs both quotes): {example}"
             )
-        raise click.UsageError(message) from None
+        raise ArgumentError(message) from None
