@@ -633,7 +633,9 @@ class GraphClient:
         reader = await history.read_run(self.client, thread_id, run_id)
         return RunHistory(run_id=run_id, checkpoints=reader.checkpoints(), updates=reader.updates)
 
-    async def follow(self, thread_id: str, run_id: str | None = None) -> AsyncIterator[RunEvent]:
+    async def follow(
+        self, thread_id: str, run_id: str | None = None, *, after_event: int = 0
+    ) -> AsyncIterator[RunEvent]:
         """A run's events as they happen (the latest run by default): from its start, then
         live, long-polling its history (read once, never again from the start), and on into
         the next run when it continues as new. Yields, in history order: Checkpointed (each
@@ -641,13 +643,16 @@ class GraphClient:
         NodeUpdated (a node task's writes), Paused and Resumed, ContinuedAsNew, and last
         Ended (COMPLETED with the final values, FAILED with the error, CANCELED...), after
         which the iterator stops. A run that pauses stays followed: resume it from elsewhere.
-        Needs no worker."""
+        Needs no worker. `after_event`: skip what the run's first `after_event` history events
+        (its `history_length` when described) added, e.g. to show only what a resume adds."""
         try:
             if run_id is None:
                 run_id = (await self._describe(thread_id)).run_id
             else:
                 await self._describe_run(thread_id, run_id)
-            async for event in history.follow(self.client, thread_id, run_id):
+            async for event in history.follow(
+                self.client, thread_id, run_id, after_event=after_event
+            ):
                 yield event
         except RPCError as exc:
             if exc.status in UNREACHABLE:

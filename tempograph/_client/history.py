@@ -349,28 +349,37 @@ async def read_run(client: Client, thread_id: str, run_id: str) -> RunReader:
     return reader
 
 
-async def follow(client: Client, thread_id: str, run_id: str) -> AsyncIterator[RunEvent]:
+async def follow(
+    client: Client, thread_id: str, run_id: str, *, after_event: int = 0
+) -> AsyncIterator[RunEvent]:
     """The run's events from its start, then live as its history grows (long polls: the
     history is read once), into the next run when it continues as new; ends with the
-    Ended event of the thread's last run."""
+    Ended event of the thread's last run. `after_event`: what the run's first `after_event`
+    history events added is read (later events build on it) but not yielded (a stream of
+    a resume shows only what the resume adds)."""
     while True:
         reader = RunReader(thread_id, run_id, client.data_converter)
         events = client.get_workflow_handle(thread_id, run_id=run_id).fetch_history_events(
             wait_new_event=True, skip_archival=True
         )
+        fresh = after_event <= 0
         async for event in events:
+            fresh = event.event_id > after_event
             for out in await reader.feed(event):
-                yield out
+                if fresh:
+                    yield out
             if _page_read(events):
                 # The server returns a workflow task's commands together: a step's node
                 # activities are all known by the end of a page.
                 for out in reader.close():
-                    yield out
+                    if fresh:
+                        yield out
         for out in reader.close():
-            yield out
+            if fresh:
+                yield out
         if not isinstance(reader.end, ContinuedAsNew):
             return
-        run_id = reader.end.new_run_id
+        run_id, after_event = reader.end.new_run_id, 0
 
 
 def _page_read(events: WorkflowHistoryEventAsyncIterator) -> bool:

@@ -76,6 +76,9 @@ class RunRecord:
     body: dict[str, Any] | None = None
     known: asyncio.Event = field(default_factory=asyncio.Event)
     temporal_run_id: str | None = None
+    # The execution's history events from before this run (a resume continues a paused
+    # execution): a stream of the run shows what comes after them.
+    history_from: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return run_json(
@@ -243,7 +246,7 @@ class RunExecutor:
                 run.updated_at = now()
                 await self.store.forget_refused(thread)
                 await self.executions.settle(request.thread_id)
-                body = await self._execute(request, lambda rid: self._known(run, rid))
+                body = await self._execute(request, lambda rid, at: self._known(run, rid, at))
                 if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
                     snap = await self.executions.snapshot(request.thread_id)
                     if snap is not None and snap.status == "interrupted":
@@ -279,12 +282,13 @@ class RunExecutor:
         reading = await self.executions.read(run.thread_id, desc, paused=False, refused=False)
         return reading.outcome == Outcome.CANCELLED
 
-    def _known(self, run: RunRecord, temporal_run_id: str) -> None:
+    def _known(self, run: RunRecord, temporal_run_id: str, history_from: int) -> None:
         """The run's Temporal run id is known: it becomes the run id (the first id stays an
-        alias for look-ups)."""
+        alias for look-ups). `history_from`: the execution's events from before this run."""
         if run.temporal_run_id == temporal_run_id:
             return
         run.temporal_run_id = temporal_run_id
+        run.history_from = history_from
         self.runs[temporal_run_id] = run
         if not run.known.is_set() and run.status in ("pending", "running"):
             run.run_id = temporal_run_id
@@ -295,7 +299,7 @@ class RunExecutor:
     # -----------------------------------------------------------------------------------------
 
     async def _execute(
-        self, request: RunRequest, on_run_id: Callable[[str], None]
+        self, request: RunRequest, on_run_id: Callable[[str, int], None]
     ) -> dict[str, Any]:
         """Run the request on its thread; the wait body."""
         thread_id = request.thread_id
@@ -334,7 +338,7 @@ class RunExecutor:
                 if request.command is None or "__interrupt__" not in output:
                     return wait_body(output)
             else:
-                on_run_id(desc.run_id)
+                on_run_id(desc.run_id, desc.history_length)  # a resume of this execution
             # Run-time breakpoints belong to this run only, as on the Agent Server.
             return wait_body(
                 await self.gc.invoke(
@@ -367,7 +371,7 @@ class RunExecutor:
     async def _watch(
         self,
         thread_id: str,
-        on_run_id: Callable[[str], None],
+        on_run_id: Callable[[str, int], None],
         work: Awaitable[dict[str, Any]],
     ) -> dict[str, Any]:
         """Run `work` (which starts a new execution) and report the new execution's run id as
@@ -379,7 +383,7 @@ class RunExecutor:
         while not task.done() and not reported:
             desc = await self.executions.describe(thread_id)
             if desc is not None and desc.run_id != previous:
-                on_run_id(desc.run_id)
+                on_run_id(desc.run_id, 0)
                 reported = True
             else:
                 await asyncio.wait({task}, timeout=0.02)
@@ -387,7 +391,7 @@ class RunExecutor:
         if not reported:
             desc = await self.executions.describe(thread_id)
             if desc is not None and desc.run_id != previous:
-                on_run_id(desc.run_id)
+                on_run_id(desc.run_id, 0)
         return result
 
     # -----------------------------------------------------------------------------------------
