@@ -21,6 +21,7 @@ from tempograph.http import create_app
 from tempograph.messages import THREAD_PATCH_UPDATE, ThreadMetadata, thread_record_id
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import ENTRIES, all_graphs
+from tests.test_http_processes import server_process
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 BUSY = (
@@ -32,9 +33,7 @@ ASK_ID = str(uuid.uuid5(uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8"), "ask"
 
 @pytest_asyncio.fixture(scope="module")
 async def api(client: Client, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as http:
+    async with server_process(client) as http:
         yield http
 
 

@@ -19,10 +19,7 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from tempograph import GraphClient
-from tempograph.http import create_app
-from tests.conftest import TASK_QUEUE
-from tests.sample_graphs import all_graphs
+from tests.test_http_processes import server_process
 
 
 @workflow.defn(name="PaymentsWorkflow", sandboxed=False)
@@ -76,9 +73,7 @@ async def foreign(client: Client) -> AsyncIterator[Foreign]:
 
 @pytest_asyncio.fixture(scope="module")
 async def api(client: Client, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=30) as http:
+    async with server_process(client) as http:
         yield http
 
 

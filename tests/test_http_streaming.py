@@ -20,19 +20,14 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tempograph import GraphClient
-from tempograph.http import create_app
-from tests.conftest import TASK_QUEUE
-from tests.sample_graphs import all_graphs
+from tests.test_http_processes import new_thread, server_process
 
 CLOSE_EVENT = HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
 
 
 @pytest_asyncio.fixture(scope="module")
 async def api(client: Client, worker: Worker) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as http:
+    async with server_process(client) as http:
         yield http
 
 
@@ -79,12 +74,6 @@ async def stream(api: httpx.AsyncClient, thread: str, **body: Any) -> list[tuple
         (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\n")[1][6:]))
         for block in r.text.strip().split("\n\n")
     ]
-
-
-async def new_thread(api: httpx.AsyncClient) -> str:
-    r = await api.post("/threads", json={})
-    assert r.status_code == 200, r.text
-    return str(r.json()["thread_id"])
 
 
 async def test_values_and_updates_interleave_per_step_in_order(

@@ -14,7 +14,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph import limits
-from tempograph.errors import NoWorkerError, TemporalUnavailableError, ThreadIdConflictError
+from tempograph.errors import (
+    GraphRunError,
+    InvalidUpdateError,
+    NoWorkerError,
+    ResumeError,
+    TempographError,
+    TemporalUnavailableError,
+    ThreadBusyError,
+    ThreadIdConflictError,
+    ThreadNotFoundError,
+)
 from tempograph.http.jsonbody import PathIdTooLongError
 
 log = logging.getLogger("tempograph.http")
@@ -40,6 +50,25 @@ class HttpError(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
+
+
+# The HTTP status of each error a thread edit answers with: one table, the first class that
+# matches wins (tempograph._client.failures maps a run's ErrorKinds to these classes).
+ERROR_STATUS: tuple[tuple[type[TempographError], int], ...] = (
+    (InvalidUpdateError, 400),
+    (ThreadNotFoundError, 404),
+    (ResumeError, 409),
+    (ThreadBusyError, 409),
+    (GraphRunError, 400),
+)
+
+
+def http_error(exc: TempographError) -> HttpError | None:
+    """The answer for `exc` (ERROR_STATUS), or None when it has no row."""
+    for cls, status in ERROR_STATUS:
+        if isinstance(exc, cls):
+            return HttpError(status, str(exc))
+    return None
 
 
 def thread_not_found(thread_id: str) -> HttpError:

@@ -32,6 +32,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._client.runs import thread_runs
 from tempograph.client import GraphClient
 from tempograph.errors import ThreadNotFoundError
 from tempograph.http.bounded import BoundedDict, BoundedSet
@@ -46,7 +47,6 @@ from tempograph.messages import (
     StateSnapshot,
     WaitInput,
 )
-from tempograph.ownership import own_runs, quote
 
 log = logging.getLogger("tempograph.http")
 
@@ -67,11 +67,6 @@ QUERY_TIMEOUT = timedelta(seconds=5)
 # Events read (newest first) looking for a closed run's cancel request: it is followed by at
 # most a few workflow tasks, the cancellation of the activities in flight and the close event.
 CANCEL_SCAN_EVENTS = 400
-
-
-def thread_runs_query(thread_id: str) -> str:
-    """The visibility query for every GraphRun execution of a thread."""
-    return own_runs(f"WorkflowId = {quote(thread_id)}")
 
 
 def graph_name(execution: WorkflowExecution) -> str:
@@ -215,8 +210,7 @@ class Executions:
         if latest is not None:
             run_ids.append(latest.run_id)
         with contextlib.suppress(RPCError):
-            async for execution in self.client.list_workflows(thread_runs_query(thread_id)):
-                run_ids.append(execution.run_id)
+            run_ids += [execution.run_id for execution in await thread_runs(self.client, thread_id)]
         return list(dict.fromkeys(run_ids))
 
     async def cancel_cause(

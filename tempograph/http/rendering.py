@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from tempograph.errors import ResumeError, TempographError
 from tempograph.messages import Checkpoint, PendingInterrupt, StateSnapshot
 from tempograph.types import Interrupt
 
@@ -95,6 +96,12 @@ def output_of(snap: StateSnapshot) -> dict[str, Any]:
 def error_body(error: str, message: str) -> dict[str, Any]:
     """The `__error__` envelope (HTTP 200) of a graph error or a refused resume."""
     return {"__error__": {"error": error, "message": message}}
+
+
+def exception_body(exc: TempographError) -> dict[str, Any]:
+    """The `__error__` envelope of an error GraphClient raised: a refused resume by its kind
+    (the ErrorKind the run refused it with), any other by its class name."""
+    return error_body(exc.kind if isinstance(exc, ResumeError) else type(exc).__name__, str(exc))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,8 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 
-from tempograph.client import RESUME_ERROR_KINDS, GraphClient
-from tempograph.errors import GraphRunError, ResumeError, TempographError, ThreadBusyError
-from tempograph.http.assistant_catalog import AssistantCatalog
+from tempograph.client import RESUME_ERROR_KINDS
+from tempograph.errors import GraphRunError, TempographError
 from tempograph.http.bounded import BoundedDict
 from tempograph.http.errors import (
     BUSY,
@@ -40,13 +39,14 @@ from tempograph.http.errors import (
 from tempograph.http.executions import (
     CLOSED_CANCELLABLE,
     CLOSED_RESUMABLE,
-    Executions,
     graph_name,
     is_paused,
 )
+from tempograph.http.parts import ThreadParts
 from tempograph.http.rendering import (
     assistant_id_of,
     error_body,
+    exception_body,
     now,
     output_of,
     run_json,
@@ -54,7 +54,8 @@ from tempograph.http.rendering import (
 )
 from tempograph.http.schemas import CommandBody, RunBody
 from tempograph.http.status import TABLE, CancelCause, Outcome, RunStatus
-from tempograph.http.thread_store import ThreadEntry, ThreadStore
+from tempograph.http.thread_store import ThreadEntry
+from tempograph.messages import ErrorKind
 from tempograph.types import Command
 
 log = logging.getLogger("tempograph.http")
@@ -135,24 +136,15 @@ def run_kwargs(body: RunBody) -> dict[str, Any]:
     }
 
 
-class RunExecutor:
-    def __init__(
-        self,
-        graph_client: GraphClient,
-        catalog: AssistantCatalog,
-        executions: Executions,
-        store: ThreadStore,
-        cache_size: int,
-    ) -> None:
-        self.gc = graph_client
-        self.catalog = catalog
-        self.executions = executions
-        self.store = store
-        # Provisional and Temporal ids; a run still going stays until it ends.
-        self.runs: BoundedDict[str, RunRecord] = BoundedDict(
-            cache_size, pinned=lambda r: r.in_flight()
-        )
-        self.tasks: set[asyncio.Task[Any]] = set()
+@dataclass(eq=False)
+class RunExecutor(ThreadParts):
+    cache_size: InitVar[int]
+    # Provisional and Temporal ids; a run still going stays until it ends.
+    runs: BoundedDict[str, RunRecord] = field(init=False)
+    tasks: set[asyncio.Task[Any]] = field(init=False, default_factory=set)
+
+    def __post_init__(self, cache_size: int) -> None:
+        self.runs = BoundedDict(cache_size, pinned=lambda r: r.in_flight())
 
     def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run `work` in the background, kept referenced until it ends."""
@@ -311,7 +303,7 @@ class RunExecutor:
             if desc is None:
                 if request.command is not None:
                     return error_body(
-                        "InvalidResume",
+                        ErrorKind.INVALID_RESUME.value,
                         f"Thread {thread_id} has no run to resume: start one with input first",
                     )
                 return error_body("EmptyInputError", "Received no input for __start__")
@@ -349,14 +341,10 @@ class RunExecutor:
                     interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
                 )
             )
-        except ResumeError as exc:
-            return error_body(exc.kind, str(exc))
-        except ThreadBusyError as exc:
-            return error_body("ThreadBusyError", str(exc))
         except GraphRunError as exc:
             return error_body(**await self.executions.failure(thread_id, fallback=str(exc)))
         except TempographError as exc:
-            return error_body(type(exc).__name__, str(exc))
+            return exception_body(exc)
 
     def _start(self, request: RunRequest) -> Awaitable[dict[str, Any]]:
         return self.gc.invoke(
@@ -435,10 +423,9 @@ class RunExecutor:
         if run is not None and run.temporal_run_id is None and run.body is not None:
             return run.body
         temporal_run_id = run.temporal_run_id if run is not None else run_id
-        desc = await self.executions.describe(thread_id, temporal_run_id)
-        if desc is None:
-            raise HttpError(404, f"Run {run_id} not found")
-        return await self._execution_body(thread_id, desc)
+        return await self._execution_body(
+            thread_id, await self._execution(thread_id, run_id, temporal_run_id)
+        )
 
     async def _execution_body(
         self, thread_id: str, desc: WorkflowExecutionDescription
@@ -540,10 +527,19 @@ class RunExecutor:
         run = self.find_run(thread_id, run_id)
         if run is not None and (run.task is None or run.in_flight() or run.body is not None):
             return run.to_json()
-        desc = await self.executions.describe(thread_id, run_id)
+        return await self.execution_json(
+            thread_id, await self._execution(thread_id, run_id, run_id)
+        )
+
+    async def _execution(
+        self, thread_id: str, run_id: str, temporal_run_id: str | None
+    ) -> WorkflowExecutionDescription:
+        """The GraphRun execution of run `run_id` (`temporal_run_id`; None: the thread's
+        latest), or 404."""
+        desc = await self.executions.describe(thread_id, temporal_run_id)
         if desc is None:
             raise HttpError(404, f"Run {run_id} not found")
-        return await self.execution_json(thread_id, desc)
+        return desc
 
     async def list_runs(
         self, thread_id: str, *, limit: int, offset: int, status: str | None

@@ -11,27 +11,22 @@ from typing import Any
 from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from tempograph.client import GraphClient
-from tempograph.errors import (
-    GraphRunError,
-    InvalidUpdateError,
-    ResumeError,
-    ThreadNotFoundError,
-)
-from tempograph.http.assistant_catalog import AssistantCatalog, subset
+from tempograph.errors import TempographError
+from tempograph.http.assistant_catalog import subset
 from tempograph.http.errors import (
     UNAVAILABLE,
     HttpError,
     check_message,
     check_new_thread_id,
+    http_error,
 )
 from tempograph.http.executions import (
     CLOSED_RESUMABLE,
-    Executions,
     graph_name,
     is_paused,
     listed_as_paused,
 )
+from tempograph.http.parts import ThreadParts
 from tempograph.http.rendering import (
     assistant_id_of,
     checkpoint_state_json,
@@ -42,22 +37,10 @@ from tempograph.http.rendering import (
     update_state_json,
 )
 from tempograph.http.status import TABLE, thread_error
-from tempograph.http.thread_store import Candidate, ThreadEntry, ThreadStore, check_metadata_keys
+from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys
 
 
-class ThreadViews:
-    def __init__(
-        self,
-        graph_client: GraphClient,
-        catalog: AssistantCatalog,
-        executions: Executions,
-        store: ThreadStore,
-    ) -> None:
-        self.gc = graph_client
-        self.catalog = catalog
-        self.executions = executions
-        self.store = store
-
+class ThreadViews(ThreadParts):
     # -----------------------------------------------------------------------------------------
     # The thread object.
     # -----------------------------------------------------------------------------------------
@@ -305,16 +288,13 @@ class ThreadViews:
                 result = await self.gc.update_state(
                     thread_id, values, as_node, checkpoint_id=checkpoint_id
                 )
-            except InvalidUpdateError as exc:
-                raise HttpError(400, str(exc)) from None
-            except ThreadNotFoundError as exc:
-                raise HttpError(404, str(exc)) from None
-            except ResumeError as exc:
-                raise HttpError(409, str(exc)) from None
+            except TempographError as exc:
+                error = http_error(exc)
+                if error is None:
+                    raise
+                raise error from None
             except ValueError as exc:  # an unknown checkpoint id
                 raise HttpError(404, str(exc)) from None
-            except GraphRunError as exc:
-                raise HttpError(400, str(exc)) from None
             await self.store.forget_refused(record)
             record.updated_at = now()
         return update_state_json(thread_id, result.checkpoint_id)
