@@ -99,17 +99,18 @@ async def test_values_and_updates_interleave_per_step_in_order(
     assert read_of(events_read, thread) and set(read_of(events_read, thread)) == {1}
 
 
+@pytest.mark.parametrize("graph", ["ask", "ask_local"])
 async def test_a_resume_streams_only_what_it_adds(
-    api: httpx.AsyncClient, events_read: Counter[tuple[str, str, int]]
+    api: httpx.AsyncClient, events_read: Counter[tuple[str, str, int]], graph: str
 ) -> None:
     """A pause, then a resume on the same execution: the resume's stream starts with the
     state it resumes from, then only the steps it runs (the history before it is read, once,
-    and not sent again)."""
+    and not sent again). Nodes run as activities or as local activities."""
     thread = await new_thread(api)
     first = await stream(
         api,
         thread,
-        assistant_id="ask",
+        assistant_id=graph,
         input={"log": [], "x": 1},
         stream_mode=["values", "updates"],
     )
@@ -126,7 +127,7 @@ async def test_a_resume_streams_only_what_it_adds(
     resumed = await stream(
         api,
         thread,
-        assistant_id="ask",
+        assistant_id=graph,
         command={"resume": "yes"},
         stream_mode=["values", "updates"],
     )
@@ -157,4 +158,37 @@ async def test_updates_only_then_the_interrupt_chunk(api: httpx.AsyncClient) -> 
         ("updates", {"a": {"log": ["a"]}}),
         ("updates", {"b": {"log": ["b"]}}),
         ("updates", {"__interrupt__": []}),
+    ]
+
+
+async def test_a_resume_that_pauses_again_at_the_same_step_ends_at_the_new_pause(
+    api: httpx.AsyncClient,
+) -> None:
+    """One node asks twice: the first answer re-runs it and it pauses again at the same
+    checkpoint; that resume's stream ends at the new pause, with no update of its own."""
+    thread = await new_thread(api)
+    modes = ["values", "updates"]
+    first = await stream(
+        api, thread, assistant_id="ask_twice", input={"log": []}, stream_mode=modes
+    )
+    assert [i["value"] for i in first[-1][1]["__interrupt__"]] == ["first?"]
+    again = await stream(
+        api, thread, assistant_id="ask_twice", command={"resume": "1"}, stream_mode=modes
+    )
+    [interrupt] = again[-1][1]["__interrupt__"]
+    assert interrupt["value"] == "second?"
+    assert again[1:] == [
+        ("values", {"log": []}),
+        ("updates", {"__interrupt__": [interrupt]}),
+        ("values", {"log": [], "__interrupt__": [interrupt]}),
+    ]
+    done = await stream(
+        api, thread, assistant_id="ask_twice", command={"resume": "2"}, stream_mode=modes
+    )
+    assert done[1:] == [
+        ("values", {"log": []}),
+        ("updates", {"twice": {"log": ["1+2"]}}),
+        ("values", {"log": ["1+2"]}),
+        ("updates", {"after": {"log": ["after"]}}),
+        ("values", {"log": ["1+2", "after"]}),
     ]

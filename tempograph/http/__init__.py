@@ -45,11 +45,13 @@ Choices and differences from the Agent Server (this first slice):
   a list of updates, thread `supersteps`, Send in `command.goto`, subgraph state
   (`subgraphs=true`), `select`, TTLs, crons, the store and assistant CRUD are not supported.
   The default recursion limit is Tempograph's (100).
-* Streaming: "values" mode sends the state at each checkpoint the run records (read from
-  Temporal history while the run goes), then the final state with `__interrupt__`; "updates"
-  mode sends `{node: writes}` for each node task as it finishes (read from the node activity
-  results in history), then the `__interrupt__` chunk of a pause; other modes send nothing. No
-  resumable streams (`Last-Event-ID`), no join_stream.
+* Streaming: one live pass over the run's Temporal history (GraphClient.follow, long polls),
+  in step order: "values" sends the state before the first step and after each step, then
+  the final state with `__interrupt__`; "updates" sends `{node: writes}` for each node task as
+  it finishes, then the `__interrupt__` chunk of a pause; with both, per step the updates come
+  before the state after it, as on the Agent Server. A resume's stream starts with the state
+  it resumes from and shows only what it adds. Other modes send nothing. No resumable streams
+  (`Last-Event-ID`), no join_stream.
 * Shared namespace: the API acts only on GraphRun and TempographThread executions
   (tempograph.ownership). Another workflow's id is an unknown thread (404 on every read, patch,
   delete, cancel, join); creating a thread or a run under it answers 409 ("Thread ID ... is not
