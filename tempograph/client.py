@@ -949,7 +949,5 @@ def _invoke_output(output: dict[str, Any]) -> dict[str, Any]:
 def _output_of(snapshot: StateSnapshot) -> dict[str, Any]:
     out: dict[str, Any] = dict(snapshot.values)
     if snapshot.paused_at == "interrupt":
-        out["__interrupt__"] = [
-            i.model_dump(include={"value", "id", "response_schema"}) for i in snapshot.interrupts
-        ]
+        out["__interrupt__"] = [i.view() for i in snapshot.interrupts]
     return out

@@ -306,6 +306,11 @@ class PendingInterrupt(BaseModel):
     has_default: bool = False
     default: Any = None
 
+    def view(self) -> dict[str, Any]:
+        """The interrupt as run output shows it (the items of `__interrupt__`, LangGraph's
+        Interrupt fields): the one shape of the workflow's replies, the client and the API."""
+        return {"value": self.value, "id": self.id, "response_schema": self.response_schema}
+
 
 class StateSnapshot(BaseModel):
     """What get_state returns (LangGraph's StateSnapshot, reduced to what a run knows)."""

@@ -1019,10 +1019,7 @@ class GraphRun:
         snapshot = self._snapshot()
         out = dict(snapshot.values)
         if st.paused_at == "interrupt":
-            out["__interrupt__"] = [
-                {"value": p.value, "id": p.id, "response_schema": p.response_schema}
-                for p in st.pending
-            ]
+            out["__interrupt__"] = [p.view() for p in st.pending]
         self._guard_reply(json_size(out), "The reply")
         return out
 

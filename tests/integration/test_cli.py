@@ -18,7 +18,7 @@ from graphs import GRAPHS
 from tempograph import create_worker
 from tempograph.devserver import DevServer
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TASK_QUEUE = "cli"
 
 

@@ -1,6 +1,6 @@
 """Runs that exercise every path of the GraphRun workflow, for replay tests.
 
-`python -m tests.replay_scenarios NAME` records their histories into tests/histories/NAME/
+`python -m tests.replay.replay_scenarios NAME` records their histories into tests/histories/NAME/
 (commit them, one folder per workflow version): replaying every recorded folder with today's
 workflow code proves that a change keeps runs recorded by older versions, possibly paused for
 weeks, replayable. Record a new folder whenever the workflow gains a `workflow.patched` branch.
@@ -22,7 +22,7 @@ from tempograph.messages import RESUME_SIGNAL, ResumeInput
 from tempograph.types import Command
 from tests.sample_graphs import all_graphs
 
-HISTORY_DIR = Path(__file__).parent / "histories"
+HISTORY_DIR = Path(__file__).parent.parent / "histories"
 
 
 async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:

@@ -19,7 +19,7 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
-from tests.test_http_processes import server_process
+from tests.http.test_http_processes import server_process
 
 
 @workflow.defn(name="PaymentsWorkflow", sandboxed=False)

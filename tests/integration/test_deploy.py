@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tempograph.devserver import DevServer, temporal_cli
 
-SCRIPT = Path(__file__).resolve().parent.parent / "deploy" / "search-attributes.sh"
+SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "search-attributes.sh"
 
 
 async def run(*cmd: str, env: dict[str, str]) -> tuple[int, str]:

@@ -39,9 +39,9 @@ from tempograph.limits import MAX_MESSAGE_BYTES
 from tempograph.messages import GRAPH_ATTRIBUTE, STATUS_ATTRIBUTE
 from tempograph.types import Command
 from tests.conftest import free_port
-from tests.test_bad_input import assert_still_resumable, paused_ask
-from tests.test_cli import TASK_QUEUE as CLI_QUEUE
-from tests.test_cli import starter
+from tests.integration.test_bad_input import assert_still_resumable, paused_ask
+from tests.integration.test_cli import TASK_QUEUE as CLI_QUEUE
+from tests.integration.test_cli import starter
 
 
 @workflow.defn(name="ForeignOrders")

@@ -20,7 +20,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tests.test_http_processes import new_thread, server_process
+from tests.http.test_http_processes import new_thread, server_process
 
 CLOSE_EVENT = HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
 

@@ -2,7 +2,7 @@
 and its end in files (TEMPOGRAPH_TEST_MARKS) around a sleep, with the default node options.
 
     TEMPORAL_ADDRESS=... TEMPOGRAPH_TASK_QUEUE=... TEMPOGRAPH_TEST_MARKS=dir
-        python -m tests.recovery_worker
+        python -m tests.integration.recovery_worker
 """
 
 from __future__ import annotations

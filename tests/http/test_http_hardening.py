@@ -32,7 +32,7 @@ from tempograph.http.testing import free_port, serve
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import all_graphs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GRAPHS = sorted(all_graphs())
 TIMEOUT = 1.0  # the header and body deadlines of the served app
 

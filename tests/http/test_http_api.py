@@ -20,8 +20,8 @@ from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.http import create_app
 from tempograph.messages import THREAD_PATCH_UPDATE, ThreadMetadata, thread_record_id
 from tests.conftest import TASK_QUEUE
+from tests.http.test_http_processes import server_process
 from tests.sample_graphs import ENTRIES, all_graphs
-from tests.test_http_processes import server_process
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 BUSY = (

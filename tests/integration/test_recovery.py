@@ -20,7 +20,7 @@ from tempograph.devserver import DevServer
 from tempograph.messages import RunInput
 from tests.conftest import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def read_until_ready(proc: asyncio.subprocess.Process, timeout: float = 60) -> str:
@@ -63,7 +63,7 @@ async def test_node_of_a_killed_worker_is_retried_within_seconds(
         "TEMPOGRAPH_TASK_QUEUE": task_queue,
         "TEMPOGRAPH_TEST_MARKS": str(tmp_path),
     }
-    worker = ("-m", "tests.recovery_worker")
+    worker = ("-m", "tests.integration.recovery_worker")
     loop = asyncio.get_running_loop()
     async with process(*worker, env=env) as first:
         await read_until_ready(first)

@@ -20,7 +20,7 @@ from tempograph.types import Command
 from tests.conftest import free_port
 from tests.sample_graphs import build_versioned
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @asynccontextmanager

@@ -41,7 +41,7 @@ from tempograph.messages import (
     thread_record_id,
 )
 from tests.conftest import TASK_QUEUE
-from tests.test_bad_input import assert_still_resumable, paused_ask
+from tests.integration.test_bad_input import assert_still_resumable, paused_ask
 
 
 @pytest.fixture(autouse=True)

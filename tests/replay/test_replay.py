@@ -21,8 +21,8 @@ from tempograph import GraphClient
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.messages import ThreadMetadata, thread_record_id
-from tests.changed_workflow import ChangedGraphRun
-from tests.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
+from tests.replay.changed_workflow import ChangedGraphRun
+from tests.replay.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
 
 
 def load_history(path: Path) -> WorkflowHistory:

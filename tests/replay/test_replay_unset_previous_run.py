@@ -40,8 +40,8 @@ from temporalio.worker import (
 from tempograph import GraphClient, create_worker
 from tempograph._workflows.graph_run import GraphRun
 from tempograph.messages import RESUME_SIGNAL, STATE_QUERY, WORKFLOW_TYPE
+from tests.integration.test_bad_input import assert_still_resumable
 from tests.sample_graphs import all_graphs
-from tests.test_bad_input import assert_still_resumable
 
 
 class _SlowQueryInbound(WorkflowInboundInterceptor):

@@ -17,7 +17,7 @@ import pytest
 import tempograph
 from tests.conftest import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Folders and files a wheel must not carry, copied next to the package to prove it.
 APPLICATION = ["workflows", "activities", "graphs", "worker.py", "starter.py", "server.py"]
 
