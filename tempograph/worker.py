@@ -25,7 +25,7 @@ from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 
 # Modules the workflow sandbox shares with the host instead of importing afresh for every run
 # (or every replay after eviction). GraphRun's code and the tempograph library are
-# deterministic and keep no module state; tests/test_replay.py replays them under the full
+# deterministic and keep no module state; tests/replay/test_replay.py replays them under the full
 # sandbox, whose restrictions still check them there.
 PASSTHROUGH = ("tempograph",)
 

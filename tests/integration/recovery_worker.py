@@ -1,4 +1,5 @@
-"""A worker process for tests/test_recovery.py: serves `sleepy`, whose only node marks its start
+"""A worker process for tests/integration/test_recovery.py: serves `sleepy`, whose only node
+marks its start
 and its end in files (TEMPOGRAPH_TEST_MARKS) around a sleep, with the default node options.
 
     TEMPORAL_ADDRESS=... TEMPOGRAPH_TASK_QUEUE=... TEMPOGRAPH_TEST_MARKS=dir

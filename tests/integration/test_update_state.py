@@ -82,7 +82,7 @@ async def test_24_as_node_errors(graphs: GraphClient, thread: str) -> None:
 
 
 async def test_update_state_of_a_failed_run_is_refused(graphs: GraphClient, thread: str) -> None:
-    # (A finished run's thread can be edited: tests/test_update_state_semantics.py.)
+    # (A finished run's thread can be edited: tests/integration/test_update_state_semantics.py.)
     with pytest.raises(GraphRunError):
         await graphs.invoke("failing", {}, thread_id=thread)
     with pytest.raises(ResumeError, match="not paused"):
