@@ -1,6 +1,6 @@
 """A worker process for tests/integration/test_recovery.py: serves `sleepy`, whose only node
-marks its start
-and its end in files (TEMPOGRAPH_TEST_MARKS) around a sleep, with the default node options.
+marks its start and its end in files (TEMPOGRAPH_TEST_MARKS) around a sleep,
+with the default node options.
 
     TEMPORAL_ADDRESS=... TEMPOGRAPH_TASK_QUEUE=... TEMPOGRAPH_TEST_MARKS=dir
         python -m tests.integration.recovery_worker
