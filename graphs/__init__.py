@@ -1,6 +1,6 @@
 """Example graphs served by worker.py, by name (the name runs are started with)."""
 
-from graphs import approval, ask_age, edit_text, revise, steps, tool_review
+from graphs import approval, ask_age, edit_text, review_tool_calls, revise, steps, tool_review
 from tempograph.graph import CompiledGraph
 
 GRAPHS: dict[str, CompiledGraph] = {
@@ -10,4 +10,5 @@ GRAPHS: dict[str, CompiledGraph] = {
     "edit_text": edit_text.graph,
     "tool_review": tool_review.graph,
     "ask_age": ask_age.graph,
+    "review_tool_calls": review_tool_calls.graph,
 }

@@ -18,6 +18,11 @@ from typing import Any, get_args, get_origin, get_type_hints
 from pydantic import BaseModel
 from temporalio.common import RetryPolicy
 
+from tempograph._engine.reducers import (
+    REMOVE_ALL_MESSAGES,
+    is_message_reducer,
+    to_message_objects,
+)
 from tempograph.messages import (
     END,
     START,
@@ -31,9 +36,55 @@ from tempograph.messages import (
 from tempograph.reducers import add_messages, builtin_name
 from tempograph.types import Send
 
-__all__ = ["END", "START", "CompiledGraph", "StateGraph", "add_messages"]
+__all__ = [
+    "END",
+    "REMOVE_ALL_MESSAGES",
+    "START",
+    "CompiledGraph",
+    "MessagesState",
+    "RemoveMessage",
+    "StateGraph",
+    "add_messages",
+]
+
+if typing.TYPE_CHECKING:
+    AnyMessage = Any
+else:
+    try:
+        from langchain_core.messages import AnyMessage
+    except ImportError:  # without langchain-core, messages are dicts in LangChain's form
+        AnyMessage = dict[str, Any]
+
+
+class MessagesState(typing.TypedDict):
+    """A state with one key, `messages`, merged by add_messages (as in LangGraph)."""
+
+    messages: typing.Annotated[list[AnyMessage], add_messages]
+
+
+def _remove_message(id: str) -> Any:  # noqa: A002 - LangChain's parameter name
+    """A message that deletes the message with `id` (REMOVE_ALL_MESSAGES: all of them)."""
+    return {"type": "remove", "id": id, "content": ""}
+
+
+if typing.TYPE_CHECKING:
+    RemoveMessage: Any = _remove_message
+else:
+    try:
+        from langchain_core.messages import RemoveMessage
+    except ImportError:
+        RemoveMessage = _remove_message
 
 NodeFn = Callable[..., Any]
+
+
+class Invocable(typing.Protocol):
+    """A LangChain Runnable (ToolNode, a chain...): a node called as `invoke(state, config)`."""
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any: ...  # noqa: A002
+
+
+NodeLike = NodeFn | Invocable
 Router = Callable[..., Any]
 
 # Nodes' default activity options (add_node overrides them per node):
@@ -52,7 +103,7 @@ class _Branch:
 
 @dataclasses.dataclass
 class _Node:
-    fn: NodeFn
+    fn: NodeLike
     spec: NodeSpec
     local_activity: bool | None = None  # None: the graph's default (compile)
 
@@ -69,8 +120,8 @@ class StateGraph:
 
     def add_node(
         self,
-        node: str | NodeFn,
-        action: NodeFn | None = None,
+        node: str | NodeLike,
+        action: NodeLike | None = None,
         *,
         start_to_close_timeout: timedelta | float | None = None,
         heartbeat_timeout: timedelta | float | None = None,
@@ -98,7 +149,9 @@ class StateGraph:
         if action is None:
             if isinstance(node, str):
                 raise ValueError(f"Node '{node}' needs a function")
-            action, name = node, getattr(node, "__name__", "")
+            # A function, or a LangChain Runnable (ToolNode, a chain) named by its `name`.
+            action = node
+            name = getattr(node, "__name__", None) or getattr(node, "name", None) or ""
         else:
             if not isinstance(node, str):
                 raise TypeError("add_node(name, fn): the name must be a string")
@@ -223,6 +276,11 @@ class CompiledGraph:
         self.state_schema = builder.state_schema
         self.channels = {c.name: c for c in builder.channels}
         self.reducers: dict[str, Callable[[Any, Any], Any]] = _reducers_of(builder.state_schema)
+        # Keys merged by add_messages: nodes see LangChain message objects there (when
+        # langchain-core is installed); history holds their serialized dicts.
+        self.message_channels = frozenset(
+            key for key, reducer in self.reducers.items() if is_message_reducer(reducer)
+        )
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
 
@@ -253,7 +311,7 @@ class CompiledGraph:
             interrupt_after=self.interrupt_after,
         )
 
-    def node_fn(self, node: str) -> NodeFn:
+    def node_fn(self, node: str) -> NodeLike:
         return self.builder.nodes[node].fn
 
     def subgraphs(self, name: str) -> dict[str, CompiledGraph]:
@@ -272,11 +330,22 @@ class CompiledGraph:
     def coerce_state(self, values: dict[str, Any]) -> Any:
         """The state as a node expects it: a model instance for pydantic schemas, else a dict."""
         schema = self.state_schema
+        values = self.with_message_objects(values)
         if isinstance(schema, type) and issubclass(schema, BaseModel):
             return schema.model_validate(values)
         if dataclasses.is_dataclass(schema) and isinstance(schema, type):
             return schema(**values)
         return dict(values)
+
+    def with_message_objects(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` with the message channels' dicts as LangChain message objects."""
+        if not self.message_channels:
+            return values
+        out = dict(values)
+        for key in self.message_channels:
+            if isinstance(out.get(key), list):
+                out[key] = to_message_objects(out[key])
+        return out
 
     def get_graph(self) -> Any:
         return self.builder

@@ -6,7 +6,7 @@ import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -34,11 +34,15 @@ class Send:
     arg: Any
 
 
+N = TypeVar("N")
+
+
 @dataclass(frozen=True)
-class Command:
+class Command(Generic[N]):
     """Resume a paused run (`resume`), and/or change state (`update`) or routing (`goto`).
 
     Returned from a node, `update` is the node's writes and `goto` adds targets to its edges.
+    Subscriptable as in LangGraph: `def node(state) -> Command[Literal["a", "b"]]`.
     """
 
     PARENT: ClassVar[str] = "__parent__"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._activities.state_cache import StateCache
 from tempograph._client.runs import thread_runs
+from tempograph._engine.reducers import as_message_list, message_to_dict, needs_id
 from tempograph.channels import apply_writes, fold
 from tempograph.errors import InvalidUpdateError
 from tempograph.graph import CompiledGraph, accepts_config, route
@@ -142,8 +144,12 @@ class GraphActivities:
     @activity.defn(name="tempograph.reduce")
     async def reduce(self, task: ReduceTask) -> ReduceResult:
         """Apply a custom reducer, which only the worker can import."""
-        reducer = self._graph(task.graph).reducers[task.channel]
-        return ReduceResult(value=fold(reducer, task.has_current, task.current, task.writes))
+        graph = self._graph(task.graph)
+        reducer = graph.reducers[task.channel]
+        value = fold(reducer, task.has_current, task.current, task.writes)
+        if task.channel in graph.message_channels:
+            value = messages_to_wire(value)
+        return ReduceResult(value=value)
 
     @activity.defn(name="tempograph.load_thread")
     async def load_thread(self, task: LoadThreadTask) -> LoadedThread:
@@ -228,6 +234,12 @@ async def _heartbeating() -> AsyncIterator[None]:
 
 
 async def _call(fn: Any, node_input: Any, config: dict[str, Any]) -> Any:
+    if not inspect.isfunction(fn) and not inspect.ismethod(fn):
+        # A LangChain Runnable (ToolNode, a chain, a chat model...): invoke(input, config).
+        if callable(getattr(fn, "ainvoke", None)):
+            return await fn.ainvoke(node_input, config)
+        if callable(getattr(fn, "invoke", None)):
+            return await asyncio.to_thread(fn.invoke, node_input, config)
     args = (node_input, config) if accepts_config(fn) else (node_input,)
     if inspect.iscoroutinefunction(fn):
         return await fn(*args)
@@ -276,10 +288,25 @@ def _add_update(result: NodeResult, update: Any, graph: CompiledGraph) -> None:
         update = update.model_dump(exclude_unset=True)
     items = update.items() if isinstance(update, dict) else update
     for key, value in items:
-        if key in graph.channels:
+        if key in graph.message_channels:
+            try:
+                result.writes.append((key, messages_to_wire(value)))
+            except (ValueError, TypeError, NotImplementedError) as exc:
+                raise InvalidUpdateError(f"At key '{key}': {exc}") from exc
+        elif key in graph.channels:
             result.writes.append((key, value))
         else:
             log.warning("ignoring write to a key that is not in the state schema", key=key)
+
+
+def messages_to_wire(value: Any) -> list[dict[str, Any]]:
+    """A write to a message channel as serialized messages, each with an id (random ids are
+    fine here: the activity's result is recorded, the workflow only merges by id)."""
+    messages = [message_to_dict(m) for m in as_message_list(value)]
+    for m in messages:
+        if needs_id(m):
+            m["id"] = str(uuid.uuid4())
+    return messages
 
 
 def _answering(result: NodeResult, task: NodeTask) -> NodeResult:

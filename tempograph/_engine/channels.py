@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tempograph._engine.reducers import BUILTIN_REDUCERS
+from tempograph._engine.reducers import BUILTIN_REDUCERS, merge_messages
 from tempograph.errors import InvalidUpdateError
 from tempograph.messages import ChannelSpec
 
@@ -81,10 +81,13 @@ def fold(
     reducer: Callable[[Any, Any], Any], has_current: bool, current: Any, updates: list[Any]
 ) -> Any:
     """Fold one step's updates into a channel with `reducer`; the first update of an unset
-    channel becomes its value."""
+    channel becomes its value (messages are still coerced and given ids)."""
     value = current
     for i, update in enumerate(updates):
-        value = update if (i == 0 and not has_current) else reducer(value, update)
+        if i == 0 and not has_current:
+            value = merge_messages([], update) if reducer is merge_messages else update
+        else:
+            value = reducer(value, update)
     return value
 
 
