@@ -156,3 +156,17 @@ def test_tool_node_and_condition() -> None:
                 {"messages": [AIMessage("", tool_calls=[ai.tool_calls[2]])]}
             )
         )
+
+
+def test_without_langchain_nodes_get_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from tempograph._engine.reducers import to_message_objects
+
+    monkeypatch.setitem(sys.modules, "langchain_core.messages", None)
+    stored = merge_messages([], ["hi"])
+    assert to_message_objects(stored) == stored
+
+
+def test_non_message_dicts_from_older_runs_pass_through() -> None:
+    assert merge_messages([{"id": "1", "x": 1}], [{"x": 2}]) == [{"id": "1", "x": 1}, {"x": 2}]
