@@ -139,6 +139,12 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+# A paused run continues as new only after its history grew this much while it waited: the
+# new run's own history (input, the paused node's task and result) may already be as large
+# as Temporal's suggestion, and must not make it move on at once, and again, forever.
+PAUSED_GROWTH_BYTES = 1024 * 1024
+
+
 @workflow.defn(name=WORKFLOW_TYPE)
 class GraphRun:
     # Every handler takes any number of raw arguments and decodes and validates them itself
@@ -840,8 +846,13 @@ class GraphRun:
             and self._patched("continue-paused-as-new")
         )
 
+        # Measured where this wait begins: only growth while paused (signals, rejected ones
+        # too) may move the run. A fresh run whose history is already large (a big paused
+        # state) would otherwise continue as new again and again, re-running its nodes.
+        paused_size = workflow.info().get_current_history_size()
+
         def woken() -> bool:
-            return ready() or (movable and self._history_due())
+            return ready() or (movable and self._history_due(paused_size))
 
         while not ready():
             if woken():
@@ -936,14 +947,18 @@ class GraphRun:
         )
         workflow.continue_as_new(carried)
 
-    def _history_due(self) -> bool:
+    def _history_due(self, paused_size: int) -> bool:
         """A paused run's history grows with every signal, rejected ones too, and Temporal
-        terminates a run past 50 MB (or 51,200 events): move on to a fresh history first."""
+        terminates a run past 50 MB (or 51,200 events): move on to a fresh history first, but
+        only once the pause itself has grown it (see PAUSED_GROWTH_BYTES)."""
         info = workflow.info()
         limit = self.state.inp.history_bytes_limit
-        return workflow.all_handlers_finished() and (
-            info.is_continue_as_new_suggested()
-            or (limit is not None and info.get_current_history_size() > limit)
+        size = info.get_current_history_size()
+        needed = PAUSED_GROWTH_BYTES if limit is None else max(limit // 4, 1024)
+        return (
+            workflow.all_handlers_finished()
+            and size - paused_size >= needed
+            and (info.is_continue_as_new_suggested() or (limit is not None and size > limit))
         )
 
     def _carry_step(self, slots: list[TaskSlot]) -> StartFrom:

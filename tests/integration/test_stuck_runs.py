@@ -16,6 +16,7 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
@@ -33,6 +34,7 @@ from tempograph.messages import (
     RESUME_UPDATE,
     STATE_QUERY,
     STATE_UPDATE,
+    STATUS_ATTRIBUTE,
     THREAD_CLOSE_SIGNAL,
     THREAD_PATCH_UPDATE,
     THREAD_RECORD_WORKFLOW,
@@ -336,3 +338,47 @@ async def test_flood_between_two_answers_of_one_node(
     assert [p.id for p in (await graphs.get_state(thread)).interrupts] == [second_id]
     done = await graphs.resume(thread, "B")
     assert done == {"log": ["A+B", "after"]}
+
+
+async def runs_of(client: Client, thread: str) -> int:
+    return len([e async for e in client.list_workflows(f"WorkflowId = '{thread}'")])
+
+
+async def wait_paused(client: Client, thread: str) -> None:
+    """Paused, read from the search attribute (the state itself may be too big to query)."""
+    for _ in range(200):
+        description = await client.get_workflow_handle(thread).describe()
+        if description.typed_search_attributes.get(STATUS_ATTRIBUTE) == "interrupted":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the run did not pause")
+
+
+@pytest.mark.parametrize(
+    ("graph", "run_input"),
+    [
+        # A fresh history already over the limit: it must not move on again and again.
+        ("ask", {"input": {"log": [], "x": 1}, "history_bytes_limit": 1}),
+        # A 1.5 MB paused state (under the payload limit): the new run's own history (the
+        # state in the node's input and in the interrupt) is over Temporal's suggestion.
+        ("big_ask", {"input": {"size": 1_500_000}, "history_bytes_limit": None}),
+    ],
+)
+async def test_a_paused_run_moves_on_only_when_its_pause_grew_the_history(
+    client: Client, graphs: GraphClient, thread: str, graph: str, run_input: dict[str, Any]
+) -> None:
+    await client.start_workflow(
+        WORKFLOW_TYPE, {"graph": graph, **run_input}, id=thread, task_queue=TASK_QUEUE
+    )
+    await wait_paused(client, thread)
+    await asyncio.sleep(3)  # before the fix, a new run every second or so
+    assert await runs_of(client, thread) == 1
+    description = await client.get_workflow_handle(thread).describe()
+    assert description.status == WorkflowExecutionStatus.RUNNING
+    handle = client.get_workflow_handle(thread)
+    await handle.signal(RESUME_SIGNAL, {"resume": "ok"})
+    result = await asyncio.wait_for(handle.result(), timeout=30)
+    if graph == "big_ask":
+        assert result["answer"] == "ok"
+    else:
+        assert result["log"] == ["a", "ask=ok", "b"]
