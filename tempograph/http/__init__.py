@@ -54,8 +54,9 @@ Choices and differences from the Agent Server (this first slice):
   (`Last-Event-ID`), no join_stream.
 * Shared namespace: the API acts only on GraphRun and TempographThread executions
   (tempograph.ownership). Another workflow's id is an unknown thread (404 on every read, patch,
-  delete, cancel, join); creating a thread or a run under it answers 409 ("Thread ID ... is not
-  available", saying nothing about that workflow), since a thread's runs use its id. It is never
+  delete, cancel, join); creating a thread or a run under it answers 409 with the text of an
+  existing thread ("Thread with ID ... already exists"), saying nothing about what holds the
+  id, since a thread's runs use its id. It is never
   read, signalled, cancelled, terminated or deleted, and searches never list it.
 * Limits (tempograph/http/serving.py, tempograph/limits.py): request bodies over 4 MiB
   (TEMPOGRAPH_MAX_BODY_BYTES) get 413 before they are read; a request's headers and body must

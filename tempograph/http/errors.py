@@ -30,13 +30,11 @@ from tempograph.http.jsonbody import PathIdTooLongError
 log = logging.getLogger("tempograph.http")
 
 NOT_FOUND = "Thread or assistant not found."
-# A thread id whose workflow id is held by an execution Tempograph did not start (another
-# team's workflow in the namespace): never touched, never shown; creating on it is refused
-# without saying what holds it.
-UNAVAILABLE = (
-    "Thread ID {} is not available: a Temporal workflow that is not a Tempograph thread uses "
-    "this id. Choose another thread id."
-)
+# A thread id that is taken: by a Tempograph thread, or by an execution Tempograph did not
+# start (another team's workflow in the namespace, never touched, never shown). Creating a
+# thread or a run on it gets the same answer either way, so it says nothing about what holds it.
+THREAD_EXISTS = "Thread with ID {} already exists"
+UNAVAILABLE = THREAD_EXISTS
 BUSY = (
     "Thread is already running a task. Wait for it to finish or choose a different multitask "
     "strategy."

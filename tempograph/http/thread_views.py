@@ -14,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from tempograph.errors import TempographError
 from tempograph.http.assistant_catalog import subset
 from tempograph.http.errors import (
+    THREAD_EXISTS,
     UNAVAILABLE,
     HttpError,
     check_message,
@@ -125,7 +126,7 @@ class ThreadViews(ThreadParts):
         if record is not None or desc is not None:
             if if_exists == "do_nothing":
                 return await self.thread_object(thread_id, record, desc)
-            raise HttpError(409, f"Thread with ID {thread_id} already exists")
+            raise HttpError(409, THREAD_EXISTS.format(thread_id))
         if await self.store.foreign(thread_id):
             raise HttpError(409, UNAVAILABLE.format(thread_id))
         try:
@@ -137,7 +138,7 @@ class ThreadViews(ThreadParts):
                 raise HttpError(409, UNAVAILABLE.format(thread_id)) from None
             if if_exists == "do_nothing":
                 return await self.get_thread(thread_id)
-            raise HttpError(409, f"Thread with ID {thread_id} already exists") from None
+            raise HttpError(409, THREAD_EXISTS.format(thread_id)) from None
         return await self.thread_object(thread_id, record, None)
 
     async def patch_thread(self, thread_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
