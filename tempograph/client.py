@@ -367,6 +367,11 @@ class GraphClient:
             # Breakpoints given here hold for this invocation only, as in LangGraph.
             return await self._resume(thread, input, before=interrupt_before, after=interrupt_after)
         check_thread_id(thread)
+        if not isinstance(input, dict):
+            raise TypeError(
+                "The input of a run is a dict of state values (or a Command to resume, or "
+                f"None to continue), not a {type(input).__name__}"
+            )
         _check_message(input, "The input of the run")
         run_input = RunInput(
             graph=graph,
@@ -529,6 +534,10 @@ class GraphClient:
 
         With `checkpoint_id`: fork the thread at that earlier checkpoint (a new run, paused
         there), then edit it; `invoke(graph, None, ...)` continues the fork."""
+        if values is not None and not isinstance(values, dict):
+            raise TypeError(
+                f"update_state takes a dict of values or None, not a {type(values).__name__}"
+            )
         _check_message(values, "The state update")
         if checkpoint_id is not None:
             await self._fork(None, thread_id, checkpoint_id, pause=True)

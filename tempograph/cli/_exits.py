@@ -11,11 +11,11 @@ from tempograph.limits import LimitError
 from tempograph.project import ProjectError
 
 OK = 0
-# Tempograph or Temporal said no (not found, not paused, unreachable, no worker, ...), or a
-# needed extra is missing.
+# Tempograph or Temporal said no (not found, not paused, unreachable, no worker, ...).
 ERROR = 1
-# The command line or the configuration is wrong (options, JSON arguments, langgraph.json,
-# --graph specs, an empty TEMPOGRAPH_API_TOKEN): nothing was sent.
+# The command line, the configuration or the installation is wrong (options, JSON arguments,
+# langgraph.json, --graph specs, an empty TEMPOGRAPH_API_TOKEN, a missing extra): nothing was
+# sent.
 USAGE = 2
 INTERRUPTED = 130
 
@@ -51,7 +51,7 @@ def error_exit(exc: BaseException) -> tuple[int, str] | None:
         # The message says what happened and what to do.
         return ERROR, f"error: {type(exc).__name__}: {exc}"
     if isinstance(exc, MissingExtraError | MissingDevServerError):
-        return ERROR, f"error: {exc}"
+        return USAGE, f"error: {exc}"
     if isinstance(exc, RPCError):
         status = exc.status.name if exc.status is not None else "error"
         return ERROR, f"error: Temporal refused the request ({status}): {exc.message}"

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 import click
@@ -87,16 +88,35 @@ class ArgumentError(click.UsageError):
         click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
 
 
-def parse_json(text: str, what: str, *, example: str | None = None) -> Any:
-    """`text` as JSON, or a usage error (exit 2) saying what was expected. `example`: the command
-    line that sends `text` as a JSON string, shown as the fix."""
+def parse_json(
+    text: str, what: str, *, example: str | None = None, want_object: bool = False
+) -> Any:
+    """`text` as JSON, or a usage error (exit 2) saying what was expected. `@path` reads the
+    JSON from a file and `-` from stdin (values too large for a command line). `example`: the
+    command line that sends `text` as a JSON string, shown as the fix. `want_object`: the value
+    must be a JSON object (an input, state values)."""
+    source = text
+    if text == "-":
+        source = sys.stdin.read()
+    elif text.startswith("@"):
+        try:
+            source = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise ArgumentError(f"{what}: cannot read {text[1:]!r}: {exc.strerror}") from None
     try:
-        return json.loads(text)
+        value = json.loads(source)
     except json.JSONDecodeError as exc:
-        message = f"{what} is not valid JSON ({exc.msg}: {text!r})"
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        message = f"{what} is not valid JSON ({exc.msg}: {shown!r})"
         if example is not None:
             message += (
                 f". To send the text {text!r}, quote it as a JSON string "
                 f"(the shell needs both quotes): {example}"
             )
         raise ArgumentError(message) from None
+    if want_object and not isinstance(value, dict):
+        raise ArgumentError(
+            f"{what} must be a JSON object, e.g. '{{\"key\": \"value\"}}' "
+            f"(got {type(value).__name__})"
+        )
+    return value

@@ -54,7 +54,7 @@ async def show_result(graphs: GraphClient, thread: str, out: dict[str, Any], as_
 
 @click.command("run", short_help="Start a run; wait until it pauses or ends.")
 @click.argument("graph")
-@click.argument("input", metavar="INPUT_JSON")
+@click.argument("input", metavar="INPUT_JSON")  # or @file.json, or - for stdin
 @click.option("--thread", default=None, help="Thread id (default: GRAPH-<random>).")
 @click.option("--before", multiple=True, help=BEFORE_HELP)
 @click.option("--after", multiple=True, help=AFTER_HELP)
@@ -74,8 +74,9 @@ def run_command(
     \b
     tempograph run revise '{"some_text": "draft"}' --thread t1
     tempograph run steps '{"input": "x"}' --after step_1
+    tempograph run revise @input.json      (or - to read stdin)
     """
-    values = parse_json(input, "The input")
+    values = parse_json(input, "The input", want_object=True)
     thread_id = thread or f"{graph}-{uuid.uuid4().hex[:8]}"
 
     async def action(graphs: GraphClient) -> None:
@@ -120,7 +121,7 @@ def resume_command(
         quoted = "'" + json.dumps(value).replace("'", "'\\''") + "'"
         example = f"{cli_context().prog} resume {thread} {quoted}"
         answer = parse_json(value, "The answer", example=example)
-    updates = parse_json(update, "--update") if update else None
+    updates = parse_json(update, "--update", want_object=True) if update else None
 
     async def action(graphs: GraphClient) -> None:
         out = await graphs.resume(
@@ -160,7 +161,7 @@ def update_state_command(
     thread: str, values: str, as_node: str | None, task_queue: str, as_json: bool
 ) -> None:
     """Edit a thread's state (a paused run, or a finished thread: a new run from its end)."""
-    edit = parse_json(values, "The values")
+    edit = parse_json(values, "The values", want_object=True)
 
     async def action(graphs: GraphClient) -> None:
         state = await graphs.update_state(thread, edit, as_node)

@@ -61,6 +61,7 @@ def test_the_wheel_installs_exactly_one_top_level_package(wheel: Path) -> None:
     assert top - dist_info == {"tempograph"}
     assert "tempograph/_workflows/graph_run.py" in names
     assert "tempograph/cli/__init__.py" in names
+    assert "tempograph/py.typed" in names  # typed for users' type checkers (PEP 561)
 
 
 def test_the_wheel_declares_the_console_script_and_the_extras(wheel: Path) -> None:
@@ -165,7 +166,7 @@ def test_missing_extras_are_named() -> None:
         env=clean_env(),
         cwd=ROOT,
     )
-    assert done.returncode == 1 and "tempograph-hitl[http]" in done.stderr, done.stderr
+    assert done.returncode == 2 and "tempograph-hitl[http]" in done.stderr, done.stderr
     env = {**clean_env(), "TEMPOGRAPH_TEMPORAL_CLI": "", "TEMPORAL_ADDRESS": ""}
     done = subprocess.run(
         [
@@ -184,5 +185,5 @@ def test_missing_extras_are_named() -> None:
         env={**env, "TEMPOGRAPH_DEV_PORT": str(free_port())},
         cwd=ROOT,
     )
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "tempograph-hitl[dev-server]" in done.stderr.splitlines()[-1], done.stderr

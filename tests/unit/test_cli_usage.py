@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -136,3 +137,31 @@ def test_json_flag_output_is_json() -> None:
         task_queue="tempograph",
     )
     assert json.loads(json.dumps(endpoints.as_dict()))["docs"] == "http://127.0.0.1:2024/docs"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "revise", "[1]"],
+        ["update-state", "t1", '"text"'],
+        ["resume", "t1", '"x"', "--update", "[1]"],
+    ],
+)
+def test_values_that_must_be_objects_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(argv) == 2
+    err = capsys.readouterr().err
+    assert "must be a JSON object" in err and "Traceback" not in err
+
+
+def test_json_arguments_from_a_file_or_stdin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = {"some_text": "x" * 1_000_000}  # too large for a command line
+    (tmp_path / "input.json").write_text(json.dumps(big))
+    assert parse_json(f"@{tmp_path / 'input.json'}", "The input", want_object=True) == big
+    monkeypatch.setattr("sys.stdin", io.StringIO('"final"'))
+    assert parse_json("-", "The answer") == "final"
+    with pytest.raises(click.UsageError, match="cannot read"):
+        parse_json(f"@{tmp_path / 'missing.json'}", "The input")
