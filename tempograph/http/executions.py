@@ -27,6 +27,7 @@ from temporalio.client import (
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowFailureError,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.exceptions import ApplicationError
@@ -83,6 +84,18 @@ def is_paused(snap: StateSnapshot | None) -> bool:
     return snap is not None and snap.status != "running"
 
 
+class StateTooLargeError(Exception):
+    """The run refused to send its state: over payloads.MAX_PAYLOAD_BYTES (the message says
+    how big it is and names the limit)."""
+
+
+def too_large(exc: WorkflowQueryFailedError) -> bool:
+    """Whether a failed query is GraphRun's PayloadTooLarge refusal (`_guard_reply`). A query's
+    failure carries only its message (not the ApplicationError's type): matched on the limit's
+    name, which that message gives."""
+    return "payloads.MAX_PAYLOAD_BYTES" in exc.message
+
+
 @dataclass(frozen=True)
 class Reading:
     """An execution's outcome, and its failure ({"error", "message"}) when it failed."""
@@ -130,21 +143,38 @@ class Executions:
                 return None
             raise
 
-    async def snapshot(self, thread_id: str, run_id: str | None = None) -> StateSnapshot | None:
+    async def query_state(self, thread_id: str, run_id: str | None = None) -> StateSnapshot | None:
+        """The execution's state (the get_state query); None when it cannot be read (no
+        worker, a timeout); StateTooLargeError when the run refuses to send it."""
         handle = self.client.get_workflow_handle(thread_id, run_id=run_id)
         try:
             return await handle.query(
                 STATE_QUERY, result_type=StateSnapshot, rpc_timeout=QUERY_TIMEOUT
             )
+        except WorkflowQueryFailedError as exc:
+            if too_large(exc):
+                raise StateTooLargeError(exc.message) from None
+            log.warning("cannot query the state of %s: %s", thread_id, exc)
+            return None
         except Exception as exc:  # noqa: BLE001 - a state we cannot read is shown as unknown
             log.warning("cannot query the state of %s: %s", thread_id, exc)
             return None
 
+    async def snapshot(self, thread_id: str, run_id: str | None = None) -> StateSnapshot | None:
+        """As `query_state`, a state too large to send included in "cannot be read"."""
+        try:
+            return await self.query_state(thread_id, run_id)
+        except StateTooLargeError as exc:
+            log.warning("cannot query the state of %s: %s", thread_id, exc)
+            return None
+
     async def busy(self, thread_id: str, desc: WorkflowExecutionDescription | None) -> bool:
-        """Whether the execution runs a step (not paused)."""
+        """Whether the execution runs a step (not paused). A state that cannot be read: the
+        status the run last recorded in its search attribute."""
         if desc is None or desc.status != WorkflowExecutionStatus.RUNNING:
             return False
-        return not is_paused(await self.snapshot(thread_id))
+        snap = await self.snapshot(thread_id)
+        return not (is_paused(snap) if snap is not None else listed_as_paused(desc))
 
     async def failure(
         self, thread_id: str, run_id: str | None = None, fallback: str = "The run failed"

@@ -23,6 +23,7 @@ from tempograph.http.errors import (
 )
 from tempograph.http.executions import (
     CLOSED_RESUMABLE,
+    StateTooLargeError,
     graph_name,
     is_paused,
     listed_as_paused,
@@ -39,6 +40,7 @@ from tempograph.http.rendering import (
 )
 from tempograph.http.status import TABLE, thread_error
 from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys
+from tempograph.payloads import MAX_PAYLOAD_BYTES
 
 
 class ThreadViews(ThreadParts):
@@ -70,8 +72,11 @@ class ThreadViews(ThreadParts):
                 snap = await self.executions.snapshot(thread_id)
                 values = snap.values if snap is not None else None
                 refused = record.refused_at(snap.checkpoint_id) if record and snap else None
+                # A state that cannot be read (too large to send, no worker): the status the
+                # run last recorded in its search attribute, values unknown.
+                paused = is_paused(snap) if snap is not None else listed_as_paused(desc)
                 reading = await self.executions.read(
-                    thread_id, desc, paused=is_paused(snap), refused=refused is not None
+                    thread_id, desc, paused=paused, refused=refused is not None
                 )
                 status = TABLE[reading.outcome].thread
                 error = thread_error(
@@ -207,7 +212,15 @@ class ThreadViews(ThreadParts):
         _, desc = await self.store.existing(thread_id)
         if desc is None:
             return empty_state()
-        snap = await self.executions.snapshot(thread_id)
+        try:
+            snap = await self.executions.query_state(thread_id)
+        except StateTooLargeError as exc:
+            raise HttpError(
+                413,
+                f"The state of thread {thread_id} is too large to send (over "
+                f"payloads.MAX_PAYLOAD_BYTES, {MAX_PAYLOAD_BYTES} bytes): {exc} Over HTTP, "
+                f"read its checkpoints with POST /threads/{thread_id}/history.",
+            ) from None
         if snap is None:
             raise HttpError(503, f"Cannot read the state of thread {thread_id} (is a worker up?)")
         history = await self.executions.history(thread_id)

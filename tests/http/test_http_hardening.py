@@ -23,12 +23,13 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 import server as server_module
-from tempograph import GraphClient, connect, limits
+from tempograph import GraphClient, connect, create_worker, limits
 from tempograph.devserver import DevServer
 from tempograph.http import create_app
 from tempograph.http.bounded import BoundedDict, BoundedSet
 from tempograph.http.serving import HttpSettings
 from tempograph.http.testing import free_port, serve
+from tempograph.payloads import MAX_PAYLOAD_BYTES
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import all_graphs
 
@@ -373,6 +374,60 @@ async def test_messages_over_the_message_limit_are_413(url: str) -> None:
         assert r.status_code == 413
         t = (await http.get(f"/threads/{thread}")).json()
         assert (t["values"], t["metadata"]) == (None, {})
+
+
+async def test_a_state_over_the_reply_limit_is_413_and_the_thread_shows_interrupted(
+    url: str,
+) -> None:
+    """A paused run whose state and interrupt exceed the reply limit: the state query refuses
+    to answer (PayloadTooLarge). The state endpoints say so (413, naming the limit), not "is a
+    worker up?"; the thread object shows the run's status (interrupted) without values."""
+    thread = f"t-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        assert (await http.post("/threads", json={"thread_id": thread})).status_code == 200
+        r = await http.post(
+            f"/threads/{thread}/runs",
+            json={"assistant_id": "big_ask", "input": {"size": 1_000_000}},
+        )
+        assert r.status_code == 200, r.text
+        r = await http.get(f"/threads/{thread}/runs/{r.json()['run_id']}/join")
+        assert r.status_code == 200
+        for method, path, body in (
+            ("GET", f"/threads/{thread}/state", None),
+            ("POST", f"/threads/{thread}/state/checkpoint", {"checkpoint": {}}),
+        ):
+            r = await http.request(method, path, json=body)
+            assert r.status_code == 413, (path, r.status_code, r.text[:300])
+            detail = r.json()["detail"]
+            assert "worker" not in detail and "MAX_PAYLOAD_BYTES" in detail, detail
+            assert str(MAX_PAYLOAD_BYTES) in detail and thread in detail, detail
+        t = (await http.get(f"/threads/{thread}")).json()
+        assert (t["status"], t["values"]) == ("interrupted", None), t
+        found = (await http.post("/threads/search", json={"ids": [thread]})).json()
+        assert [(f["status"], f["values"]) for f in found] == [("interrupted", None)]
+        r = await http.post("/threads/search", json={"ids": [thread], "status": "interrupted"})
+        assert [f["thread_id"] for f in r.json()] == [thread]
+
+
+async def test_a_paused_thread_without_a_worker_is_503_on_state_and_interrupted(
+    client: Client,
+) -> None:
+    """No worker polls the thread's task queue: its state cannot be read (503, "is a worker
+    up?"), while the thread object still shows the status its run recorded (interrupted)."""
+    task_queue = f"no-worker-{uuid.uuid4().hex[:8]}"
+    app = create_app(GraphClient(client, task_queue=task_queue), ["ask"])
+    thread = f"t-{uuid.uuid4().hex[:8]}"
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+        async with create_worker(client, {"ask": all_graphs()["ask"]}, task_queue=task_queue):
+            r = await http.post(
+                f"/threads/{thread}/runs/wait",
+                json={"assistant_id": "ask", "input": {"log": []}, "if_not_exists": "create"},
+            )
+            assert r.status_code == 200 and "__interrupt__" in r.json(), r.text
+        r = await http.get(f"/threads/{thread}/state")
+        assert r.status_code == 503 and "worker" in r.json()["detail"], r.text
+        t = (await http.get(f"/threads/{thread}")).json()
+        assert (t["status"], t["values"]) == ("interrupted", None), t
 
 
 # ---------------------------------------------------------------------------------------------
