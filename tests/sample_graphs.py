@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from pydantic import BaseModel
 from temporalio.common import RetryPolicy
 
-from tempograph.graph import END, START, CompiledGraph, StateGraph
+from tempograph.graph import END, START, CompiledGraph, MessagesState, StateGraph
 from tempograph.types import Command, Send, interrupt
 
 ENTRIES: Counter[tuple[str, str]] = Counter()
@@ -481,9 +481,29 @@ def build_flaky_local() -> CompiledGraph:
     return g.compile()
 
 
+# MESSAGES: MessagesState with add_messages (coerced, given ids), a question, a reply.
+def greet(state: MessagesState) -> dict[str, Any]:
+    return {"messages": [("ai", "What is your name?")]}
+
+
+def reply(state: MessagesState) -> dict[str, Any]:
+    name = interrupt("name?")
+    return {"messages": [{"role": "user", "content": name}, ("ai", f"Hello {name}")]}
+
+
+def build_messages() -> CompiledGraph:
+    g = StateGraph(MessagesState)
+    g.add_node("greet", greet)
+    g.add_node("reply", reply)
+    g.add_edge(START, "greet")
+    g.add_edge("greet", "reply")
+    return g.compile()
+
+
 def all_graphs() -> dict[str, CompiledGraph]:
     return {
         "ask": build_ask(),
+        "messages": build_messages(),
         "chain": build_chain(),
         "chain_before_b": build_chain(interrupt_before=["b"]),
         "multi": build_multi(),

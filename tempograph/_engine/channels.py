@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from tempograph._engine.reducers import BUILTIN_REDUCERS, merge_messages
+from tempograph._engine.reducers import (
+    BUILTIN_REDUCERS,
+    LEGACY_BUILTIN_REDUCERS,
+    merge_messages,
+)
 from tempograph.errors import InvalidUpdateError
 from tempograph.messages import ChannelSpec
 
@@ -33,8 +37,12 @@ def apply_grouped(
     values: dict[str, Any],
     grouped: Mapping[str, list[Any]],
     channels: Mapping[str, ChannelSpec],
+    *,
+    legacy_messages: bool = False,
 ) -> list[str]:
-    """Apply one step's writes in place. Returns the keys whose reducer is custom (not applied)."""
+    """Apply one step's writes in place. Returns the keys whose reducer is custom (not applied).
+    `legacy_messages`: add_messages as runs recorded before message coercion applied it."""
+    builtins = LEGACY_BUILTIN_REDUCERS if legacy_messages else BUILTIN_REDUCERS
     custom: list[str] = []
     for key, updates in grouped.items():
         channel = channels.get(key)
@@ -47,11 +55,11 @@ def apply_grouped(
                     "Use an Annotated key to handle multiple values."
                 )
             values[key] = updates[0]
-        elif channel.reducer in BUILTIN_REDUCERS:
+        elif channel.reducer in builtins:
             has_current = key in values or channel.has_initial
             current = values[key] if key in values else _copy(channel.initial)
             try:
-                values[key] = fold(BUILTIN_REDUCERS[channel.reducer], has_current, current, updates)
+                values[key] = fold(builtins[channel.reducer], has_current, current, updates)
             except (TypeError, ValueError, AttributeError) as exc:
                 # e.g. a string written to an `Annotated[list, operator.add]` key. Raised as an
                 # InvalidUpdateError so the run fails clearly (any other error inside the

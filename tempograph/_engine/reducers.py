@@ -306,6 +306,36 @@ BUILTIN_REDUCERS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def append_messages_by_id(left: Any, right: Any) -> list[Any]:
+    """add_messages as runs recorded before message coercion applied it: append, and a message
+    whose "id" matches an existing one replaces it (no coercion, no ids). Their replay must
+    compute the same state, and must not fail where they did not."""
+    left_list = list(left or [])
+    right_list = right if isinstance(right, list) else [right]
+    index = {_legacy_id(m): i for i, m in enumerate(left_list) if _legacy_id(m) is not None}
+    for message in right_list:
+        mid = _legacy_id(message)
+        if mid is not None and mid in index:
+            left_list[index[mid]] = message
+        else:
+            if mid is not None:
+                index[mid] = len(left_list)
+            left_list.append(message)
+    return left_list
+
+
+def _legacy_id(message: Any) -> Any:
+    return message.get("id") if isinstance(message, dict) else None
+
+
+# The built-in reducers of runs recorded before message coercion (GraphRun: patch
+# "coerce-messages").
+LEGACY_BUILTIN_REDUCERS: dict[str, Callable[[Any, Any], Any]] = {
+    "add": operator.add,
+    "add_messages": append_messages_by_id,
+}
+
+
 def builtin_name(reducer: Callable[..., Any]) -> str | None:
     """The name under which the workflow knows `reducer`, or None for a custom one."""
     if reducer is operator.add:

@@ -42,6 +42,9 @@ LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # (GraphRun._patched), whose own markers could otherwise follow a local activity's marker in
 # the next workflow task, which a full replay does not reproduce.
 PATCHES_AT_START = "patches-at-start"
+# add_messages coerces messages and gives them ids (LangGraph's semantics); runs recorded before
+# apply it as they did (append, replace by id), or their replay could fail where they did not.
+COERCE_MESSAGES = "coerce-messages"
 
 
 class RunEndedError(Exception):

@@ -49,6 +49,7 @@ from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 from tempograph._workflows.common import (
+    COERCE_MESSAGES,
     LOCAL_ACTIVITY_TIMEOUT,
     PATCHES_AT_START,
     BadArgumentsError,
@@ -178,6 +179,7 @@ class GraphRun:
         inp = st.inp
         # Before any command, in the run's first workflow task: see _patched.
         st.patches_at_start = workflow.patched(PATCHES_AT_START)
+        st.coerce_messages = workflow.patched(COERCE_MESSAGES)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -702,7 +704,9 @@ class GraphRun:
         grouped = group_writes(writes)
         st.sized = None  # the state changes: measure it again before the next node
         try:
-            custom = apply_grouped(st.values, grouped, st.channels)
+            custom = apply_grouped(
+                st.values, grouped, st.channels, legacy_messages=not st.coerce_messages
+            )
         except InvalidUpdateError as exc:
             raise RunFailedError(str(exc), ErrorKind.INVALID_UPDATE) from exc
         for key in custom:
@@ -728,7 +732,12 @@ class GraphRun:
         """The values plus some writes, for display (LangGraph shows finished siblings' writes)."""
         shown = dict(self.state.values)
         try:
-            apply_grouped(shown, group_writes(writes), self.state.channels)
+            apply_grouped(
+                shown,
+                group_writes(writes),
+                self.state.channels,
+                legacy_messages=not self.state.coerce_messages,
+            )
         except InvalidUpdateError:
             return dict(self.state.values)
         return shown

@@ -49,6 +49,8 @@ class RunState:
     input_kind: str = ErrorKind.INVALID_INPUT
     # Runs recorded with the start patch take every patched branch (GraphRun._patched).
     patches_at_start: bool = False
+    # Runs recorded with it apply add_messages with LangGraph's coercion (see COERCE_MESSAGES).
+    coerce_messages: bool = False
 
     # The graph, pinned in history at start.
     spec: GraphSpec | None = None

@@ -90,6 +90,10 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     t = thread("ask_local")
     await graphs.invoke("ask_local", {"log": [], "x": 1}, thread_id=t)
     await graphs.invoke("ask_local", Command(resume="yes"), thread_id=t)
+    # Messages: add_messages coerces tuples and role dicts, gives ids (patch coerce-messages).
+    t = thread("messages")
+    await graphs.invoke("messages", {"messages": [("user", "hi")]}, thread_id=t)
+    await graphs.invoke("messages", Command(resume="Ada"), thread_id=t)
     for name in ("chat", "chat_local"):
         await graphs.invoke(name, {"messages": [], "turns": 8}, thread_id=thread(name))
     return threads

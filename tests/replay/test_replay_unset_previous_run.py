@@ -43,6 +43,9 @@ from tempograph.messages import RESUME_SIGNAL, STATE_QUERY, WORKFLOW_TYPE
 from tests.integration.test_bad_input import assert_still_resumable
 from tests.sample_graphs import all_graphs
 
+# The patches a new run records first, before its first local activity (GraphRun._patched).
+START_PATCHES = ["patch patches-at-start", "patch coerce-messages"]
+
 
 class _SlowQueryInbound(WorkflowInboundInterceptor):
     def handle_query(self, input: HandleQueryInput) -> Any:
@@ -135,7 +138,7 @@ async def test_unset_previous_run_id_replays_when_a_query_ends_the_first_task(
         history = await client.get_workflow_handle(thread).fetch_history()
         tasks = marker_tasks(history)
         # The query ended the first task right after the first local activity...
-        assert tasks[0] == ["patch patches-at-start", "tempograph.describe_graph"], tasks
+        assert tasks[0] == [*START_PATCHES, "tempograph.describe_graph"], tasks
         # ...and the thread's state was still looked up (a local activity), in the next task.
         assert "tempograph.load_thread" in tasks[1], tasks
         assert "patch thread-state" not in sum(tasks, []), tasks
@@ -170,7 +173,7 @@ async def test_unset_previous_run_id_flooded_pause_continues_as_new_and_replays(
         old = await client.get_workflow_handle(thread, run_id=first).fetch_history()
         assert old.events[-1].event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
         tasks = marker_tasks(old)
-        assert tasks[0] == ["patch patches-at-start", "tempograph.describe_graph"], tasks
+        assert tasks[0] == [*START_PATCHES, "tempograph.describe_graph"], tasks
         # A refused continue-as-new (signals arrived meanwhile) is the only task failure; the
         # retry replayed the whole history.
         assert set(task_failures(old)) <= {"WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND"}

@@ -170,3 +170,20 @@ def test_without_langchain_nodes_get_dicts(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_non_message_dicts_from_older_runs_pass_through() -> None:
     assert merge_messages([{"id": "1", "x": 1}], [{"x": 2}]) == [{"id": "1", "x": 1}, {"x": 2}]
+
+
+def test_runs_recorded_before_coercion_merge_messages_as_they_did() -> None:
+    """Replay of a run without the coerce-messages patch must compute the same state and never
+    fail where it did not: add_messages then appended and replaced by id, nothing more."""
+    from tempograph._engine.channels import apply_grouped
+    from tempograph.messages import ChannelSpec
+
+    channels = {"messages": ChannelSpec(name="messages", reducer="add_messages")}
+    old = {"messages": [{"content": "no role", "id": "1"}]}
+    apply_grouped(
+        old,
+        {"messages": [[{"content": "edited", "id": "1"}, ("user", "a tuple")]]},
+        channels,
+        legacy_messages=True,
+    )
+    assert old["messages"] == [{"content": "edited", "id": "1"}, ("user", "a tuple")]
