@@ -43,8 +43,20 @@ Choices and differences from the Agent Server (this first slice):
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
   thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as
   a list of updates, thread `supersteps`, Send in `command.goto`, subgraph state
-  (`subgraphs=true`), `select`, TTLs, crons, the store and assistant CRUD are not supported.
+  (`subgraphs=true`), crons, the store and assistant CRUD are not supported.
   The default recursion limit is Tempograph's (100).
+* Fields not honoured are refused, never ignored: 422 "<field> is not supported yet" for
+  thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
+  `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
+  `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
+  accepted), `stream_subgraphs=true`, `stream_resumable=true`, `webhook`, `after_seconds`.
+  Their defaults (what langgraph-sdk sends when unset) are accepted. `durability` and
+  `checkpoint_during` are accepted and change nothing (every step is checkpointed in
+  Temporal). Thread search `select` returns only the listed thread fields (422 for others).
+* A thread whose state is over payloads.MAX_PAYLOAD_BYTES (1.8 MB, values plus pending
+  interrupts) cannot be read whole: the state routes answer 413 naming the limit (its
+  checkpoints stay readable: history), the thread object shows its status (from the run's
+  TempographStatus search attribute) with `values` null.
 * Streaming: one live pass over the run's Temporal history (GraphClient.follow, long polls),
   in step order: "values" sends the state before the first step and after each step, then
   the final state with `__interrupt__`; "updates" sends `{node: writes}` for each node task as

@@ -69,6 +69,12 @@ def http_error(exc: TempographError) -> HttpError | None:
     return None
 
 
+def not_supported(field: str, fix: str = "") -> HttpError:
+    """422 for a request field given a value Tempograph does not honour yet: refused, never
+    silently ignored."""
+    return HttpError(422, f"{field} is not supported yet" + (f": {fix}" if fix else ""))
+
+
 def thread_not_found(thread_id: str) -> HttpError:
     return HttpError(404, f"Thread with ID {thread_id} not found")
 

@@ -52,7 +52,7 @@ from tempograph.http.rendering import (
     run_json,
     wait_body,
 )
-from tempograph.http.schemas import CommandBody, RunBody
+from tempograph.http.schemas import CommandBody, RunBody, unsupported_run_fields
 from tempograph.http.status import TABLE, CancelCause, Outcome, RunStatus
 from tempograph.http.thread_store import ThreadEntry
 from tempograph.messages import ErrorKind
@@ -185,6 +185,7 @@ class RunExecutor(ThreadParts):
 
     async def submit(self, thread_id: str, body: RunBody, *, stateless: bool) -> RunRecord:
         """Validate, apply the multitask strategy, and start the run in the background."""
+        unsupported_run_fields(body)
         if stateless and body.command is not None and body.command.resume is not None:
             raise HttpError(400, "You must provide a thread_id when resuming.")
         check_message("input", body.input)

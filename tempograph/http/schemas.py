@@ -1,7 +1,10 @@
 """Request bodies of the Agent Server HTTP API, with the keys langgraph-sdk 0.4.14 sends.
 
-Run bodies ignore keys they do not use (webhook, durability, stream_* ...), so that every SDK call
-is accepted; `command` is strict, because a misspelt key there would silently lose an answer.
+A field Tempograph does not honour is accepted at its default only (what the SDK sends when
+the caller does not set it): any other value is refused with 422 "... is not supported yet"
+(`unsupported_*` below), never silently ignored. Bodies ignore keys that change nothing here
+(durability and checkpoint_during: every step is checkpointed in Temporal; langsmith_tracer);
+`command` is strict, because a misspelt key there would silently lose an answer.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tempograph.http.errors import HttpError, not_supported
 
 MultitaskStrategy = Literal["reject", "interrupt", "rollback", "enqueue"]
 Breakpoints = Literal["*"] | list[str] | None
@@ -60,8 +65,14 @@ class RunBody(BaseModel):
     multitask_strategy: MultitaskStrategy = "enqueue"
     if_not_exists: Literal["create", "reject"] = "reject"
     on_completion: Literal["delete", "keep"] | None = None
+    # A run goes on when its waiting or streaming request goes away ("continue").
     on_disconnect: Literal["cancel", "continue"] | None = None
     stream_mode: str | list[str] | None = None
+    # Accepted at their defaults only (unsupported_run_fields).
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    webhook: str | None = None
+    after_seconds: float | None = None
 
 
 class ThreadCreateBody(BaseModel):
@@ -151,3 +162,74 @@ class AssistantCountBody(BaseModel):
     metadata: dict[str, Any] | None = None
     graph_id: str | None = None
     name: str | None = None
+
+
+# -------------------------------------------------------------------------------------------
+# Fields accepted at their defaults only: a value Tempograph would ignore is refused.
+# -------------------------------------------------------------------------------------------
+
+
+def unsupported_run_fields(body: RunBody) -> None:
+    if body.on_disconnect == "cancel":
+        raise not_supported(
+            'on_disconnect="cancel"', 'a run goes on when its request goes away ("continue")'
+        )
+    if body.stream_subgraphs:
+        raise not_supported("stream_subgraphs")
+    if body.stream_resumable:
+        raise not_supported("stream_resumable", "streams cannot be resumed (Last-Event-ID)")
+    if body.webhook is not None:
+        raise not_supported("webhook")
+    if body.after_seconds:
+        raise not_supported("after_seconds")
+
+
+def unsupported_ttl(ttl: Any) -> None:
+    if ttl is not None:
+        raise not_supported("ttl", "threads are kept until deleted")
+
+
+def unsupported_checkpoint_filter(field: str, checkpoint: CheckpointRef | None) -> None:
+    """A checkpoint to read from (`checkpoint` of a history request): only an empty one."""
+    if checkpoint is None:
+        return
+    given = {k: v for k, v in checkpoint.model_dump().items() if v not in (None, "")}
+    given.pop("thread_id", None)
+    if given:
+        raise not_supported(field, "use `before` to page through the history")
+
+
+def unsupported_subgraphs(subgraphs: bool) -> None:
+    if subgraphs:
+        raise not_supported("subgraphs", "subgraph state is not shown in a thread's state")
+
+
+# The fields of a thread object (rendering.thread_json).
+SELECTABLE_THREAD_FIELDS = frozenset(
+    {
+        "thread_id",
+        "created_at",
+        "updated_at",
+        "state_updated_at",
+        "metadata",
+        "config",
+        "status",
+        "values",
+        "interrupts",
+        "error",
+    }
+)
+
+
+def selected(select: list[str] | None, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`select` of a thread search: only these fields of each thread."""
+    if select is None:
+        return found
+    unknown = sorted(set(select) - SELECTABLE_THREAD_FIELDS)
+    if unknown:
+        raise HttpError(
+            422,
+            f"select: unknown thread fields {unknown}; choose from "
+            f"{sorted(SELECTABLE_THREAD_FIELDS)}",
+        )
+    return [{k: t[k] for k in select if k in t} for t in found]

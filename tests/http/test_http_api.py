@@ -321,6 +321,99 @@ async def test_422_invalid_bodies(api: httpx.AsyncClient, body: dict[str, Any], 
     assert isinstance(r.json()["detail"], str) and where in r.json()["detail"]
 
 
+UNSUPPORTED_RUN_FIELDS = [
+    ({"on_disconnect": "cancel"}, "on_disconnect"),
+    ({"stream_subgraphs": True}, "stream_subgraphs"),
+    ({"stream_resumable": True}, "stream_resumable"),
+    ({"webhook": "http://localhost:9/hook"}, "webhook"),
+    ({"after_seconds": 5}, "after_seconds"),
+]
+
+
+@pytest.mark.parametrize(("extra", "field"), UNSUPPORTED_RUN_FIELDS)
+async def test_run_fields_not_honoured_are_refused(
+    api: httpx.AsyncClient, extra: dict[str, Any], field: str
+) -> None:
+    """A field Tempograph would ignore is refused (422, naming it) before anything runs."""
+    thread = await new_thread(api)
+    body = {"assistant_id": "chain", "input": {"log": []}, **extra}
+    for path in (f"/threads/{thread}/runs/wait", f"/threads/{thread}/runs/stream", "/runs/wait"):
+        r = await api.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        detail = r.json()["detail"]
+        assert field in detail and "not supported yet" in detail, detail
+    assert (await api.get(f"/threads/{thread}")).json()["values"] is None
+
+
+async def test_run_fields_at_their_defaults_are_accepted(api: httpx.AsyncClient) -> None:
+    thread = await new_thread(api)
+    r = await wait(
+        api,
+        thread,
+        assistant_id="chain",
+        input={"log": []},
+        on_disconnect="continue",  # what the server does
+        stream_subgraphs=False,
+        stream_resumable=False,
+        after_seconds=0,
+        durability="async",  # every step is checkpointed in Temporal anyway
+        checkpoint_during=True,
+    )
+    assert r.status_code == 200 and r.json()["log"], r.text
+
+
+async def test_thread_fields_not_honoured_are_refused(api: httpx.AsyncClient) -> None:
+    thread = await new_thread(api)
+    refused = [
+        ("POST", "/threads", {"ttl": {"ttl": 5, "strategy": "delete"}}, "ttl"),
+        ("POST", "/threads", {"ttl": 5}, "ttl"),
+        ("PATCH", f"/threads/{thread}", {"ttl": 5}, "ttl"),
+        ("GET", f"/threads/{thread}/state?subgraphs=true", None, "subgraphs"),
+        ("GET", f"/threads/{thread}/state/{uuid.uuid4()}?subgraphs=true", None, "subgraphs"),
+        (
+            "POST",
+            f"/threads/{thread}/state/checkpoint",
+            {"checkpoint": {}, "subgraphs": True},
+            "subgraphs",
+        ),
+        (
+            "POST",
+            f"/threads/{thread}/history",
+            {"checkpoint": {"checkpoint_ns": "child"}},
+            "checkpoint",
+        ),
+        (
+            "POST",
+            f"/threads/{thread}/history",
+            {"checkpoint": {"checkpoint_id": str(uuid.uuid4())}},
+            "checkpoint",
+        ),
+    ]
+    for method, path, body, field in refused:
+        r = await api.request(method, path, json=body)
+        assert r.status_code == 422, (method, path, r.text)
+        detail = r.json()["detail"]
+        assert field in detail and "not supported yet" in detail, detail
+    # Their defaults are accepted.
+    accepted = [
+        ("PATCH", f"/threads/{thread}", {"ttl": None}),
+        ("GET", f"/threads/{thread}/state?subgraphs=false", None),
+        ("POST", f"/threads/{thread}/state/checkpoint", {"checkpoint": {}, "subgraphs": False}),
+        ("POST", f"/threads/{thread}/history", {"checkpoint": {"thread_id": thread}}),
+    ]
+    for method, path, body in accepted:
+        r = await api.request(method, path, json=body)
+        assert r.status_code == 200, (method, path, r.text)
+
+
+async def test_thread_search_select(api: httpx.AsyncClient) -> None:
+    thread = await new_thread(api, metadata={"k": "v"})
+    r = await api.post("/threads/search", json={"ids": [thread], "select": ["thread_id", "status"]})
+    assert r.status_code == 200 and r.json() == [{"thread_id": thread, "status": "idle"}]
+    r = await api.post("/threads/search", json={"ids": [thread], "select": ["thread_id", "ttl"]})
+    assert r.status_code == 422 and "ttl" in r.json()["detail"]
+
+
 async def test_422_not_json_and_404s(api: httpx.AsyncClient) -> None:
     r = await api.post(
         "/threads/x/runs/wait", content=b"{not json", headers={"content-type": "application/json"}

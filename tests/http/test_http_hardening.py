@@ -401,6 +401,9 @@ async def test_a_state_over_the_reply_limit_is_413_and_the_thread_shows_interrup
             detail = r.json()["detail"]
             assert "worker" not in detail and "MAX_PAYLOAD_BYTES" in detail, detail
             assert str(MAX_PAYLOAD_BYTES) in detail and thread in detail, detail
+        # Its checkpoints stay readable.
+        r = await http.post(f"/threads/{thread}/history", json={"limit": 1})
+        assert r.status_code == 200 and len(r.json()[0]["values"]["text"]) == 1_000_000
         t = (await http.get(f"/threads/{thread}")).json()
         assert (t["status"], t["values"]) == ("interrupted", None), t
         found = (await http.post("/threads/search", json={"ids": [thread]})).json()

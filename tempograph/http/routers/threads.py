@@ -19,6 +19,10 @@ from tempograph.http.schemas import (
     ThreadCreateBody,
     ThreadPatchBody,
     ThreadSearchBody,
+    selected,
+    unsupported_checkpoint_filter,
+    unsupported_subgraphs,
+    unsupported_ttl,
 )
 
 
@@ -52,11 +56,13 @@ def router(backend: Backend) -> APIRouter:
     async def create_thread(body: ThreadCreateBody) -> dict[str, Any]:
         if body.supersteps:
             raise HttpError(422, "supersteps are not supported yet: create the thread, then run")
+        unsupported_ttl(body.ttl)
         return await views.create_thread(body.thread_id, body.metadata, body.if_exists)
 
     @api.post("/threads/search")
     async def search_threads(body: ThreadSearchBody) -> list[dict[str, Any]]:
-        return await views.search_threads(
+        selected(body.select, [])  # an unknown field: 422 before any work
+        found = await views.search_threads(
             ids=body.ids,
             metadata=body.metadata,
             values=body.values,
@@ -66,6 +72,7 @@ def router(backend: Backend) -> APIRouter:
             limit=body.limit,
             offset=body.offset,
         )
+        return selected(body.select, found)
 
     @api.post("/threads/count")
     async def count_threads(body: ThreadCountBody) -> int:
@@ -80,6 +87,7 @@ def router(backend: Backend) -> APIRouter:
 
     @api.patch("/threads/{thread_id}")
     async def patch_thread(thread_id: str, body: ThreadPatchBody) -> dict[str, Any]:
+        unsupported_ttl(body.ttl)
         return await views.patch_thread(thread_id, body.metadata)
 
     @api.delete("/threads/{thread_id}", status_code=204)
@@ -89,6 +97,7 @@ def router(backend: Backend) -> APIRouter:
 
     @api.get("/threads/{thread_id}/state")
     async def get_state(thread_id: str, subgraphs: bool = False) -> dict[str, Any]:
+        unsupported_subgraphs(subgraphs)
         return await views.get_state(thread_id)
 
     @api.post("/threads/{thread_id}/state")
@@ -102,6 +111,7 @@ def router(backend: Backend) -> APIRouter:
 
     @api.post("/threads/{thread_id}/state/checkpoint")
     async def get_state_checkpoint(thread_id: str, body: StateCheckpointBody) -> dict[str, Any]:
+        unsupported_subgraphs(body.subgraphs)
         if not body.checkpoint.checkpoint_id:
             return await views.get_state(thread_id)
         return await views.get_state_at(thread_id, body.checkpoint.checkpoint_id)
@@ -110,10 +120,12 @@ def router(backend: Backend) -> APIRouter:
     async def get_state_at(
         thread_id: str, checkpoint_id: str, subgraphs: bool = False
     ) -> dict[str, Any]:
+        unsupported_subgraphs(subgraphs)
         return await views.get_state_at(thread_id, checkpoint_id)
 
     @api.post("/threads/{thread_id}/history")
     async def history(thread_id: str, body: HistoryBody) -> list[dict[str, Any]]:
+        unsupported_checkpoint_filter("checkpoint", body.checkpoint)
         return await views.get_history(
             thread_id,
             limit=body.limit,
