@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import pydantic
 import pydantic_core
 import structlog
 from temporalio.api.enums.v1 import TaskQueueType
@@ -344,6 +346,7 @@ class GraphClient:
         *,
         thread_id: str | None = None,
         config: dict[str, Any] | None = None,
+        context: Any = None,
         interrupt_before: Breakpoints = None,
         interrupt_after: Breakpoints = None,
         recursion_limit: int | None = None,
@@ -356,8 +359,13 @@ class GraphClient:
         With `checkpoint_id` (or config["configurable"]["checkpoint_id"]) and input None:
         replay the thread from that checkpoint on a new branch; interrupts fire again.
         `steps_per_run` bounds each Temporal run's history: the thread continues as new
-        after that many supersteps (by default, when Temporal suggests it)."""
+        after that many supersteps (by default, when Temporal suggests it).
+
+        `config` (its `configurable`, `metadata`, `tags`, `run_name`) and `context` reach every
+        node of this invocation (`config` / `runtime` parameters, tempograph.config.get_config);
+        a resume passes its own, as in LangGraph."""
         thread = _thread_id(thread_id, config)
+        run_config, run_context = _invocation(config, context)
         checkpoint_id = checkpoint_id or ((config or {}).get("configurable") or {}).get(
             "checkpoint_id"
         )
@@ -365,7 +373,14 @@ class GraphClient:
             return await self._fork(graph, thread, checkpoint_id, pause=False)
         if input is None or isinstance(input, Command):
             # Breakpoints given here hold for this invocation only, as in LangGraph.
-            return await self._resume(thread, input, before=interrupt_before, after=interrupt_after)
+            return await self._resume(
+                thread,
+                input,
+                before=interrupt_before,
+                after=interrupt_after,
+                config=run_config,
+                context=run_context,
+            )
         check_thread_id(thread)
         if not isinstance(input, dict):
             raise TypeError(
@@ -380,6 +395,8 @@ class GraphClient:
             interrupt_before=interrupt_before,
             interrupt_after=interrupt_after,
             steps_per_run=steps_per_run,
+            config=run_config,
+            context=run_context,
         )
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
@@ -504,17 +521,23 @@ class GraphClient:
         *,
         interrupt_before: Breakpoints = None,
         interrupt_after: Breakpoints = None,
+        config: dict[str, Any] | None = None,
+        context: Any = None,
         **command: Any,
     ) -> dict[str, Any]:
         """Resume a paused run and wait for its next pause or end. Stricter than `invoke`: a run
         that has already finished is an error (ResumeError, kind NotPaused) instead of
-        returning its final values, so a duplicate resume from a service is noticed."""
+        returning its final values, so a duplicate resume from a service is noticed.
+        `config` / `context`: this invocation's (as for `invoke`)."""
+        run_config, run_context = _invocation(config, context)
         return await self._resume(
             thread_id,
             Command(resume=value, **command),
             strict=True,
             before=interrupt_before,
             after=interrupt_after,
+            config=run_config,
+            context=run_context,
         )
 
     @translates_rpc_errors
@@ -833,9 +856,12 @@ class GraphClient:
         strict: bool = False,
         before: Breakpoints = None,
         after: Breakpoints = None,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         resume = _resume_input(command)
         resume.interrupt_before, resume.interrupt_after = before, after
+        resume.config, resume.context = config, context
         if command is not None:
             _check_message(command.resume, "The resume value")
             _check_message(command.update, "The resume's state update")
@@ -935,6 +961,55 @@ def _thread_id(thread_id: str | None, config: dict[str, Any] | None) -> str:
     if not thread:
         raise ValueError("A thread_id is required (thread_id=... or config['configurable'])")
     return str(thread)
+
+
+# The keys of a RunnableConfig that travel with a run (JSON); the others are the run's own
+# (thread_id, checkpoint_id, recursion_limit: set as today) or cannot leave the process.
+_CONFIG_KEYS = ("configurable", "metadata", "tags", "run_name")
+_LOCAL_CONFIG_KEYS = ("callbacks",)
+_RUN_CONFIGURABLE = ("thread_id", "checkpoint_id")
+
+
+def _invocation(
+    config: dict[str, Any] | None, context: Any
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The config and context an invocation passes to its nodes, checked like its input."""
+    run_config: dict[str, Any] | None = None
+    if config:
+        local = [k for k in _LOCAL_CONFIG_KEYS if config.get(k)]
+        if local:
+            raise TypeError(
+                f"config[{local[0]!r}] cannot reach nodes: they run in a worker process. "
+                "Attach callbacks in the node (or the worker) instead."
+            )
+        run_config = {k: config[k] for k in _CONFIG_KEYS if config.get(k) is not None}
+        configurable = {
+            k: v
+            for k, v in (run_config.get("configurable") or {}).items()
+            if k not in _RUN_CONFIGURABLE
+        }
+        if configurable:
+            run_config["configurable"] = configurable
+        else:
+            run_config.pop("configurable", None)
+        if "tags" in run_config:
+            run_config["tags"] = list(run_config["tags"])
+        run_config = run_config or None
+        if run_config is not None:
+            _check_message(run_config, "The run's config")
+    if context is not None:
+        # LangGraph takes the context_schema's instance too; it travels as its fields.
+        if isinstance(context, pydantic.BaseModel):
+            context = context.model_dump(mode="json")
+        elif dataclasses.is_dataclass(context) and not isinstance(context, type):
+            context = dataclasses.asdict(context)
+        if not isinstance(context, dict):
+            raise TypeError(
+                f"context is a dict of JSON values, not a {type(context).__name__} (the node "
+                "receives it as the graph's context_schema)"
+            )
+        _check_message(context, "The run's context")
+    return run_config, context
 
 
 def _resume_input(command: Command | None) -> ResumeInput:

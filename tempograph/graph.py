@@ -111,8 +111,13 @@ class _Node:
 class StateGraph:
     """A graph whose nodes read a shared state and return updates to it."""
 
-    def __init__(self, state_schema: type[Any], **_: Any) -> None:
+    def __init__(
+        self, state_schema: type[Any], context_schema: type[Any] | None = None, **_: Any
+    ) -> None:
         self.state_schema = state_schema
+        # The type of a run's `context` in nodes (Runtime.context): dataclass, pydantic model
+        # or TypedDict (tempograph.runtime.coerce_context).
+        self.context_schema = context_schema
         self.channels = _channels_of(state_schema)
         self.nodes: dict[str, _Node] = {}
         self.edges: list[tuple[tuple[str, ...], str]] = []
@@ -274,6 +279,7 @@ class CompiledGraph:
         self.local_activities = local_activities
         self.name = name or "graph"
         self.state_schema = builder.state_schema
+        self.context_schema: type[Any] | None = getattr(builder, "context_schema", None)
         self.channels = {c.name: c for c in builder.channels}
         self.reducers: dict[str, Callable[[Any, Any], Any]] = _reducers_of(builder.state_schema)
         # Keys merged by add_messages: nodes see LangChain message objects there (when
@@ -351,9 +357,13 @@ class CompiledGraph:
         return self.builder
 
 
-def route(branch: _Branch, state: Any) -> tuple[list[str], list[Send]]:
-    """Run one router and resolve its answer to node names and Sends."""
-    answer = branch.path(state)
+def route(
+    branch: _Branch, state: Any, injected: dict[str, Any] | None = None
+) -> tuple[list[str], list[Send]]:
+    """Run one router and resolve its answer to node names and Sends. `injected`: what a
+    router may take besides the state, by kind ("config", "runtime"...; see call_args)."""
+    args, kwargs = call_args(branch.path, state, injected or {})
+    answer = branch.path(*args, **kwargs)
     items = answer if isinstance(answer, list | tuple) else [answer]
     goto: list[str] = []
     sends: list[Send] = []
@@ -366,6 +376,87 @@ def route(branch: _Branch, state: Any) -> tuple[list[str], list[Send]]:
             raise ValueError(f"Router returned {item!r}: expected a node name or Send")
         goto.append(target)
     return goto, sends
+
+
+# What a node (or router) may take besides its state, as in LangGraph 1.x: by parameter name,
+# or by annotation (`runtime: Runtime[Ctx]`, `config: RunnableConfig`).
+_KIND_BY_NAME = {"config": "config", "runtime": "runtime", "writer": "writer", "store": "store"}
+_KIND_BY_ANNOTATION = {
+    "Runtime": "runtime",
+    "RunnableConfig": "config",
+    "StreamWriter": "writer",
+    "BaseStore": "store",
+}
+
+
+def call_args(
+    fn: Callable[..., Any], first: Any, injected: dict[str, Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """The arguments to call `fn` with: `first` (the state), then each further parameter
+    `fn` declares, from `injected` ({kind: value}, kinds "config", "runtime", "writer",
+    "store")."""
+    args: list[Any] = [first]
+    kwargs: dict[str, Any] = {}
+    for name, kind, positional in injected_params(fn):
+        if kind not in injected:
+            continue
+        if positional:
+            args.append(injected[kind])
+        else:
+            kwargs[name] = injected[kind]
+    return args, kwargs
+
+
+def injected_params(fn: Callable[..., Any]) -> tuple[tuple[str, str, bool], ...]:
+    """(name, kind, positional-only) of the parameters after the first that Tempograph fills."""
+    try:
+        return _injected_params_cached(fn)
+    except TypeError:  # an unhashable callable object
+        return _injected_params(fn)
+
+
+@functools.lru_cache(maxsize=4096)
+def _injected_params_cached(fn: Callable[..., Any]) -> tuple[tuple[str, str, bool], ...]:
+    return _injected_params(fn)
+
+
+def _injected_params(fn: Callable[..., Any]) -> tuple[tuple[str, str, bool], ...]:
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return ()
+    try:
+        hints = get_type_hints(fn)
+    except Exception:  # unresolvable string annotations: read them as text
+        hints = {}
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    found: list[tuple[str, str, bool]] = []
+    for index, p in enumerate(params[1:]):
+        if p.kind not in (*kinds, inspect.Parameter.KEYWORD_ONLY):
+            continue
+        kind = _kind_of_annotation(hints.get(p.name, p.annotation)) or _KIND_BY_NAME.get(p.name)
+        if kind is None and index == 0 and p.kind in kinds and p.default is p.empty:
+            kind = "config"  # a second positional parameter, whatever its name: (state, config)
+        if kind is None:
+            if p.kind == inspect.Parameter.POSITIONAL_ONLY:
+                break  # cannot pass the ones after it
+            continue
+        found.append((p.name, kind, p.kind == inspect.Parameter.POSITIONAL_ONLY))
+    return tuple(found)
+
+
+def _kind_of_annotation(annotation: Any) -> str | None:
+    if annotation is inspect.Parameter.empty:
+        return None
+    if isinstance(annotation, str):
+        text = annotation
+    else:
+        origin = get_origin(annotation) or annotation
+        text = getattr(origin, "__name__", "") or str(origin)
+    for name, kind in _KIND_BY_ANNOTATION.items():
+        if text == name or text.startswith(name + "[") or text.endswith("." + name):
+            return kind
+    return None
 
 
 def accepts_config(fn: Callable[..., Any]) -> bool:

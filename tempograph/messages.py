@@ -255,6 +255,11 @@ class RunInput(BaseModel):
     # bytes (by default when Temporal suggests it): rejected signals land in history too, and
     # Temporal terminates a run whose history passes 50 MB.
     history_bytes_limit: int | None = Field(default=None, ge=1)
+    # The invocation's RunnableConfig (its JSON keys: configurable, metadata, tags, run_name)
+    # and runtime context, passed to every node (tempograph.config, tempograph.runtime). They
+    # belong to one invocation: a resume brings its own.
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
 
 
 class ResumeInput(BaseModel):
@@ -274,6 +279,10 @@ class ResumeInput(BaseModel):
     # the graph's compiled ones.
     interrupt_before: Breakpoints = None
     interrupt_after: Breakpoints = None
+    # The resuming invocation's config and context (LangGraph: each invoke passes its own);
+    # they replace the run's for the rest of this invocation.
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
 
 
 class StateUpdate(BaseModel):
@@ -427,6 +436,9 @@ class NodeTask(BaseModel):
     is_send: bool = False
     # Answers for this task's interrupt() calls, matched by order.
     resume: list[Any] = Field(default_factory=list)
+    # The invocation's config and context (RunInput.config / .context).
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
 
 
 class InterruptRaised(BaseModel):
@@ -463,6 +475,9 @@ class NodeResult(BaseModel):
     interrupt: InterruptRaised | None = None
     # A subgraph task that is paused: its own pending interrupts (none at a breakpoint).
     child_pending: list[PendingInterrupt] | None = None
+    # Custom stream events the node wrote with get_stream_writer() / runtime.stream_writer,
+    # in order (bounded: tempograph.config.MAX_CUSTOM_EVENTS / MAX_CUSTOM_BYTES per node).
+    custom: list[Any] = Field(default_factory=list)
 
 
 class RouteTask(BaseModel):
@@ -471,6 +486,8 @@ class RouteTask(BaseModel):
     graph: str
     source: str
     state: dict[str, Any]
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
 
 
 class RouteResult(BaseModel):

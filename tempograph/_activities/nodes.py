@@ -26,8 +26,9 @@ from tempograph._activities.state_cache import StateCache
 from tempograph._client.runs import thread_runs
 from tempograph._engine.reducers import as_message_list, message_to_dict, needs_id
 from tempograph.channels import apply_writes, fold
+from tempograph.config import CustomEvents, node_context
 from tempograph.errors import InvalidUpdateError
-from tempograph.graph import CompiledGraph, accepts_config, route
+from tempograph.graph import CompiledGraph, call_args, route
 from tempograph.limits import LimitError, check_depth
 from tempograph.messages import (
     STATE_QUERY,
@@ -47,6 +48,7 @@ from tempograph.messages import (
     StepRecord,
 )
 from tempograph.payloads import check_size
+from tempograph.runtime import Runtime, coerce_context
 from tempograph.types import (
     NO_DEFAULT,
     Command,
@@ -100,10 +102,13 @@ class GraphActivities:
         )
         state = await self.states.state_of(task)
         node_input = task.send_arg if task.is_send else graph.coerce_state(state)
+        custom = CustomEvents(node=task.node)
+        injected = _injected(graph, _config(task), task.context, custom.write)
         token = _enter_task(list(task.resume))
         try:
             async with _heartbeating():
-                output = await _call(fn, node_input, _config(task))
+                with _node_context(injected):
+                    output = await _call(fn, node_input, injected)
         except GraphInterrupt as exc:
             logger.info("node interrupted", slot=exc.slot)
             raised = InterruptRaised(
@@ -116,13 +121,16 @@ class GraphActivities:
                 default=None if exc.default is NO_DEFAULT else exc.default,
                 rejected=exc.rejected,
             )
-            return _checked(_answering(NodeResult(interrupt=raised), task), task.node)
+            result = NodeResult(interrupt=raised, custom=custom.events)
+            return _checked(_answering(result, task), task.node)
         finally:
             _exit_task(token)
         try:
             result = _normalize(output, graph)
+            result.custom = custom.events
             if graph.branches(task.node):
-                _route_after(graph, state, task.node, result)
+                with _node_context(injected):
+                    _route_after(graph, state, task.node, result, injected)
         except InvalidUpdateError as exc:
             raise _fatal(str(exc), ErrorKind.INVALID_UPDATE) from exc
         logger.debug("node finished", writes=len(result.writes))
@@ -134,8 +142,11 @@ class GraphActivities:
         graph = self._graph(task.graph)
         result = NodeResult()
         state = graph.coerce_state(task.state)
+        config = _base_config(task.config, task.source)
+        injected = _injected(graph, config, task.context, _router_writer)
         for branch in graph.branches(task.source):
-            goto, sends = route(branch, state)
+            with _node_context(injected):
+                goto, sends = route(branch, state, injected)
             result.goto.extend(goto)
             result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)
         _checked(result, task.source)
@@ -233,30 +244,81 @@ async def _heartbeating() -> AsyncIterator[None]:
             await beating
 
 
-async def _call(fn: Any, node_input: Any, config: dict[str, Any]) -> Any:
+async def _call(fn: Any, node_input: Any, injected: dict[str, Any]) -> Any:
+    config = injected["config"]
     if not inspect.isfunction(fn) and not inspect.ismethod(fn):
         # A LangChain Runnable (ToolNode, a chain, a chat model...): invoke(input, config).
         if callable(getattr(fn, "ainvoke", None)):
             return await fn.ainvoke(node_input, config)
         if callable(getattr(fn, "invoke", None)):
             return await asyncio.to_thread(fn.invoke, node_input, config)
-    args = (node_input, config) if accepts_config(fn) else (node_input,)
+    args, kwargs = call_args(fn, node_input, injected)
     if inspect.iscoroutinefunction(fn):
-        return await fn(*args)
+        return await fn(*args, **kwargs)
     # Sync nodes run in a thread so they never block the worker's event loop.
-    # asyncio.to_thread copies context variables, so interrupt() works there too.
-    output = await asyncio.to_thread(fn, *args)
+    # asyncio.to_thread copies context variables, so interrupt() and get_config() work there.
+    output = await asyncio.to_thread(fn, *args, **kwargs)
     if inspect.isawaitable(output):
         output = await output
     return output
 
 
-def _config(task: NodeTask) -> dict[str, Any]:
-    info = activity.info()
-    return {
-        "configurable": {"thread_id": info.workflow_id},
-        "metadata": {"langgraph_node": task.node, "tempograph_task_id": task.task_id},
+def _base_config(user: dict[str, Any] | None, node: str) -> dict[str, Any]:
+    """A node's (or router's) config, LangGraph's shape: the invocation's keys, with
+    `thread_id` in `configurable` and the task's keys in `metadata`."""
+    user = user or {}
+    thread_id = activity.info().workflow_id
+    config: dict[str, Any] = {
+        key: value for key, value in user.items() if key not in ("configurable", "metadata")
     }
+    config["configurable"] = {**(user.get("configurable") or {}), "thread_id": thread_id}
+    config["metadata"] = {
+        **(user.get("metadata") or {}),
+        "thread_id": thread_id,
+        "langgraph_node": node,
+    }
+    return config
+
+
+def _config(task: NodeTask) -> dict[str, Any]:
+    config = _base_config(task.config, task.node)
+    checkpoint_ns = f"{task.node}:{task.task_id}"
+    config["configurable"]["checkpoint_ns"] = checkpoint_ns
+    config["metadata"].update(
+        # LangGraph numbers the first step of nodes 1 (its input checkpoint is step -1).
+        langgraph_step=task.step + 1,
+        langgraph_checkpoint_ns=checkpoint_ns,
+        tempograph_task_id=task.task_id,
+    )
+    return config
+
+
+def _injected(
+    graph: CompiledGraph,
+    config: dict[str, Any],
+    context: dict[str, Any] | None,
+    writer: Any,
+) -> dict[str, Any]:
+    """What a node may take besides its state, by kind (tempograph.graph.call_args)."""
+    try:
+        ctx = coerce_context(graph.context_schema, context)
+    except (TypeError, ValueError) as exc:
+        raise _fatal(
+            f"The run's context does not fit the graph's context_schema: {exc}",
+            ErrorKind.INVALID_INPUT,
+        ) from exc
+    runtime: Runtime[Any] = Runtime(context=ctx, stream_writer=writer)
+    return {"config": config, "runtime": runtime, "writer": writer, "store": None}
+
+
+def _node_context(injected: dict[str, Any]) -> contextlib.AbstractContextManager[None]:
+    return node_context(injected["config"], injected["writer"], injected["runtime"])
+
+
+def _router_writer(chunk: Any) -> None:
+    raise NotImplementedError(
+        "Custom stream events from a router of START are not recorded: write them from a node"
+    )
 
 
 def _normalize(output: Any, graph: CompiledGraph) -> NodeResult:
@@ -321,7 +383,11 @@ def _answering(result: NodeResult, task: NodeTask) -> NodeResult:
 
 
 def _route_after(
-    graph: CompiledGraph, state: dict[str, Any], node: str, result: NodeResult
+    graph: CompiledGraph,
+    state: dict[str, Any],
+    node: str,
+    result: NodeResult,
+    injected: dict[str, Any],
 ) -> None:
     """Run the node's routers on the state plus this node's own writes (LangGraph semantics)."""
     local = dict(state)
@@ -332,7 +398,7 @@ def _route_after(
     apply_writes(local, result.writes, graph.channels, custom)
     state = graph.coerce_state(local)
     for branch in graph.branches(node):
-        goto, sends = route(branch, state)
+        goto, sends = route(branch, state, injected)
         result.goto.extend(goto)
         result.sends.extend(SendSpec(node=s.node, arg=s.arg) for s in sends)
 

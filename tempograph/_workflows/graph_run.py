@@ -341,6 +341,8 @@ class GraphRun:
         try:
             check_depth(cmd.resume, "The resume value")
             check_depth(cmd.update, "The resume's update")
+            check_depth(cmd.config, "The resume's config")
+            check_depth(cmd.context, "The resume's context")
         except LimitError as exc:
             raise rejected(str(exc)) from None
         self._check_growth(size, "The resume")
@@ -410,6 +412,8 @@ class GraphRun:
                 too_big("The GraphRun start input", size), ErrorKind.PAYLOAD_TOO_LARGE
             )
         check_depth(inp.input, "The start input")
+        check_depth(inp.config, "The run's config")
+        check_depth(inp.context, "The run's context")
         if inp.start_from is not None:
             check_depth(inp.start_from.values, "The start state (start_from.values)")
         workflow_id = workflow.info().workflow_id
@@ -658,6 +662,8 @@ class GraphRun:
             send_arg=task.send.arg if task.send else None,
             is_send=task.send is not None,
             resume=slot.answers,
+            config=st.inp.config,
+            context=st.inp.context,
         )
         try:
             check_bytes(self._state_size(), f"The input of node '{task.node}' (the state)")
@@ -747,7 +753,13 @@ class GraphRun:
         try:
             return await workflow.execute_local_activity(
                 "tempograph.route",
-                RouteTask(graph=self.state.inp.graph, source=source, state=state),
+                RouteTask(
+                    graph=self.state.inp.graph,
+                    source=source,
+                    state=state,
+                    config=self.state.inp.config,
+                    context=self.state.inp.context,
+                ),
                 result_type=RouteResult,
                 start_to_close_timeout=LOCAL_ACTIVITY_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=3),
@@ -833,6 +845,11 @@ class GraphRun:
             assert st.spec is not None
             st.before = pick_breakpoints(resume.interrupt_before, st.spec.interrupt_before)
             st.after = pick_breakpoints(resume.interrupt_after, st.spec.interrupt_after)
+        if not isinstance(resume, ChildWake) and workflow.info().parent is None:
+            # LangGraph: config and context belong to one invocation; the resuming one brings
+            # its own (none: none). No command: only later node inputs change. A subgraph's
+            # run keeps the one it was started with (its parent forwards answers only).
+            st.inp = st.inp.model_copy(update={"config": resume.config, "context": resume.context})
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
         return resume

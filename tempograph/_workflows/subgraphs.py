@@ -50,6 +50,8 @@ class Subgraphs:
                     input=task.send.arg if task.send else st.values,
                     thread_id=child_id,
                     previous_run_id="",
+                    config=st.inp.config,  # the invocation's, for the subgraph's nodes too
+                    context=st.inp.context,
                 ),
                 id=child_id,
                 task_queue=workflow.info().task_queue,
