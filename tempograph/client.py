@@ -370,7 +370,9 @@ class GraphClient:
             "checkpoint_id"
         )
         if checkpoint_id and input is None:
-            return await self._fork(graph, thread, checkpoint_id, pause=False)
+            return await self._fork(
+                graph, thread, checkpoint_id, pause=False, config=run_config, context=run_context
+            )
         if input is None or isinstance(input, Command):
             # Breakpoints given here hold for this invocation only, as in LangGraph.
             return await self._resume(
@@ -442,7 +444,14 @@ class GraphClient:
         return _invoke_output(output)
 
     async def _fork(
-        self, graph: str | None, thread: str, checkpoint_id: str, *, pause: bool
+        self,
+        graph: str | None,
+        thread: str,
+        checkpoint_id: str,
+        *,
+        pause: bool,
+        config: dict[str, Any] | None = None,
+        context: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Start a new run of the thread from an earlier checkpoint (time travel)."""
         previous = await self._previous_run(thread)
@@ -464,6 +473,8 @@ class GraphClient:
                 step=checkpoint.step,
                 pause=pause,
             ),
+            config=config,
+            context=context,
         )
         return await self._start(run_input, thread)
 

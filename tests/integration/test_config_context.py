@@ -292,3 +292,17 @@ async def test_config_survives_continue_as_new(graphs_: GraphClient, thread: str
     assert [s["user_id"] for s in _by_node(out["seen"], "with_config")] == ["u-42", "u-42"]
     [rt] = _by_node(out["seen"], "with_runtime")
     assert rt["context"] == ["anon", "m"]
+
+
+async def test_fork_takes_its_invocations_config(graphs_: GraphClient, thread: str) -> None:
+    await graphs_.invoke("cfg_long", {}, thread_id=thread, config=CONFIG)
+    history = await graphs_.get_state_history(thread)
+    [first] = [c for c in history if c.next == ["a"]]
+    out = await graphs_.invoke(
+        "cfg_long",
+        None,
+        thread_id=thread,
+        checkpoint_id=first.checkpoint_id,
+        config={"configurable": {"user_id": "fork"}},
+    )
+    assert [s["user_id"] for s in _by_node(out["seen"], "with_config")] == ["fork", "fork"]
