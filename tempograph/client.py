@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -197,6 +198,8 @@ def _status_name(status: WorkflowExecutionStatus | int | None) -> str:
 # How long a call waits for a run whose last workflow task failed (Temporal retries that task
 # by itself; after a refused 2 MiB+ message sent straight to the run it recovers in ~10-20 s).
 NOT_READY_PATIENCE = timedelta(seconds=45)
+# How many threads' runs a GraphClient remembers as its own (to resume without a describe).
+OWN_RUNS_REMEMBERED = 10_000
 
 
 async def execute_update(
@@ -246,6 +249,17 @@ class GraphClient:
         self.client = client
         self.task_queue = task_queue
         self._eager_start = eager_start
+        # Runs known to be GraphRuns (started by this client, or described): thread id ->
+        # (run id, task queue). A resume goes straight to that run, without a describe first.
+        self._own_runs: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def _remember(self, thread_id: str, run_id: str | None, task_queue: str) -> None:
+        if not run_id:
+            return
+        self._own_runs[thread_id] = (run_id, task_queue)
+        self._own_runs.move_to_end(thread_id)
+        while len(self._own_runs) > OWN_RUNS_REMEMBERED:
+            self._own_runs.popitem(last=False)
 
     @property
     def eager_start(self) -> bool:
@@ -270,6 +284,7 @@ class GraphClient:
             raise
         if not is_run(description):
             raise not_found(thread_id)
+        self._remember(thread_id, description.run_id, description.task_queue)
         return description
 
     async def _probe_query(
@@ -427,6 +442,9 @@ class GraphClient:
             )
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
+        self._remember(
+            thread, handle.result_run_id or handle.first_execution_run_id, self.task_queue
+        )
         try:
             output: dict[str, Any] = await handle.execute_update(
                 WAIT_UPDATE, WaitInput(), result_type=dict
@@ -513,6 +531,10 @@ class GraphClient:
                     WAIT_UPDATE, WaitInput(), start_workflow_operation=start, result_type=dict
                 ),
                 f"The run on thread '{thread}' has started and goes on when a worker polls.",
+            )
+            started = await start.workflow_handle()
+            self._remember(
+                thread, started.result_run_id or started.first_execution_run_id, self.task_queue
             )
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
@@ -876,14 +898,50 @@ class GraphClient:
         if command is not None:
             _check_message(command.resume, "The resume value")
             _check_message(command.update, "The resume's state update")
+        known = self._own_runs.get(thread_id)
+        if known is not None:
+            # A run this client started or has seen is a GraphRun: resume that very run with
+            # no describe first (one round trip). If it has ended, look again below.
+            run_id, task_queue = known
+            pinned = self.client.get_workflow_handle(thread_id, run_id=run_id)
+            try:
+                return await self._send_resume(pinned, task_queue, thread_id, resume, command)
+            except RPCError as exc:
+                if exc.status != RPCStatusCode.NOT_FOUND:
+                    raise
+                self._own_runs.pop(thread_id, None)
         description = await self._describe(thread_id)
-        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(thread_id)
+        handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(
+            thread_id, run_id=description.run_id
+        )
         if description.status != WorkflowExecutionStatus.RUNNING:
             return await self._resume_closed(handle, thread_id, description, strict)
         try:
+            return await self._send_resume(
+                handle, description.task_queue, thread_id, resume, command
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            # The run ended between the description and the update.
+            return await self._resume_closed(
+                handle, thread_id, await self._describe(thread_id), strict
+            )
+
+    async def _send_resume(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        task_queue: str,
+        thread_id: str,
+        resume: ResumeInput,
+        command: Command | None,
+    ) -> dict[str, Any]:
+        """The resume update to one run, and what invoke returns for its reply. RPCError
+        (e.g. NOT_FOUND: that run has ended) is left to the caller."""
+        try:
             output = await self._needs_worker(
                 handle,
-                description.task_queue,
+                task_queue,
                 execute_update(handle, RESUME_UPDATE, resume, dict),
                 f"The resume of thread '{thread_id}' is not confirmed: the run may still take "
                 "it when a worker starts (check with get_state).",
@@ -894,13 +952,6 @@ class GraphClient:
                 # LangGraph: invoke(None) at a dynamic interrupt shows the same interrupt again.
                 return _invoke_output(_output_of(await self.get_state(thread_id)))
             return _invoke_output(await self._await_next_run(thread_id, exc))
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND:
-                raise
-            # The run ended between the description and the update.
-            return await self._resume_closed(
-                handle, thread_id, await self._describe(thread_id), strict
-            )
         return _invoke_output(output)
 
     async def _await_next_run(
