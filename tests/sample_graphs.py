@@ -7,8 +7,10 @@ again after a resume (the worker runs in the test process).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import operator
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel
 from temporalio.common import RetryPolicy
 
 from tempograph.graph import END, START, CompiledGraph, MessagesState, StateGraph
+from tempograph.runtime import Runtime
 from tempograph.types import Command, Send, interrupt
 
 ENTRIES: Counter[tuple[str, str]] = Counter()
@@ -581,6 +584,57 @@ def build_ask_twice() -> CompiledGraph:
     return g.compile()
 
 
+# CONFIG_CONTEXT (agents.md §3, graph `cfg`): `echo` reports what it sees of the run's config
+# and runtime context (context_schema Ctx); `ask` pauses, then reports the resume's.
+@dataclass
+class Ctx:
+    user_id: str = "anon"
+    model_name: str = "default-model"
+
+
+class SeenState(TypedDict, total=False):
+    seen: Annotated[list[dict[str, Any]], operator.add]
+
+
+def seen_by(node: str, config: dict[str, Any], context: Ctx | None) -> dict[str, Any]:
+    configurable = config.get("configurable") or {}
+    return {
+        "node": node,
+        "configurable": {
+            k: configurable[k] for k in ("user_id", "model_name") if k in configurable
+        },
+        "context": None if context is None else dataclasses.asdict(context),
+        "metadata": (config.get("metadata") or {}).get("req"),
+        "tags": config.get("tags"),
+        "run_name": config.get("run_name"),
+    }
+
+
+def echo_config(state: SeenState, config: dict[str, Any], runtime: Runtime[Ctx]) -> dict[str, Any]:
+    return {"seen": [seen_by("echo", config, runtime.context)]}
+
+
+def ask_config(state: SeenState, config: dict[str, Any], runtime: Runtime[Ctx]) -> dict[str, Any]:
+    answer = interrupt("go on?")
+    return {"seen": [{**seen_by("ask", config, runtime.context), "answer": answer}]}
+
+
+def build_config_context() -> CompiledGraph:
+    g = StateGraph(SeenState, context_schema=Ctx)
+    g.add_node("echo", echo_config)
+    g.add_node("ask", ask_config)
+    g.add_edge(START, "echo")
+    g.add_edge("echo", "ask")
+    g.add_edge("ask", END)
+    return g.compile()
+
+
 def more_graphs() -> dict[str, CompiledGraph]:
-    """Graphs added for the hardening tests (stuck runs, update_state semantics)."""
-    return {"big_ask": build_big_ask(), "steps": build_steps(), "ask_twice": build_ask_twice()}
+    """Graphs added for the hardening tests (stuck runs, update_state semantics), and
+    config_context (what a node sees of its run's config and context)."""
+    return {
+        "big_ask": build_big_ask(),
+        "steps": build_steps(),
+        "ask_twice": build_ask_twice(),
+        "config_context": build_config_context(),
+    }

@@ -45,6 +45,18 @@ Choices and differences from the Agent Server (this first slice):
   a list of updates, thread `supersteps`, Send in `command.goto`, subgraph state
   (`subgraphs=true`), crons, the store and assistant CRUD are not supported.
   The default recursion limit is Tempograph's (100).
+* Config and context (agents.md §3): a run's `config` (`configurable`, `metadata`, `tags`,
+  `run_name`, `recursion_limit`) and `context` reach its nodes (their `config` / `runtime`
+  parameters, get_config(), the graph's context_schema), mirrored as on the Agent Server:
+  `configurable` alone also becomes the context, `context` alone is copied into
+  `configurable`, both answer 400 with its message ("Cannot specify both configurable and
+  context. ..."). The run's `metadata` joins config["metadata"]. A resume, a run without input
+  and a fork (`checkpoint_id`) bring their own, as in LangGraph; a run giving neither has the
+  context_schema's defaults. Differences: `configurable` holds no server keys (assistant_id,
+  graph_id, run_id, langgraph_auth_*, ...) and `metadata` none of its keys; `thread_id`,
+  `checkpoint_id`, `checkpoint_ns` in `configurable` name the run (not configuration, not
+  passed on); `callbacks` and other config keys are not passed on (nodes run in a worker);
+  assistants carry no config or context (one per graph).
 * Fields not honoured are refused, never ignored: 422 "<field> is not supported yet" for
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs

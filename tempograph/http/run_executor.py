@@ -110,6 +110,45 @@ class RunRequest:
     interrupt_after: list[str] | str | None
     recursion_limit: int | None
     checkpoint_id: str | None
+    # What reaches the run's nodes (run_invocation): config without thread_id / checkpoint_id
+    # (the run's own) nor callbacks (JSON cannot carry them), and the runtime context.
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+
+
+# The Agent Server's answer when a run gives both (langgraph-api, agents.md §3).
+BOTH_CONFIGURABLE_AND_CONTEXT = (
+    "Cannot specify both configurable and context. Prefer setting context alone. Context was "
+    "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
+)
+# configurable keys that name the run rather than configure it: never user keys.
+RUN_CONFIGURABLE = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
+
+
+def run_invocation(body: RunBody) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The config and context a run passes to its nodes, mirrored as the Agent Server does:
+    `configurable` alone also becomes the context; `context` alone is also copied into
+    `configurable`; both is a 400. The run's `metadata` joins config["metadata"]."""
+    config = body.config
+    configurable = {
+        k: v
+        for k, v in ((config.configurable if config else None) or {}).items()
+        if k not in RUN_CONFIGURABLE
+    }
+    if body.context and configurable:
+        raise HttpError(400, BOTH_CONFIGURABLE_AND_CONTEXT)
+    context = dict(body.context) if body.context else dict(configurable)
+    run_config: dict[str, Any] = {}
+    if context:
+        run_config["configurable"] = dict(context)
+    metadata = {**((config.metadata if config else None) or {}), **(body.metadata or {})}
+    if metadata:
+        run_config["metadata"] = metadata
+    if config is not None and config.tags:
+        run_config["tags"] = list(config.tags)
+    if config is not None and config.run_name:
+        run_config["run_name"] = config.run_name
+    return run_config or None, context
 
 
 def to_command(body: CommandBody) -> Command:
@@ -163,10 +202,7 @@ class RunExecutor(ThreadParts):
             raise HttpError(404, NOT_FOUND)
         config = body.config
         configurable = (config.configurable if config else None) or {}
-        if body.context and configurable:
-            raise HttpError(
-                400, "Cannot specify both configurable and context. Prefer setting context alone."
-            )
+        run_config, context = run_invocation(body)
         checkpoint_id = (
             body.checkpoint_id
             or (body.checkpoint.checkpoint_id if body.checkpoint else None)
@@ -181,6 +217,8 @@ class RunExecutor(ThreadParts):
             interrupt_after=body.interrupt_after,
             recursion_limit=config.recursion_limit if config else None,
             checkpoint_id=str(checkpoint_id) if checkpoint_id else None,
+            config=run_config,
+            context=context,
         )
 
     async def submit(self, thread_id: str, body: RunBody, *, stateless: bool) -> RunRecord:
@@ -326,7 +364,14 @@ class RunExecutor(ThreadParts):
                 output = await self._watch(
                     thread_id,
                     on_run_id,
-                    self.gc.invoke(graph, None, thread_id=thread_id, checkpoint_id=fork),
+                    self.gc.invoke(
+                        graph,
+                        None,
+                        thread_id=thread_id,
+                        checkpoint_id=fork,
+                        config=request.config,
+                        context=request.context,
+                    ),
                 )
                 if request.command is None or "__interrupt__" not in output:
                     return wait_body(output)
@@ -340,6 +385,8 @@ class RunExecutor(ThreadParts):
                     thread_id=thread_id,
                     interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
                     interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
+                    config=request.config,
+                    context=request.context,
                 )
             )
         except GraphRunError as exc:
@@ -355,6 +402,8 @@ class RunExecutor(ThreadParts):
             interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
             interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
             recursion_limit=request.recursion_limit,
+            config=request.config,
+            context=request.context,
         )
 
     async def _watch(

@@ -37,6 +37,9 @@ class RunConfig(BaseModel):
     tags: list[str] | None = None
     recursion_limit: int | None = Field(default=None, ge=1)
     configurable: dict[str, Any] | None = None
+    # With tags and configurable, what reaches the run's nodes (RunExecutor.run_request).
+    metadata: dict[str, Any] | None = None
+    run_name: str | None = None
 
 
 class CheckpointRef(BaseModel):
