@@ -55,7 +55,7 @@ Choices and differences from the Agent Server (this first slice):
   context_schema's defaults. Differences: `configurable` holds no server keys (assistant_id,
   graph_id, run_id, langgraph_auth_*, ...) and `metadata` none of its keys; `thread_id`,
   `checkpoint_id`, `checkpoint_ns` in `configurable` name the run (not configuration, not
-  passed on); `callbacks` and other config keys are not passed on (nodes run in a worker);
+  passed on); `callbacks` and any other config key are refused (422: nodes run in a worker);
   assistants carry no config or context (one per graph).
 * Fields not honoured are refused, never ignored: 422 "<field> is not supported yet" for
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tempograph.http.errors import HttpError, not_supported
 
@@ -40,6 +40,18 @@ class RunConfig(BaseModel):
     # With tags and configurable, what reaches the run's nodes (RunExecutor.run_request).
     metadata: dict[str, Any] | None = None
     run_name: str | None = None
+
+    @model_validator(mode="after")
+    def _only_what_reaches_nodes(self) -> RunConfig:
+        # Nodes run in a worker process: other keys (callbacks, max_concurrency, ...) could not
+        # reach them, and a key accepted but ignored would mislead the caller.
+        extra = sorted(self.model_extra or {})
+        if extra:
+            raise ValueError(
+                f"config keys {extra} are not supported: a run's nodes get configurable, "
+                "metadata, tags, run_name and recursion_limit"
+            )
+        return self
 
 
 class CheckpointRef(BaseModel):

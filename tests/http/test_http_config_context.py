@@ -105,10 +105,24 @@ async def test_context_alone_is_copied_into_configurable(api: httpx.AsyncClient)
 
 async def test_neither_gives_the_schemas_defaults(api: httpx.AsyncClient) -> None:
     thread = await new_thread(api)
-    # callbacks cannot travel in JSON to a worker: never sent on (no error either).
-    out = await wait(api, thread, input={}, config={"callbacks": ["x"]})
+    out = await wait(api, thread, input={})
     echo = seen(out, "echo")
     assert (echo["context"], echo["configurable"], echo["tags"]) == (DEFAULT, {}, None)
+
+
+@pytest.mark.parametrize("extra", [{"callbacks": ["x"]}, {"max_concurrency": 4}])
+async def test_config_keys_that_cannot_reach_nodes_are_refused(
+    api: httpx.AsyncClient, extra: dict[str, Any]
+) -> None:
+    """Nodes run in a worker: callbacks cannot travel there, and a key accepted but ignored
+    would mislead; the run is refused before it starts (422 naming the key)."""
+    thread = await new_thread(api)
+    response = await api.post(
+        f"/threads/{thread}/runs/wait",
+        json={"assistant_id": "config_context", "input": {}, "config": extra},
+    )
+    assert response.status_code == 422, response.text
+    assert next(iter(extra)) in response.text and "not supported" in response.text
 
 
 @pytest.mark.parametrize(
