@@ -65,6 +65,7 @@ from tempograph.colocation import has_local_worker
 from tempograph.errors import (
     GraphRunError,
     NoWorkerError,
+    PayloadTooLargeError,
     ResumeError,
     RunNotReadyError,
     TempographError,
@@ -198,6 +199,9 @@ def _status_name(status: WorkflowExecutionStatus | int | None) -> str:
 # How long a call waits for a run whose last workflow task failed (Temporal retries that task
 # by itself; after a refused 2 MiB+ message sent straight to the run it recovers in ~10-20 s).
 NOT_READY_PATIENCE = timedelta(seconds=45)
+# What the run's reply guard says when a reply or query result is over the payload limit
+# (GraphRun._guard_reply): a failed query carries only its message.
+REPLY_TOO_LARGE_MARK = "(payloads.MAX_PAYLOAD_BYTES)"
 # How many threads' runs a GraphClient remembers as its own (to resume without a describe).
 OWN_RUNS_REMEMBERED = 10_000
 
@@ -825,6 +829,10 @@ class GraphClient:
                 raise not_found(thread_id) from None
             raise
         except WorkflowQueryFailedError as exc:
+            if REPLY_TOO_LARGE_MARK in str(exc):
+                # A query failure carries only its message: the run's reply guard names the
+                # limit. The run is untouched; get_state_history reads its values.
+                raise PayloadTooLargeError(str(exc)) from None
             raise GraphRunError(f"Cannot read the state of thread '{thread_id}': {exc}") from None
         if snapshot is None or not answered:
             return await self._state_without_worker(thread_id, description)

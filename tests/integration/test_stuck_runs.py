@@ -255,6 +255,9 @@ async def test_reply_over_the_payload_limit_is_an_error_not_a_hang(
         )
     with pytest.raises(WorkflowQueryFailedError, match="PayloadTooLarge|1800000 bytes"):
         await client.get_workflow_handle(thread).query(STATE_QUERY)
+    # GraphClient says the same as the README's Limits table: PayloadTooLargeError.
+    with pytest.raises(PayloadTooLargeError, match="1800000 bytes"):
+        await graphs.get_state(thread)
     # The run is paused, untouched: its state is in history, and it resumes.
     [latest, *_] = await graphs.get_state_history(thread, limit=1)
     assert len(latest.values["text"]) == 1_050_000
