@@ -61,10 +61,16 @@ Choices and differences from the Agent Server (this first slice):
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
-  accepted), `stream_subgraphs=true`, `stream_resumable=true`, `webhook`, `after_seconds`.
+  accepted), `stream_subgraphs=true`, `stream_resumable=true`, `webhook`, `after_seconds`,
+  `strict_resume=false` (resumes are always strict, like the Agent Server's `strict_resume`:
+  true is accepted), `langsmith_tracer` (no LangSmith tracing); on the state routes, `select`
+  (the state is returned whole), any query parameter other than `subgraphs` (422 naming them)
+  and a non-empty `checkpoint.checkpoint_ns` (POST .../state/checkpoint).
   Their defaults (what langgraph-sdk sends when unset) are accepted. `durability` and
   `checkpoint_during` are accepted and change nothing (every step is checkpointed in
-  Temporal). Thread search `select` returns only the listed thread fields (422 for others).
+  Temporal). `on_completion` applies to stateless runs; on a thread run it is accepted and
+  does nothing, as on the Agent Server (its temporary thread is only a stateless run's).
+  Thread search `select` returns only the listed thread fields (422 for others).
 * A thread whose state is over payloads.MAX_PAYLOAD_BYTES (1.8 MB, values plus pending
   interrupts) cannot be read whole: the state routes answer 413 naming the limit (its
   checkpoints stay readable: history), the thread object shows its status (from the run's

@@ -3,8 +3,8 @@
 A field Tempograph does not honour is accepted at its default only (what the SDK sends when
 the caller does not set it): any other value is refused with 422 "... is not supported yet"
 (`unsupported_*` below), never silently ignored. Bodies ignore keys that change nothing here
-(durability and checkpoint_during: every step is checkpointed in Temporal; langsmith_tracer);
-`command` is strict, because a misspelt key there would silently lose an answer.
+(durability and checkpoint_during: every step is checkpointed in Temporal); `command` is
+strict, because a misspelt key there would silently lose an answer.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ class RunBody(BaseModel):
     checkpoint: CheckpointRef | None = None
     multitask_strategy: MultitaskStrategy = "enqueue"
     if_not_exists: Literal["create", "reject"] = "reject"
+    # Stateless runs only; on a thread run the Agent Server ignores it too (its temporary thread
+    # is `thread_id is None and on_completion == "delete"`), so accepting it there is parity.
     on_completion: Literal["delete", "keep"] | None = None
     # A run goes on when its waiting or streaming request goes away ("continue").
     on_disconnect: Literal["cancel", "continue"] | None = None
@@ -88,6 +90,9 @@ class RunBody(BaseModel):
     stream_resumable: bool = False
     webhook: str | None = None
     after_seconds: float | None = None
+    # Resumes are always strict here: true (or unset) is honoured, false is refused.
+    strict_resume: bool | None = None
+    langsmith_tracer: Any = None
 
 
 class ThreadCreateBody(BaseModel):
@@ -157,6 +162,8 @@ class StateCheckpointBody(BaseModel):
 
     checkpoint: CheckpointRef
     subgraphs: bool = False
+    # Accepted when unset only (unsupported_state_select).
+    select: list[str] | None = None
 
 
 class AssistantSearchBody(BaseModel):
@@ -197,6 +204,13 @@ def unsupported_run_fields(body: RunBody) -> None:
         raise not_supported("webhook")
     if body.after_seconds:
         raise not_supported("after_seconds")
+    if body.strict_resume is False:
+        raise not_supported(
+            "strict_resume=false",
+            "resumes are always strict (an answer naming no pending interrupt is refused)",
+        )
+    if body.langsmith_tracer is not None:
+        raise not_supported("langsmith_tracer", "runs are not traced to LangSmith")
 
 
 def unsupported_ttl(ttl: Any) -> None:
@@ -212,6 +226,17 @@ def unsupported_checkpoint_filter(field: str, checkpoint: CheckpointRef | None) 
     given.pop("thread_id", None)
     if given:
         raise not_supported(field, "use `before` to page through the history")
+
+
+def unsupported_checkpoint_ns(checkpoint: CheckpointRef) -> None:
+    """A checkpoint to read state at: the root namespace only (no subgraph state)."""
+    if checkpoint.checkpoint_ns:
+        raise not_supported("checkpoint.checkpoint_ns", 'only the root namespace ("") is read')
+
+
+def unsupported_state_select(select: list[str] | None) -> None:
+    if select:
+        raise not_supported("select", "a thread's state is returned whole")
 
 
 def unsupported_subgraphs(subgraphs: bool) -> None:

@@ -327,6 +327,9 @@ UNSUPPORTED_RUN_FIELDS = [
     ({"stream_resumable": True}, "stream_resumable"),
     ({"webhook": "http://localhost:9/hook"}, "webhook"),
     ({"after_seconds": 5}, "after_seconds"),
+    # Resumes are always strict: false would be ignored.
+    ({"strict_resume": False}, "strict_resume"),
+    ({"langsmith_tracer": {"project_name": "p"}}, "langsmith_tracer"),
 ]
 
 
@@ -358,6 +361,10 @@ async def test_run_fields_at_their_defaults_are_accepted(api: httpx.AsyncClient)
         after_seconds=0,
         durability="async",  # every step is checkpointed in Temporal anyway
         checkpoint_during=True,
+        strict_resume=True,  # what Tempograph's resumes always are
+        langsmith_tracer=None,
+        # Stateless runs only: the Agent Server ignores it on a thread run too (parity).
+        on_completion="keep",
     )
     assert r.status_code == 200 and r.json()["log"], r.text
 
@@ -375,6 +382,20 @@ async def test_thread_fields_not_honoured_are_refused(api: httpx.AsyncClient) ->
             f"/threads/{thread}/state/checkpoint",
             {"checkpoint": {}, "subgraphs": True},
             "subgraphs",
+        ),
+        ("GET", f"/threads/{thread}/state?select=values.log", None, "select"),
+        ("GET", f"/threads/{thread}/state/{uuid.uuid4()}?select=values", None, "select"),
+        (
+            "POST",
+            f"/threads/{thread}/state/checkpoint",
+            {"checkpoint": {"checkpoint_ns": "child:1"}},
+            "checkpoint.checkpoint_ns",
+        ),
+        (
+            "POST",
+            f"/threads/{thread}/state/checkpoint",
+            {"checkpoint": {}, "select": ["values"]},
+            "select",
         ),
         (
             "POST",
@@ -399,11 +420,27 @@ async def test_thread_fields_not_honoured_are_refused(api: httpx.AsyncClient) ->
         ("PATCH", f"/threads/{thread}", {"ttl": None}),
         ("GET", f"/threads/{thread}/state?subgraphs=false", None),
         ("POST", f"/threads/{thread}/state/checkpoint", {"checkpoint": {}, "subgraphs": False}),
+        (
+            "POST",
+            f"/threads/{thread}/state/checkpoint",
+            {"checkpoint": {"thread_id": thread, "checkpoint_ns": ""}, "select": None},
+        ),
         ("POST", f"/threads/{thread}/history", {"checkpoint": {"thread_id": thread}}),
     ]
     for method, path, body in accepted:
         r = await api.request(method, path, json=body)
         assert r.status_code == 200, (method, path, r.text)
+
+
+async def test_state_routes_refuse_unknown_query_parameters(api: httpx.AsyncClient) -> None:
+    """A query parameter the state routes do not read is refused, naming it, not ignored."""
+    thread = await new_thread(api)
+    for path in (f"/threads/{thread}/state", f"/threads/{thread}/state/{uuid.uuid4()}"):
+        r = await api.get(path, params={"subgraphs": "false", "as_of": "x", "zz": "1"})
+        assert r.status_code == 422, (path, r.text)
+        assert "['as_of', 'zz']" in r.json()["detail"], r.text
+    r = await api.get(f"/threads/{thread}/state", params={"subgraphs": "false"})
+    assert r.status_code == 200, r.text
 
 
 async def test_thread_search_select(api: httpx.AsyncClient) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
@@ -21,6 +21,8 @@ from tempograph.http.schemas import (
     ThreadSearchBody,
     selected,
     unsupported_checkpoint_filter,
+    unsupported_checkpoint_ns,
+    unsupported_state_select,
     unsupported_subgraphs,
     unsupported_ttl,
 )
@@ -46,6 +48,21 @@ def checkpoint_id_of(before: str | CheckpointRef | dict[str, Any] | None) -> str
     if not isinstance(found, str):
         raise HttpError(422, "before: expected a checkpoint id")
     return found
+
+
+STATE_QUERY = frozenset({"subgraphs"})
+
+
+def only_known_query(request: Request, known: frozenset[str]) -> None:
+    """A query parameter the route does not read is refused (422 naming it), not ignored."""
+    given = set(request.query_params)
+    if "select" in given:
+        unsupported_state_select(request.query_params.getlist("select") or [""])
+    unknown = sorted(given - known)
+    if unknown:
+        raise HttpError(
+            422, f"unknown query parameters {unknown}: this route takes {sorted(known)}"
+        )
 
 
 def router(backend: Backend) -> APIRouter:
@@ -96,7 +113,10 @@ def router(backend: Backend) -> APIRouter:
         return Response(status_code=204)
 
     @api.get("/threads/{thread_id}/state")
-    async def get_state(thread_id: str, subgraphs: bool = False) -> dict[str, Any]:
+    async def get_state(
+        thread_id: str, request: Request, subgraphs: bool = False
+    ) -> dict[str, Any]:
+        only_known_query(request, STATE_QUERY)
         unsupported_subgraphs(subgraphs)
         return await views.get_state(thread_id)
 
@@ -112,14 +132,17 @@ def router(backend: Backend) -> APIRouter:
     @api.post("/threads/{thread_id}/state/checkpoint")
     async def get_state_checkpoint(thread_id: str, body: StateCheckpointBody) -> dict[str, Any]:
         unsupported_subgraphs(body.subgraphs)
+        unsupported_checkpoint_ns(body.checkpoint)
+        unsupported_state_select(body.select)
         if not body.checkpoint.checkpoint_id:
             return await views.get_state(thread_id)
         return await views.get_state_at(thread_id, body.checkpoint.checkpoint_id)
 
     @api.get("/threads/{thread_id}/state/{checkpoint_id}")
     async def get_state_at(
-        thread_id: str, checkpoint_id: str, subgraphs: bool = False
+        thread_id: str, checkpoint_id: str, request: Request, subgraphs: bool = False
     ) -> dict[str, Any]:
+        only_known_query(request, STATE_QUERY)
         unsupported_subgraphs(subgraphs)
         return await views.get_state_at(thread_id, checkpoint_id)
 
