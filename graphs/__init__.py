@@ -1,6 +1,16 @@
 """Example graphs served by worker.py, by name (the name runs are started with)."""
 
-from graphs import approval, ask_age, edit_text, review_tool_calls, revise, steps, tool_review
+from graphs import (
+    approval,
+    ask_age,
+    edit_text,
+    hitl_middleware,
+    inbox_review,
+    review_tool_calls,
+    revise,
+    steps,
+    tool_review,
+)
 from tempograph.graph import CompiledGraph
 
 GRAPHS: dict[str, CompiledGraph] = {
@@ -11,4 +21,6 @@ GRAPHS: dict[str, CompiledGraph] = {
     "tool_review": tool_review.graph,
     "ask_age": ask_age.graph,
     "review_tool_calls": review_tool_calls.graph,
+    "inbox_review": inbox_review.graph,
+    "hitl_middleware": hitl_middleware.graph,
 }
