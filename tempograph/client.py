@@ -484,19 +484,8 @@ class GraphClient:
         if not graph:
             run = self.client.get_workflow_handle(thread, run_id=checkpoint.run_id)
             graph = (await run.describe()).typed_search_attributes.get(GRAPH_ATTRIBUTE) or ""
-        run_input = RunInput(
-            graph=graph,
-            thread_id=thread,
-            previous_run_id=previous,
-            start_from=StartFrom(
-                checkpoint_id=checkpoint.checkpoint_id,
-                values=checkpoint.values,
-                next=checkpoint.next,
-                step=checkpoint.step,
-                pause=pause,
-            ),
-            config=config,
-            context=context,
+        run_input = _from_checkpoint(
+            graph, thread, previous, checkpoint, pause=pause, config=config, context=context
         )
         return await self._start(run_input, thread)
 
@@ -635,18 +624,13 @@ class GraphClient:
         [latest] = await self.get_state_history(thread_id, limit=1)
         previous = await self._previous_run(thread_id)
         described = await self.client.get_workflow_handle(thread_id, run_id=previous).describe()
-        run_input = RunInput(
-            graph=described.typed_search_attributes.get(GRAPH_ATTRIBUTE) or "",
-            thread_id=thread_id,
-            previous_run_id=previous,
-            start_from=StartFrom(
-                checkpoint_id=latest.checkpoint_id,
-                values=latest.values,
-                next=latest.next,
-                step=latest.step,
-                pause=True,
-                update=StateUpdate(values=values, as_node=as_node),
-            ),
+        run_input = _from_checkpoint(
+            described.typed_search_attributes.get(GRAPH_ATTRIBUTE) or "",
+            thread_id,
+            previous,
+            latest,
+            pause=True,
+            update=StateUpdate(values=values, as_node=as_node),
         )
         await self._start(run_input, thread_id)
         return await self.get_state(thread_id)
@@ -1089,6 +1073,36 @@ def _resume_input(command: Command | None) -> ResumeInput:
     if any(isinstance(g, Send) for g in goto):
         raise ValueError("Send in a resume Command is not supported; use node names in goto")
     return ResumeInput(resume=command.resume, update=command.update, goto=[str(g) for g in goto])
+
+
+def _from_checkpoint(
+    graph: str,
+    thread: str,
+    previous_run_id: str,
+    checkpoint: Checkpoint,
+    *,
+    pause: bool,
+    update: StateUpdate | None = None,
+    config: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> RunInput:
+    """A new run of the thread that starts from `checkpoint` (a fork, or an edit of a finished
+    thread), waiting there when `pause`."""
+    return RunInput(
+        graph=graph,
+        thread_id=thread,
+        previous_run_id=previous_run_id,
+        start_from=StartFrom(
+            checkpoint_id=checkpoint.checkpoint_id,
+            values=checkpoint.values,
+            next=checkpoint.next,
+            step=checkpoint.step,
+            pause=pause,
+            update=update,
+        ),
+        config=config,
+        context=context,
+    )
 
 
 def _invoke_output(output: dict[str, Any]) -> dict[str, Any]:
