@@ -27,6 +27,11 @@ WAIT_UPDATE = "wait_for_pause"
 STATE_QUERY = "get_state"
 STATE_UPDATE = "update_state"
 CHILD_PAUSED_SIGNAL = "tempograph_child_paused"
+# A node activity -> its own run: live output of the node call (tokens, custom events). The
+# workflow ignores it; it is in history for readers (GraphClient.stream, the HTTP API).
+STREAM_SIGNAL = "tempograph_stream"
+# A client -> a run: publish live output from now on (a stream joined after the run started).
+STREAM_WANTED_SIGNAL = "tempograph_stream_wanted"
 STATUS_ATTRIBUTE_NAME = "TempographStatus"
 GRAPH_ATTRIBUTE_NAME = "TempographGraph"
 # STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE and SEARCH_ATTRIBUTES (temporalio SearchAttributeKeys) are
@@ -260,6 +265,9 @@ class RunInput(BaseModel):
     # belong to one invocation: a resume brings its own.
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
+    # A client streams this invocation's live output (LLM tokens, custom events): node
+    # activities publish it (STREAM_SIGNAL). Off, tokens cost nothing.
+    stream: bool = False
 
 
 class ResumeInput(BaseModel):
@@ -283,6 +291,7 @@ class ResumeInput(BaseModel):
     # they replace the run's for the rest of this invocation.
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
+    stream: bool = False  # as RunInput.stream, for the rest of this invocation
 
 
 class StateUpdate(BaseModel):
@@ -439,6 +448,8 @@ class NodeTask(BaseModel):
     # The invocation's config and context (RunInput.config / .context).
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
+    # Publish live output (StreamBatch signals) while the node runs.
+    stream: bool = False
 
 
 class InterruptRaised(BaseModel):
@@ -567,3 +578,52 @@ if TYPE_CHECKING:
     STATUS_ATTRIBUTE: SearchAttributeKey[str]
     GRAPH_ATTRIBUTE: SearchAttributeKey[str]
     SEARCH_ATTRIBUTES: tuple[SearchAttributeKey[str], SearchAttributeKey[str]]
+
+
+class StreamItem(BaseModel):
+    """One piece of a node call's live output, in the order the node produced them.
+
+    kind "custom": `value` is what get_stream_writer() got.
+    kind "model_start": a chat model call (the `call`-th of this node call) began; `value` =
+      {"run_id": LangChain run id, "id": the id its chunks carry ("lc_run--<run_id>"),
+       "name": model class, "tags": [...], "metadata": {"ls_provider", "ls_model_type", ...}}.
+    kind "chunk": a token chunk of call `call`: the AIMessageChunk's model_dump() without the
+      fields equal to their defaults (STREAM_CHUNK_DEFAULTS) and without `id` when it is the
+      call's id; readers rebuild the full dict (defaults first, in model_dump's key order).
+    kind "model_end": call `call` finished (value None).
+    """
+
+    kind: Literal["custom", "model_start", "chunk", "model_end"]
+    call: int = 0
+    value: Any = None
+
+
+# AIMessageChunk.model_dump() of an empty chunk, in its key order (langchain-core 1.x); `id`
+# and `content` always set by readers.
+STREAM_CHUNK_DEFAULTS: dict[str, Any] = {
+    "content": "",
+    "additional_kwargs": {},
+    "response_metadata": {},
+    "type": "AIMessageChunk",
+    "name": None,
+    "id": None,
+    "tool_calls": [],
+    "invalid_tool_calls": [],
+    "usage_metadata": None,
+    "tool_call_chunks": [],
+    "chunk_position": None,
+}
+
+
+class StreamBatch(BaseModel):
+    """Input of STREAM_SIGNAL: live output of one node call (task `task_id` of `step`),
+    batched (tempograph._activities.publisher says when a batch is sent). `seq` counts the
+    batches of one activity attempt from 0; a retried node call publishes again with its
+    own `attempt`."""
+
+    node: str
+    task_id: str
+    step: int
+    attempt: int = 1
+    seq: int = 0
+    items: list[StreamItem] = Field(default_factory=list)
