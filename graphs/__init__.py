@@ -10,6 +10,7 @@ from graphs import (
     revise,
     steps,
     tool_review,
+    wait_for_user_input,
 )
 from tempograph.graph import CompiledGraph
 
@@ -23,4 +24,5 @@ GRAPHS: dict[str, CompiledGraph] = {
     "review_tool_calls": review_tool_calls.graph,
     "inbox_review": inbox_review.graph,
     "hitl_middleware": hitl_middleware.graph,
+    "wait_for_user_input": wait_for_user_input.graph,
 }
