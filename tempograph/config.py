@@ -50,6 +50,9 @@ class CustomEvents:
     """The custom events of one node call, bounded (see the module docstring)."""
 
     node: str = ""
+    # Set when a client streams the run: events go there, live (the node activity's
+    # Publisher, with its own bounds), instead of into the node's result.
+    sink: Callable[[Any], None] | None = None
     events: list[Any] = field(default_factory=list)
     size: int = 0
     dropped: int = 0
@@ -62,6 +65,9 @@ class CustomEvents:
             raise TypeError(
                 f"A custom stream event must be JSON-serializable: {chunk!r} is not ({exc})"
             ) from exc
+        if self.sink is not None:
+            self.sink(value)
+            return
         if len(self.events) >= MAX_CUSTOM_EVENTS or self.size + size > MAX_CUSTOM_BYTES:
             if not self.dropped:
                 log.warning(

@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._activities.publisher import Publisher
 from tempograph._activities.state_cache import StateCache
 from tempograph._client.runs import thread_runs
 from tempograph._engine.reducers import as_message_list, message_to_dict, needs_id
@@ -87,6 +88,15 @@ class GraphActivities:
 
     @activity.defn(name="tempograph.run_node")
     async def run_node(self, task: NodeTask) -> NodeResult:
+        publisher = _publisher(task)
+        try:
+            return await self._run_node(task, publisher)
+        finally:
+            if publisher is not None:
+                # Before the result: history must hold the node's live output first.
+                await publisher.aclose()
+
+    async def _run_node(self, task: NodeTask, publisher: Publisher | None) -> NodeResult:
         graph = self._graph(task.graph)
         try:
             fn = graph.node_fn(task.node)
@@ -102,8 +112,14 @@ class GraphActivities:
         )
         state = await self.states.state_of(task)
         node_input = task.send_arg if task.is_send else graph.coerce_state(state)
-        custom = CustomEvents(node=task.node)
-        injected = _injected(graph, _config(task), task.context, custom.write)
+        custom = CustomEvents(
+            node=task.node,
+            sink=None if publisher is None else (lambda value: publisher.add("custom", value)),
+        )
+        config = _config(task)
+        if publisher is not None:
+            _capture_tokens(config, publisher)
+        injected = _injected(graph, config, task.context, custom.write)
         token = _enter_task(list(task.resume))
         try:
             async with _heartbeating():
@@ -261,6 +277,22 @@ async def _call(fn: Any, node_input: Any, injected: dict[str, Any]) -> Any:
     if inspect.isawaitable(output):
         output = await output
     return output
+
+
+def _publisher(task: NodeTask) -> Publisher | None:
+    """The node call's live output channel, when a client streams the run (see publisher)."""
+    if not task.stream or activity.info().is_local:
+        return None
+    return Publisher(task)
+
+
+def _capture_tokens(config: dict[str, Any], publisher: Publisher) -> None:
+    """Chat models the node calls (with this config, or inheriting it) stream their tokens."""
+    try:
+        from tempograph._activities.token_capture import TokenCapture
+    except ImportError:  # no langchain-core: no chat models to capture
+        return
+    config["callbacks"] = [*(config.get("callbacks") or []), TokenCapture(publisher)]
 
 
 def _base_config(user: dict[str, Any] | None, node: str) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RawValue, RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 from temporalio.workflow import HandlerUnfinishedPolicy
 
@@ -104,6 +104,8 @@ with workflow.unsafe.imports_passed_through():
         STATE_QUERY,
         STATE_UPDATE,
         STATUS_ATTRIBUTE,
+        STREAM_SIGNAL,
+        STREAM_WANTED_SIGNAL,
         WAIT_UPDATE,
         WORKFLOW_TYPE,
         CarriedTask,
@@ -309,6 +311,17 @@ class GraphRun:
             workflow.logger.warning("%s signal dropped: %s", CHILD_PAUSED_SIGNAL, exc)
             return
         self.subgraphs.record(event)
+
+    @workflow.signal(name=STREAM_SIGNAL)
+    def stream_batch(self, *args: RawValue) -> None:
+        """A node activity's live output (tokens, custom events), for readers of this run's
+        history. Nothing to do here: RawValue, so it is not even decoded."""
+
+    @workflow.signal(name=STREAM_WANTED_SIGNAL)
+    def stream_wanted(self, *args: RawValue) -> None:
+        """A client joined the stream: later node calls publish their live output. Only node
+        inputs change (no command), so this is replay-safe without a patch."""
+        self.state.inp = self.state.inp.model_copy(update={"stream": True})
 
     @workflow.query(name=NODE_STATE_QUERY)
     @any_arity
@@ -664,6 +677,7 @@ class GraphRun:
             resume=slot.answers,
             config=st.inp.config,
             context=st.inp.context,
+            stream=st.inp.stream,
         )
         try:
             check_bytes(self._state_size(), f"The input of node '{task.node}' (the state)")
@@ -849,7 +863,9 @@ class GraphRun:
             # LangGraph: config and context belong to one invocation; the resuming one brings
             # its own (none: none). No command: only later node inputs change. A subgraph's
             # run keeps the one it was started with (its parent forwards answers only).
-            st.inp = st.inp.model_copy(update={"config": resume.config, "context": resume.context})
+            st.inp = st.inp.model_copy(
+                update={"config": resume.config, "context": resume.context, "stream": resume.stream}
+            )
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
         return resume
