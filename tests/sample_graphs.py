@@ -629,6 +629,30 @@ def build_config_context() -> CompiledGraph:
     return g.compile()
 
 
+# STREAMED: a node that streams chat model tokens and a custom event, a question, the same
+# node again (live output: tempograph._activities.publisher).
+def streaming_talk(state: MessagesState) -> dict[str, Any]:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from tempograph.config import get_stream_writer
+
+    get_stream_writer()({"turn": len(state["messages"])})
+    model = GenericFakeChatModel(messages=iter([AIMessage("tokens one by one")]))
+    return {"messages": [model.invoke(state["messages"])]}
+
+
+def build_streamed() -> CompiledGraph:
+    g = StateGraph(MessagesState)
+    g.add_node("talk", streaming_talk)
+    g.add_node("reply", reply)
+    g.add_node("talk_again", streaming_talk)
+    g.add_edge(START, "talk")
+    g.add_edge("talk", "reply")
+    g.add_edge("reply", "talk_again")
+    return g.compile()
+
+
 def more_graphs() -> dict[str, CompiledGraph]:
     """Graphs added for the hardening tests (stuck runs, update_state semantics), and
     config_context (what a node sees of its run's config and context)."""
@@ -637,4 +661,5 @@ def more_graphs() -> dict[str, CompiledGraph]:
         "steps": build_steps(),
         "ask_twice": build_ask_twice(),
         "config_context": build_config_context(),
+        "streamed": build_streamed(),
     }

@@ -18,7 +18,14 @@ from temporalio.client import Client, WorkflowHistory
 
 from tempograph import GraphClient, GraphRunError, connect, create_worker
 from tempograph.devserver import DevServer
-from tempograph.messages import RESUME_SIGNAL, ResumeInput
+from tempograph.messages import (
+    RESUME_SIGNAL,
+    RESUME_UPDATE,
+    STREAM_WANTED_SIGNAL,
+    WORKFLOW_TYPE,
+    ResumeInput,
+    RunInput,
+)
 from tempograph.types import Command
 from tests.sample_graphs import all_graphs
 
@@ -94,6 +101,22 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     t = thread("messages")
     await graphs.invoke("messages", {"messages": [("user", "hi")]}, thread_id=t)
     await graphs.invoke("messages", Command(resume="Ada"), thread_id=t)
+    # Live output: node activities signal token batches to their run (stream=True); a client
+    # joining a paused run asks for it (STREAM_WANTED_SIGNAL); the resume brings its own flag.
+    t = thread("streamed")
+    handle = await graphs.client.start_workflow(
+        WORKFLOW_TYPE,
+        RunInput(graph="streamed", input={"messages": [("user", "hi")]}, stream=True),
+        id=t,
+        task_queue=graphs.task_queue,
+    )
+    while (await graphs.get_state(t)).status != "interrupted":
+        await asyncio.sleep(0.05)
+    await handle.signal(STREAM_WANTED_SIGNAL)
+    await graphs.client.get_workflow_handle(t).execute_update(
+        RESUME_UPDATE, ResumeInput(resume="Ada", stream=True), result_type=dict
+    )
+    await handle.result()
     for name in ("chat", "chat_local"):
         await graphs.invoke(name, {"messages": [], "turns": 8}, thread_id=thread(name))
     return threads
