@@ -15,9 +15,10 @@ into the next run when a run continues as new.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent, MarkerRecordedEventAttributes
 from temporalio.client import Client, WorkflowHistoryEventAsyncIterator
 from temporalio.converter import DataConverter, decode_typed_search_attributes
+from temporalio.exceptions import ApplicationError
 
 from tempograph import statedelta
 from tempograph._client.failures import run_error
@@ -33,11 +35,14 @@ from tempograph.errors import TempographError
 from tempograph.messages import (
     CHECKPOINT_MEMO,
     STATUS_ATTRIBUTE,
+    STREAM_SIGNAL,
     Checkpoint,
     NodeResult,
     NodeTask,
     NodeUpdate,
     StateRef,
+    StreamBatch,
+    stable_id,
 )
 from tempograph.messages import checkpoint_id as make_checkpoint_id
 
@@ -56,6 +61,7 @@ class Checkpointed:
 
     checkpoint: Checkpoint
     revised: bool = False
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,15 +70,20 @@ class NodeUpdated:
 
     run_id: str
     update: NodeUpdate
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
 class Paused:
-    """The run paused (an interrupt or a breakpoint) at `checkpoint_id`, its latest one."""
+    """The run paused (an interrupt or a breakpoint) at `checkpoint_id`, its latest one.
+    `interrupts`: what the paused step's tasks wait on, as run output shows them
+    ({"value", "id", "response_schema"}, the ids get_state reports); none at a breakpoint."""
 
     run_id: str
     checkpoint_id: str | None
     at: datetime
+    interrupts: tuple[dict[str, Any], ...] = ()
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class Resumed:
 
     run_id: str
     at: datetime
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class ContinuedAsNew:
     run_id: str
     new_run_id: str
     at: datetime
+    event_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,64 @@ class Ended:
     at: datetime
     output: dict[str, Any] | None = None
     error: TempographError | None = None
+    event_id: int = 0
 
 
-RunEvent = Checkpointed | NodeUpdated | Paused | Resumed | ContinuedAsNew | Ended
+@dataclass(frozen=True)
+class TaskStarted:
+    """A node task of step `step` starts: its activity was scheduled (or, for a local-activity
+    node, its result recorded: history holds nothing earlier). `input`: the state it reads, or
+    its Send argument; `triggers` as LangGraph names them (["branch:to:<node>"], a Send's
+    ["__pregel_push"])."""
+
+    run_id: str
+    node: str
+    task_id: str
+    step: int
+    input: Any
+    triggers: tuple[str, ...]
+    event_id: int = 0
+
+
+@dataclass(frozen=True)
+class TaskFinished:
+    """A node task ended: `writes` ({channel: value}, empty when it wrote nothing), or `error`
+    ({"error": type, "message"}) when it failed, or `interrupts` (as Paused.interrupts) when
+    it paused. `custom`: the custom stream events its result recorded (a node that did not
+    stream them live)."""
+
+    run_id: str
+    node: str
+    task_id: str
+    step: int
+    writes: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    interrupts: tuple[dict[str, Any], ...] = ()
+    custom: tuple[Any, ...] = ()
+    event_id: int = 0
+
+
+@dataclass(frozen=True)
+class Streamed:
+    """Live output of a running node task (messages.StreamBatch), as its activity signalled
+    it to the run (STREAM_SIGNAL)."""
+
+    run_id: str
+    batch: StreamBatch
+    event_id: int = 0
+
+
+RunEvent = (
+    Checkpointed
+    | NodeUpdated
+    | Paused
+    | Resumed
+    | ContinuedAsNew
+    | Ended
+    | TaskStarted
+    | TaskFinished
+    | Streamed
+)
 
 _CLOSED = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "CANCELED",
@@ -138,6 +206,12 @@ class RunReader:
         self._yielded: dict[str, str] = {}  # checkpoint id -> what was yielded, as JSON
         self._latest: str | None = None
         self._paused = False
+        # Tasks of the batch being read, told once the batch is whole (after its checkpoint).
+        self._starting: list[RunEvent] = []
+        self._last_scheduled = 0  # the event id of the latest node activity scheduled
+        # Tasks waiting at interrupts: task id -> (step, interrupts); tasks in schedule order.
+        self._pending: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
+        self._order: dict[str, int] = {}
 
     def checkpoints(self) -> list[Checkpoint]:
         """The run's checkpoints, oldest first: the input of each step's first node
@@ -152,10 +226,16 @@ class RunReader:
         """Everything read so far is all there is for now: the step whose node activities
         were being read is complete (its checkpoint can be yielded)."""
         cid, self._open = self._open, None
-        return self._yield(cid) if cid is not None else []
+        out = self._yield(cid) if cid is not None else []
+        out += self._starting
+        self._starting = []
+        return _stamped(out, self._last_scheduled)
 
     async def feed(self, event: HistoryEvent) -> list[RunEvent]:
         """Read the next event of the run; returns what it added."""
+        return _stamped(await self._read(event), event.event_id)
+
+    async def _read(self, event: HistoryEvent) -> list[RunEvent]:
         when = event.event_time.ToDatetime(UTC)
         if event.HasField("activity_task_scheduled_event_attributes"):
             return await self._scheduled_task(event, when)
@@ -172,13 +252,28 @@ class RunReader:
                 [result] = await self.converter.decode(
                     list(completed.result.payloads), [NodeResult]
                 )
+                out += self._finished(result, task.step, task.node, task.task_id)
                 out += self._update(result, task.step, task.node, task.task_id, when)
+        elif event.HasField("activity_task_failed_event_attributes"):
+            failed = event.activity_task_failed_event_attributes
+            out += await self._failed(failed.scheduled_event_id, failed.failure)
+        elif event.HasField("activity_task_timed_out_event_attributes"):
+            timed_out = event.activity_task_timed_out_event_attributes
+            out += await self._failed(timed_out.scheduled_event_id, timed_out.failure)
         elif event.HasField("marker_recorded_event_attributes"):
             local = await self._local_node_result(event.marker_recorded_event_attributes)
             if local is not None:
                 out += self._local_step(local, event.event_id, when)
                 if local.step is not None:
+                    out.append(self._local_started(local, local.step))
+                    out += self._finished(local, local.step, local.node, local.task_id)
                     out += self._update(local, local.step, local.node, local.task_id, when)
+        elif event.HasField("workflow_execution_signaled_event_attributes"):
+            signaled = event.workflow_execution_signaled_event_attributes
+            if signaled.signal_name == STREAM_SIGNAL:
+                batch = await self._stream_batch(signaled.input.payloads)
+                if batch is not None:
+                    out.append(Streamed(self.run_id, batch))
         elif event.HasField("workflow_properties_modified_event_attributes"):
             memo = event.workflow_properties_modified_event_attributes.upserted_memo
             if CHECKPOINT_MEMO in memo.fields:
@@ -196,7 +291,7 @@ class RunReader:
             )
             if status == "interrupted":
                 self._paused = True
-                out.append(Paused(self.run_id, self._latest, when))
+                out.append(Paused(self.run_id, self._latest, when, self._waiting()))
             elif status == "running" and self._paused:
                 self._paused = False
                 out.append(Resumed(self.run_id, when))
@@ -214,6 +309,18 @@ class RunReader:
         out = self.close() if batch != self._batch else []
         cid = make_checkpoint_id(self.thread_id, self.run_id, task.step)
         values = self._state_of(task.ref, task.state)
+        self._last_scheduled = event.event_id
+        self._task_begins(task.task_id, task.step)
+        self._starting.append(
+            TaskStarted(
+                self.run_id,
+                task.node,
+                task.task_id,
+                task.step,
+                task.send_arg if task.is_send else values,
+                _triggers(task.node, is_send=task.is_send),
+            )
+        )
         if cid not in self._derived:
             self._batch = batch
             self._derived[cid] = self._derive(task.step, values, when)
@@ -236,6 +343,80 @@ class RunReader:
         self._derived[cid] = self._derive(record.step, values, when)
         self._derived[cid].next = list(record.next)
         return self._yield(cid)
+
+    def _task_begins(self, task_id: str, step: int) -> None:
+        """A task (re)runs: it no longer waits, nor do the tasks of earlier steps."""
+        self._order.setdefault(task_id, len(self._order))
+        self._pending.pop(task_id, None)
+        for tid, (at, _) in list(self._pending.items()):
+            if at < step:
+                del self._pending[tid]
+
+    def _waiting(self) -> tuple[dict[str, Any], ...]:
+        """The interrupts the run waits on, in task order (as get_state lists them)."""
+        tasks = sorted(self._pending, key=lambda tid: self._order.get(tid, len(self._order)))
+        return tuple(i for tid in tasks for i in self._pending[tid][1])
+
+    def _local_started(self, local: NodeResult, step: int) -> TaskStarted:
+        """A local-activity task: history holds its result only; its input was the step's
+        state (a Send argument is not recorded)."""
+        self._task_begins(local.task_id, step)
+        derived = self._derived.get(make_checkpoint_id(self.thread_id, self.run_id, step))
+        values = derived.values if derived is not None else {}
+        return TaskStarted(
+            self.run_id, local.node, local.task_id, step, values, _triggers(local.node)
+        )
+
+    def _finished(self, result: NodeResult, step: int, node: str, task_id: str) -> list[RunEvent]:
+        interrupts: tuple[dict[str, Any], ...] = ()
+        if result.child_pending is not None:
+            interrupts = tuple(p.view() for p in result.child_pending)
+        elif result.interrupt is not None:
+            raised = result.interrupt
+            # The id the run gives it (tempograph._engine.resume.pending_interrupts).
+            interrupts = (
+                {
+                    "value": raised.value,
+                    "id": stable_id(task_id, raised.slot),
+                    "response_schema": raised.response_schema,
+                },
+            )
+        paused = result.interrupt is not None or result.child_pending is not None
+        if paused:
+            self._order.setdefault(task_id, len(self._order))
+            self._pending[task_id] = (step, interrupts)
+        return [
+            TaskFinished(
+                self.run_id,
+                node,
+                task_id,
+                step,
+                writes={} if paused else dict(result.writes),
+                interrupts=interrupts,
+                custom=tuple(result.custom),
+            )
+        ]
+
+    async def _failed(self, scheduled_event_id: int, failure: Any) -> list[RunEvent]:
+        """A node activity failed for good (retries exhausted) or timed out."""
+        task = self._scheduled.get(scheduled_event_id)
+        if task is None:
+            return []
+        cause = await self.converter.decode_failure(failure)
+        kind = cause.type if isinstance(cause, ApplicationError) and cause.type else None
+        error = {
+            "error": kind or type(cause).__name__,
+            "message": str(getattr(cause, "message", None) or cause),
+        }
+        return [TaskFinished(self.run_id, task.node, task.task_id, task.step, error=error)]
+
+    async def _stream_batch(self, payloads: Any) -> StreamBatch | None:
+        try:
+            [batch] = await self.converter.decode(list(payloads), [StreamBatch])
+        except Exception as exc:  # noqa: BLE001 - a bad batch must not stop the reader
+            log.warning("unreadable live output in history", error=str(exc))
+            return None
+        return batch if isinstance(batch, StreamBatch) else None
 
     def _update(
         self, result: NodeResult, step: int, node: str, task_id: str, when: datetime
@@ -264,6 +445,8 @@ class RunReader:
             end = ContinuedAsNew(self.run_id, new_run_id.new_execution_run_id, when)
         elif event.event_type in _CLOSED:
             end = Ended(self.run_id, _CLOSED[event.event_type], when)
+        if end is not None:
+            end = dataclasses.replace(end, event_id=event.event_id)
         if end is None:
             return []
         self.end = end
@@ -329,6 +512,17 @@ class RunReader:
             list(marker.details["result"].payloads), [NodeResult]
         )
         return result if isinstance(result, NodeResult) else None
+
+
+def _triggers(node: str, *, is_send: bool = False) -> tuple[str, ...]:
+    """What triggered a task, in LangGraph's channel names (an edge or goto to the node writes
+    "branch:to:<node>"; a Send is a push task)."""
+    return ("__pregel_push",) if is_send else (f"branch:to:{node}",)
+
+
+def _stamped(events: list[RunEvent], event_id: int) -> list[RunEvent]:
+    """The events, each with the history event id it came from (kept when already set)."""
+    return [e if e.event_id else dataclasses.replace(e, event_id=event_id) for e in events]
 
 
 async def read_events(reader: RunReader, events: Iterable[HistoryEvent]) -> RunReader:
