@@ -57,6 +57,7 @@ class PeerProcess:
         if self._proc is not None:
             raise PeerError(f"peer {self.name} already started")
         self.name = name
+        log_file(name).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no .venvs
         self._log = open(log_file(name), "ab")  # noqa: SIM115 - closed in close()
         try:
             await asyncio.to_thread(ensure_env, name, output=self._log)
