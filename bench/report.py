@@ -286,8 +286,10 @@ def fast_path_targets(results: Results) -> list[Verdict]:
         sizes = [n for n in LINEAR_SIZES if n in ours and n in other]
         if not sizes:
             continue
-        ok = all(ours[n] <= other[n] for n in sizes) if ref == "floor" else all(
-            ours[n] < other[n] for n in sizes
+        ok = (
+            all(ours[n] <= other[n] for n in sizes)
+            if ref == "floor"
+            else all(ours[n] < other[n] for n in sizes)
         )
         fixed = ours[sizes[0]] - slope.get("tempograph", 0.0) * sizes[0]
         fixed_ref = other[sizes[0]] - slope.get(ref, 0.0) * sizes[0]
@@ -365,7 +367,9 @@ def fast_path_targets(results: Results) -> list[Verdict]:
                 f"{hi.replace('_', '-')} within {TARGET}x of {lo.replace('_', '-')})",
                 f"{first:.0f} -> {last:.0f} B{floor_note}",
                 last <= TARGET * first,
-                "" if last <= TARGET * first else "the state travels whole below 2 KiB "
+                ""
+                if last <= TARGET * first
+                else "the state travels whole below 2 KiB "
                 "(INLINE_STATE_BYTES); above it, only deltas.",
             )
         )
