@@ -156,11 +156,26 @@ def _langchain_shaped(messages: list[dict[str, Any]]) -> None:
     assert len({m["id"] for m in messages}) == len(messages)
 
 
+def _check_run_created(events: list[dict[str, Any]], thread_id: str) -> None:
+    """The run the SDK read from the response headers (onRunCreated) is the one the stream's
+    first event, `metadata`, names."""
+    created, metadata = events[0], events[1]
+    assert created["event"] == "run_created" and metadata["event"] == "metadata"
+    assert metadata["data"] == {"run_id": created["data"]["run_id"], "attempt": 1}
+    assert created["data"]["thread_id"] == thread_id
+
+
 def _check_paused_stream(seen: dict[str, Any], request: dict[str, Any]) -> list[dict[str, Any]]:
     """The first run's stream up to its pause; returns the paused state's messages."""
     first = seen["first"]
-    assert first[0]["event"] == "metadata" and set(first[0]["data"]) == {"run_id", "attempt"}
-    assert {e["event"] for e in first} <= {"metadata", "values", "updates", "messages"}
+    _check_run_created(first, seen["thread_id"])
+    assert {e["event"] for e in first} <= {
+        "run_created",
+        "metadata",
+        "values",
+        "updates",
+        "messages",
+    }
     values = _data(first, "values")
     assert [m["type"] for m in values[0]["messages"]] == ["human"]  # the input state first
     [interrupt] = seen["interrupts"]
@@ -178,7 +193,7 @@ def _check_paused_stream(seen: dict[str, Any], request: dict[str, Any]) -> list[
 def _check_resumed_stream(seen: dict[str, Any]) -> list[dict[str, Any]]:
     """The resume's stream: the paused state first, the final state last and on the thread."""
     resumed, final = seen["resumed"], seen["final"]
-    assert resumed[0]["event"] == "metadata"
+    _check_run_created(resumed, seen["thread_id"])
     values = _data(resumed, "values")
     assert values[0] == seen["paused"]["values"]  # the state it resumes from, no __interrupt__
     assert all("__interrupt__" not in v for v in values)
@@ -272,6 +287,8 @@ def test_the_agent_asks_the_human(ask_human: dict[str, Any]) -> None:
     [interrupt] = ask_human["interrupts"]
     assert interrupt["value"] == "Where are you?"
     first = ask_human["first"]
+    _check_run_created(first, ask_human["thread_id"])
+    _check_run_created(ask_human["resumed"], ask_human["thread_id"])
     assert _node_updates(first) == ["agent"]
     assert _data(first, "updates")[-1] == {"__interrupt__": [interrupt]}
     paused = ask_human["paused"]

@@ -9,10 +9,13 @@ export function client() {
   return new Client({ apiUrl, apiKey: null });
 }
 
-// Every SSE event of one streamed run, in order, as {event, data}.
+// Every SSE event of one streamed run, in order, as {event, data}; the first one is
+// {event: "run_created", data: {run_id, thread_id}}: what the SDK read from the response headers.
 export async function streamRun(lg, threadId, graph, payload) {
   const events = [];
-  for await (const part of lg.runs.stream(threadId, graph, { streamMode: STREAM_MODE, ...payload })) {
+  const onRunCreated = (run) => events.push({ event: "run_created", data: run });
+  const options = { streamMode: STREAM_MODE, onRunCreated, ...payload };
+  for await (const part of lg.runs.stream(threadId, graph, options)) {
     events.push({ event: part.event, data: part.data });
   }
   return events;
