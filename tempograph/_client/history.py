@@ -11,6 +11,14 @@ recorded `WorkflowHistory`), it keeps the run's checkpoints and updates and says
 event, what happened (`RunEvent`s). `read_run` feeds it a whole history; `follow` feeds it
 live, long-polling for new events instead of re-reading the history, and follows the thread
 into the next run when a run continues as new.
+
+Besides checkpoints and updates, the reader says when each node task starts (TaskStarted: a
+node activity scheduled, or a local-activity node's marker) and finishes (TaskFinished: its
+writes, error or interrupts), and passes on the live output that node activities signal to
+their run (Streamed: a StreamBatch). Every event carries `event_id`, the history event it was
+read from (a step's checkpoint read from its node inputs: the step's first one), so the same
+history gives the same ids, in non-decreasing order: resumable streams number their parts
+with them.
 """
 
 from __future__ import annotations
@@ -208,7 +216,8 @@ class RunReader:
         self._paused = False
         # Tasks of the batch being read, told once the batch is whole (after its checkpoint).
         self._starting: list[RunEvent] = []
-        self._last_scheduled = 0  # the event id of the latest node activity scheduled
+        # The event ids of the first and the latest node activity of the batch.
+        self._batch_first = self._batch_last = 0
         # Tasks waiting at interrupts: task id -> (step, interrupts); tasks in schedule order.
         self._pending: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
         self._order: dict[str, int] = {}
@@ -226,10 +235,15 @@ class RunReader:
         """Everything read so far is all there is for now: the step whose node activities
         were being read is complete (its checkpoint can be yielded)."""
         cid, self._open = self._open, None
-        out = self._yield(cid) if cid is not None else []
+        out: list[RunEvent] = []
+        for event in self._yield(cid) if cid is not None else []:
+            # A batch split over pages revises its checkpoint: after the tasks told so far.
+            revised = isinstance(event, Checkpointed) and event.revised
+            stamp = self._batch_last if revised else self._batch_first
+            out.append(dataclasses.replace(event, event_id=stamp))
         out += self._starting
         self._starting = []
-        return _stamped(out, self._last_scheduled)
+        return out
 
     async def feed(self, event: HistoryEvent) -> list[RunEvent]:
         """Read the next event of the run; returns what it added."""
@@ -309,7 +323,7 @@ class RunReader:
         out = self.close() if batch != self._batch else []
         cid = make_checkpoint_id(self.thread_id, self.run_id, task.step)
         values = self._state_of(task.ref, task.state)
-        self._last_scheduled = event.event_id
+        self._batch_last = event.event_id
         self._task_begins(task.task_id, task.step)
         self._starting.append(
             TaskStarted(
@@ -319,10 +333,12 @@ class RunReader:
                 task.step,
                 task.send_arg if task.is_send else values,
                 _triggers(task.node, is_send=task.is_send),
+                event.event_id,
             )
         )
         if cid not in self._derived:
             self._batch = batch
+            self._batch_first = event.event_id
             self._derived[cid] = self._derive(task.step, values, when)
         if self._batch == batch:
             self._derived[cid].next.append(task.node)

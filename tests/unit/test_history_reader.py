@@ -25,6 +25,9 @@ from tempograph._client.history import (
     Resumed,
     RunEvent,
     RunReader,
+    Streamed,
+    TaskFinished,
+    TaskStarted,
 )
 from tempograph.errors import (
     GraphRecursionError,
@@ -160,3 +163,74 @@ def test_every_error_kind_has_one_exception() -> None:
         error = error_for(kind, "why")
         assert isinstance(error, ResumeError) and error.kind == kind and str(error) == "why"
     assert set(ERROR_CLASSES) <= set(ErrorKind)
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+async def test_events_carry_history_event_ids_in_order_whatever_the_pages(path: Path) -> None:
+    """Resumable streams number their parts by event id: the same on every read."""
+    _, events = await read(path)
+    ids = [e.event_id for e in events]
+    assert all(ids) and ids == sorted(ids)
+    # Pages that split a step's batch add revised checkpoints, nothing else.
+    _, split = await read(path, close_every_event=True)
+    assert [(type(e).__name__, e.event_id) for e in split if not _revised(e)] == [
+        (type(e).__name__, e.event_id) for e in events if not _revised(e)
+    ]
+    assert [e.event_id for e in split] == sorted(e.event_id for e in split)
+
+
+def _revised(event: RunEvent) -> bool:
+    return isinstance(event, Checkpointed) and event.revised
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: f"{p.parent.name}/{p.stem}")
+async def test_every_task_that_finishes_was_started(path: Path) -> None:
+    reader, events = await read(path)
+    started = [(e.task_id, e.node) for e in events if isinstance(e, TaskStarted)]
+    finished = [e for e in events if isinstance(e, TaskFinished)]
+    assert {(e.task_id, e.node) for e in finished} <= set(started)
+    # A finished task that did not pause or fail is a node update.
+    assert [e.writes for e in finished if not e.interrupts and e.error is None] == [
+        u.values for u in reader.updates
+    ]
+
+
+async def test_tasks_of_a_send_step_and_the_interrupts_a_pause_waits_on() -> None:
+    _, events = await read(HISTORIES / "v6" / "send.json")
+    started = [e for e in events if isinstance(e, TaskStarted)]
+    assert [(e.node, e.input, e.triggers) for e in started[:2]] == [
+        ("rev", {"item": "p"}, ("__pregel_push",)),
+        ("rev", {"item": "q"}, ("__pregel_push",)),
+    ]
+    raised = [i for e in events if isinstance(e, TaskFinished) for i in e.interrupts]
+    [pause] = [e for e in events if isinstance(e, Paused)]
+    assert list(pause.interrupts) == raised and len(raised) == 2
+    assert [i["value"] for i in raised] == [{"review": "p"}, {"review": "q"}]
+
+
+async def test_interrupt_ids_are_the_ones_a_resume_answers() -> None:
+    """Scenario par: the second resume answers one pending interrupt by its id; the pause
+    before it waits on that id and one other."""
+    _, events = await read(HISTORIES / "v6" / "par.json")
+    pauses = [e for e in events if isinstance(e, Paused)]
+    assert len(pauses[0].interrupts) == 2
+    assert pauses[1].interrupts == pauses[0].interrupts[1:]  # the one not answered yet
+    assert all(len(i["id"]) == 32 for i in pauses[0].interrupts)
+
+
+async def test_a_failed_node_finishes_with_its_error() -> None:
+    _, events = await read(HISTORIES / "v6" / "failing.json")
+    [failed] = [e for e in events if isinstance(e, TaskFinished)]
+    assert failed.error == {"error": "ValueError", "message": "kaboom"} and failed.writes == {}
+
+
+async def test_live_output_of_a_streamed_run_is_read_from_its_signals() -> None:
+    _, events = await read(HISTORIES / "v7" / "streamed.json")
+    batches = [e.batch for e in events if isinstance(e, Streamed)]
+    assert batches and {b.node for b in batches} <= {"talk", "talk_again"}
+    kinds = [i.kind for b in batches for i in b.items]
+    assert kinds.count("model_start") == kinds.count("model_end") == 2 and "chunk" in kinds
+    # Between the node's start and its result.
+    names = [type(e).__name__ for e in events]
+    first = names.index("Streamed")
+    assert names[first - 1] == "TaskStarted" and "TaskFinished" in names[first:]
