@@ -7,7 +7,8 @@
 `python server.py [--with-worker]` serves graphs/ this way on port 2024. The real `langgraph-sdk`
 (0.4.14) works unchanged: assistants (search, get, count), threads (create, get, patch,
 delete, search, count, get_state [at a checkpoint], update_state, get_history), runs (wait,
-create, stream, join, get, list, cancel; on a thread or stateless). Bodies, statuses and error
+create, stream, join, join_stream, get, list, cancel; on a thread or stateless),
+threads.join_stream. Bodies, statuses and error
 texts follow the real server (../shared/research/langgraph-hitl.md §5): wait bodies carry
 `__interrupt__` at a dynamic interrupt (only `__interrupt__` when several are pending), values
 only at a static breakpoint, `{"__error__": {"error", "message"}}` with HTTP 200 for graph
@@ -61,7 +62,7 @@ Choices and differences from the Agent Server (this first slice):
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
-  accepted), `stream_subgraphs=true`, `stream_resumable=true`, `webhook`, `after_seconds`,
+  accepted), `stream_subgraphs=true`, `webhook`, `after_seconds`,
   `strict_resume=false` (resumes are always strict, like the Agent Server's `strict_resume`:
   true is accepted), `langsmith_tracer` (no LangSmith tracing); on the state routes, `select`
   (the state is returned whole), any query parameter other than `subgraphs` (422 naming them)
@@ -75,13 +76,30 @@ Choices and differences from the Agent Server (this first slice):
   interrupts) cannot be read whole: the state routes answer 413 naming the limit (its
   checkpoints stay readable: history), the thread object shows its status (from the run's
   TempographStatus search attribute) with `values` null.
-* Streaming: one live pass over the run's Temporal history (GraphClient.follow, long polls),
-  in step order: "values" sends the state before the first step and after each step, then
-  the final state with `__interrupt__`; "updates" sends `{node: writes}` for each node task as
-  it finishes, then the `__interrupt__` chunk of a pause; with both, per step the updates come
-  before the state after it, as on the Agent Server. A resume's stream starts with the state
-  it resumes from and shows only what it adds. Other modes send nothing. No resumable streams
-  (`Last-Event-ID`), no join_stream.
+* Streaming (streaming.py, sse.py): every Agent Server mode (values, updates, messages,
+  messages-tuple, custom, events, debug, tasks, checkpoints; unknown modes 422), framed as the
+  Agent Server frames them (CRLF, compact JSON, `metadata` first, `: heartbeat` after 5 s of
+  silence, `error` {"error", "message"} on failure, Location `.../runs/{run_id}/stream`). All
+  of it is read from the run's Temporal history (one live pass, GraphClient.follow), LLM
+  tokens and live custom events included: a stream asking for a live mode (messages*,
+  custom, events, debug) starts or resumes the run with `stream` on, and its node activities
+  signal their output to the run. So any server process serves any run's stream, and
+  `stream_resumable` needs no log: event ids are `<history event id>-<n>` (the events sent
+  before history is read, metadata and a resume's first state, `<b>-<1000000+n>`, b the
+  last event before the run), the same on every reading. runs.join_stream (GET
+  .../runs/{run_id}/stream) with Last-Event-ID re-reads the run's history and sends the events
+  after that id (`0` or `-1`: all), then live ones, until the run pauses or ends; without it,
+  live events only (a paused or finished run: none). A join asking for a live mode of a run
+  that runs without streaming sends it STREAM_WANTED_SIGNAL (later node calls publish).
+  `cancel_on_disconnect=true` cancels the run when the joining client goes away first.
+  Differences: a resume continues its run's execution (one run id), so a replay with
+  `Last-Event-ID: 0` covers every invocation of that execution; replays do not repeat the
+  `metadata` event. threads.join_stream (GET /threads/{id}/stream): the thread's executions
+  from the join on (live; with Last-Event-ID, the current one after that id), each followed
+  by `metadata` {"status": "run_done", "run_id"} when it pauses or ends, with ids, staying
+  open; stream_mode "run_modes" (default) or "lifecycle" (run_done only); "state_update"
+  is refused; a run's own modes when this process started it, else "values".
+  `stream_subgraphs=true` is refused (422).
 * Shared namespace: the API acts only on GraphRun and TempographThread executions
   (tempograph.ownership). Another workflow's id is an unknown thread (404 on every read, patch,
   delete, cancel, join); creating a thread or a run under it answers 409 with the text of an

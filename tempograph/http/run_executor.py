@@ -25,6 +25,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 
+from tempograph._client.failures import translates_rpc_errors
 from tempograph.client import RESUME_ERROR_KINDS
 from tempograph.errors import GraphRunError, TempographError
 from tempograph.http.bounded import BoundedDict
@@ -114,6 +115,8 @@ class RunRequest:
     # (the run's own) nor callbacks (JSON cannot carry them), and the runtime context.
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
+    # A stream asks for live output (tokens, custom events): node calls publish it.
+    stream: bool = False
 
 
 # The Agent Server's answer when a run gives both (langgraph-api, agents.md §3).
@@ -196,7 +199,7 @@ class RunExecutor(ThreadParts):
     # Submitting.
     # -----------------------------------------------------------------------------------------
 
-    def run_request(self, thread_id: str, body: RunBody) -> RunRequest:
+    def run_request(self, thread_id: str, body: RunBody, *, stream: bool = False) -> RunRequest:
         graph = self.catalog.graph_of(body.assistant_id)
         if graph is None:
             raise HttpError(404, NOT_FOUND)
@@ -219,10 +222,14 @@ class RunExecutor(ThreadParts):
             checkpoint_id=str(checkpoint_id) if checkpoint_id else None,
             config=run_config,
             context=context,
+            stream=stream,
         )
 
-    async def submit(self, thread_id: str, body: RunBody, *, stateless: bool) -> RunRecord:
-        """Validate, apply the multitask strategy, and start the run in the background."""
+    async def submit(
+        self, thread_id: str, body: RunBody, *, stateless: bool, stream: bool = False
+    ) -> RunRecord:
+        """Validate, apply the multitask strategy, and start the run in the background.
+        `stream`: its node calls publish their live output (a stream asks for it)."""
         unsupported_run_fields(body)
         if stateless and body.command is not None and body.command.resume is not None:
             raise HttpError(400, "You must provide a thread_id when resuming.")
@@ -232,7 +239,7 @@ class RunExecutor(ThreadParts):
         check_message("metadata", body.metadata)
         check_message("context", body.context)
         check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
-        request = self.run_request(thread_id, body)
+        request = self.run_request(thread_id, body, stream=stream)
         record, desc = await self.store.lookup(thread_id)
         if record is None and desc is None:
             if body.if_not_exists != "create" and not stateless:
@@ -364,46 +371,50 @@ class RunExecutor(ThreadParts):
                 output = await self._watch(
                     thread_id,
                     on_run_id,
-                    self.gc.invoke(
-                        graph,
-                        None,
-                        thread_id=thread_id,
-                        checkpoint_id=fork,
-                        config=request.config,
-                        context=request.context,
-                    ),
+                    self._invoke(request, graph, None, checkpoint_id=fork, breakpoints=False),
                 )
                 if request.command is None or "__interrupt__" not in output:
                     return wait_body(output)
             else:
                 on_run_id(desc.run_id, desc.history_length)  # a resume of this execution
             # Run-time breakpoints belong to this run only, as on the Agent Server.
-            return wait_body(
-                await self.gc.invoke(
-                    graph,
-                    request.command,
-                    thread_id=thread_id,
-                    interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
-                    interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
-                    config=request.config,
-                    context=request.context,
-                )
-            )
+            return wait_body(await self._invoke(request, graph, request.command))
         except GraphRunError as exc:
             return error_body(**await self.executions.failure(thread_id, fallback=str(exc)))
         except TempographError as exc:
             return exception_body(exc)
 
     def _start(self, request: RunRequest) -> Awaitable[dict[str, Any]]:
-        return self.gc.invoke(
-            request.graph,
-            request.input,
-            thread_id=request.thread_id,
-            interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
-            interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
-            recursion_limit=request.recursion_limit,
+        return self._invoke(
+            request, request.graph, request.input, recursion_limit=request.recursion_limit
+        )
+
+    def _invoke(
+        self,
+        request: RunRequest,
+        graph: str,
+        input: dict[str, Any] | Command | None,
+        *,
+        checkpoint_id: str | None = None,
+        recursion_limit: int | None = None,
+        breakpoints: bool = True,
+    ) -> Awaitable[dict[str, Any]]:
+        """GraphClient.invoke of the request, with its node calls publishing live output when
+        a stream asks for it (`stream`, which the public invoke does not take)."""
+        invoke = translates_rpc_errors(type(self.gc)._invoke)
+        return invoke(
+            self.gc,
+            graph,
+            input,
+            thread=request.thread_id,
             config=request.config,
             context=request.context,
+            interrupt_before=request.interrupt_before if breakpoints else None,  # type: ignore[arg-type]
+            interrupt_after=request.interrupt_after if breakpoints else None,  # type: ignore[arg-type]
+            recursion_limit=recursion_limit,
+            checkpoint_id=checkpoint_id,
+            steps_per_run=None,
+            stream=request.stream,
         )
 
     async def _watch(

@@ -85,9 +85,10 @@ class RunBody(BaseModel):
     # A run goes on when its waiting or streaming request goes away ("continue").
     on_disconnect: Literal["cancel", "continue"] | None = None
     stream_mode: str | list[str] | None = None
+    # Events carry `id:` lines; GET .../runs/{run_id}/stream with Last-Event-ID replays after one.
+    stream_resumable: bool = False
     # Accepted at their defaults only (unsupported_run_fields).
     stream_subgraphs: bool = False
-    stream_resumable: bool = False
     webhook: str | None = None
     after_seconds: float | None = None
     # Resumes are always strict here: true (or unset) is honoured, false is refused.
@@ -198,8 +199,6 @@ def unsupported_run_fields(body: RunBody) -> None:
         )
     if body.stream_subgraphs:
         raise not_supported("stream_subgraphs")
-    if body.stream_resumable:
-        raise not_supported("stream_resumable", "streams cannot be resumed (Last-Event-ID)")
     if body.webhook is not None:
         raise not_supported("webhook")
     if body.after_seconds:

@@ -1,49 +1,129 @@
-"""Streamed runs (SSE): `values` and `updates` chunks read from Temporal history as the run goes.
+"""Streamed runs (SSE) in every Agent Server stream mode, read from Temporal history.
 
-The chunks come from one live pass over the run's history (GraphClient.follow: it long-polls
-for new events, never re-reading the history from its start), in step order, interleaved as
-the Agent Server sends them: the state before the first step, then per superstep the
-`{node: writes}` of each node task as it finishes and the state after the step. A stream of a
-resume starts with the state it resumes from and shows only what the resume adds (follow
-skips the events the execution held before it). At a pause: the `__interrupt__` chunk in
-"updates" mode (an empty list at a static breakpoint), then the state with `__interrupt__` in
-"values" mode; `error` carries {"error", "message"} when the run fails. Other modes are
-accepted and send nothing. Interrupts are the run output's (rendering.interrupt_json), as in
-the wait body.
+A stream is the run's history read live (GraphClient.follow: long polls, each event read
+once), turned into the Agent Server's events by StreamParts (tempograph._client.stream_parts:
+values, updates, messages, messages-tuple, custom, events, debug, tasks, checkpoints; the
+interleaving of agents.md §1.4). LLM tokens and live custom events are in that history too:
+node activities send them to their run as STREAM_SIGNAL batches when the run streams
+(RunInput.stream / ResumeInput.stream, set when a stream asks for a live mode; a stream joined
+later sends STREAM_WANTED_SIGNAL), so any server process can serve any run's stream.
+
+* POST .../runs/stream: `metadata` {"run_id", "attempt"} first, then the parts, until the run
+  pauses or ends; `error` {"error", "message"} when it fails. A resume's stream starts with the
+  state it resumes from and shows only what the resume adds.
+* Event ids (`stream_resumable`, and thread streams): `<history event id>-<n>`, the n-th event
+  made from that history event. The events a stream sends before reading history (metadata,
+  the state a resume starts from) are `<b>-<SYNTHESIZED + n>`, b being the last history event
+  before the stream's run (0 for a new run): ids strictly increase along a run's stream and
+  are the same on every reading, so nothing is kept anywhere to serve a replay.
+* GET .../runs/{run_id}/stream (runs.join_stream): with Last-Event-ID, the run's history is
+  read again from its start and the events after that id are sent (0 or -1: all), then live
+  ones; without it, live events only. Ends when the run pauses or ends (a run paused or
+  ended already: the replay alone). A resume continues its run's execution, so a replay covers
+  every invocation of that execution.
+* GET /threads/{thread_id}/stream (threads.join_stream): the thread's latest execution, live,
+  then the next ones; `metadata` {"status": "run_done", "run_id"} after each invocation
+  pauses or ends. Stays open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
 
-from tempograph.client import Checkpointed, NodeUpdated, Paused, RunEvent
+from tempograph._client.history import RunEvent, RunReader
+from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
+from tempograph.client import ContinuedAsNew, Ended, Paused
+from tempograph.http.errors import HttpError
+from tempograph.http.executions import graph_name
+from tempograph.http.rendering import assistant_id_of
 from tempograph.http.run_executor import RunExecutor, RunRecord
 from tempograph.http.schemas import RunBody
+from tempograph.http.sse import frame, with_heartbeats
+from tempograph.messages import STATUS_ATTRIBUTE, STREAM_WANTED_SIGNAL
 
 log = logging.getLogger("tempograph.http")
 
 # Once the run has answered, how long its history may take to show what led to the answer
 # (normally one long poll's round trip) before the stream ends without it.
 CATCH_UP_SECONDS = 10.0
-HISTORY_MODES = frozenset({"values", "updates"})
+# Index offset of the events a stream sends before it reads history (see the docstring).
+SYNTHESIZED = 1_000_000
+DEFAULT_MODES = ["values"]
 
 
-def stream_modes(stream_mode: str | list[str] | None) -> set[str]:
-    """The modes asked for ("values" by default)."""
+# ---------------------------------------------------------------------------------------------
+# Modes and ids.
+# ---------------------------------------------------------------------------------------------
+
+
+def stream_modes(stream_mode: str | Iterable[str] | None) -> list[str]:
+    """The modes asked for ("values" by default), in order; 422 for one the Agent Server does
+    not have."""
     if stream_mode is None:
-        return {"values"}
-    return {stream_mode} if isinstance(stream_mode, str) else set(stream_mode)
+        return list(DEFAULT_MODES)
+    modes = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+    unknown = [m for m in modes if m not in STREAM_MODES]
+    if unknown:
+        raise HttpError(
+            422, f"stream_mode: unknown modes {unknown}; choose from {sorted(STREAM_MODES)}"
+        )
+    return list(dict.fromkeys(modes)) or list(DEFAULT_MODES)
 
 
-def sse(event: str, data: Any) -> bytes:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+def wants_live(modes: Iterable[str]) -> bool:
+    return not LIVE_MODES.isdisjoint(modes)
+
+
+def part_id(part: Part) -> str:
+    return part.id
+
+
+def synthesized_id(base: int, n: int) -> str:
+    return f"{base}-{SYNTHESIZED + n}"
+
+
+def parse_event_id(text: str | None) -> tuple[int, ...] | None:
+    """A Last-Event-ID as a comparable key ("12-3" -> (12, 3); "0" and "-1": before all);
+    None when absent; 422 when it is not one of this server's ids."""
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    try:
+        if text.lstrip("-").isdigit():
+            return (int(text),)
+        source, index = text.split("-")
+        return (int(source), int(index))
+    except ValueError:
+        raise HttpError(
+            422, f"Last-Event-ID {text!r} is not an event id of this server (<event>-<n>)"
+        ) from None
+
+
+def key_of(part: Part) -> tuple[int, ...]:
+    return (part.source, part.index)
+
+
+def run_metadata(graph: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """What the Agent Server adds to messages-tuple and tasks metadata about the run."""
+    return {
+        "created_by": "system",
+        "graph_id": graph,
+        "assistant_id": assistant_id_of(graph),
+        "run_attempt": 1,
+        **(metadata or {}),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Following a run's history.
+# ---------------------------------------------------------------------------------------------
 
 
 async def _pump(events: AsyncIterator[RunEvent], queue: asyncio.Queue[RunEvent | None]) -> None:
@@ -126,46 +206,100 @@ async def followed(executor: RunExecutor, run: RunRecord) -> AsyncIterator[RunEv
             await pump
 
 
-async def run_events(
-    executor: RunExecutor, run: RunRecord, modes: set[str], resumed_from: dict[str, Any] | None
-) -> AsyncIterator[tuple[str, Any]]:
-    """(event, data) pairs of a streamed run (see the module docstring). `resumed_from`: the
-    state a run without input continues from (sent first in "values" mode)."""
-    executions = executor.executions
+async def _read_once(executor: RunExecutor, thread_id: str, run_id: str) -> list[RunEvent]:
+    """What a run's history holds now, read once (a paused run does not move on)."""
+    reader = RunReader(thread_id, run_id, executor.gc.client.data_converter)
+    handle = executor.gc.client.get_workflow_handle(thread_id, run_id=run_id)
+    out: list[RunEvent] = []
+    async for event in handle.fetch_history_events(skip_archival=True):
+        out += await reader.feed(event)
+    return out + reader.close()
+
+
+def _event_id(event: RunEvent) -> int:
+    return int(getattr(event, "event_id", 0))
+
+
+def _paused(desc: WorkflowExecutionDescription) -> bool:
+    return (
+        desc.status == WorkflowExecutionStatus.RUNNING
+        and desc.typed_search_attributes.get(STATUS_ATTRIBUTE) == "interrupted"
+    )
+
+
+async def rejoined(
+    executor: RunExecutor, thread_id: str, desc: WorkflowExecutionDescription
+) -> AsyncIterator[tuple[RunEvent, bool]]:
+    """(event, live) of an execution from its start: `live` once the event came after the
+    join. Until the execution pauses (after the join) or ends; an execution paused at the join
+    gives its history as it is."""
+    if _paused(desc):
+        for event in await _read_once(executor, thread_id, desc.run_id):
+            yield event, False
+        return
+    now = desc.history_length
+    async for event in executor.gc.follow(thread_id, desc.run_id):
+        live = getattr(event, "run_id", desc.run_id) != desc.run_id or _event_id(event) > now
+        yield event, live
+        if live and isinstance(event, Paused):
+            return
+
+
+# ---------------------------------------------------------------------------------------------
+# POST .../runs/stream
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StreamRequest:
+    modes: list[str]
+    resumable: bool
+
+    @classmethod
+    def of(cls, body: RunBody) -> StreamRequest:
+        return cls(modes=stream_modes(body.stream_mode), resumable=body.stream_resumable)
+
+
+def _error_frame(error: dict[str, Any], event_id: str | None) -> bytes:
+    return frame(
+        "error",
+        {"error": error.get("error", "Error"), "message": error.get("message", "")},
+        event_id,
+    )
+
+
+async def run_frames(
+    executor: RunExecutor,
+    run: RunRecord,
+    request: StreamRequest,
+    resumed_from: dict[str, Any] | None,
+) -> AsyncIterator[bytes]:
+    """The SSE frames of a streamed run (see the module docstring). `resumed_from`: the state
+    a run without input continues from."""
     assert run.task is not None
     await executor.created(run)
-    yield "metadata", {"run_id": run.run_id, "attempt": 1}
-    last: Any = None
-    if resumed_from is not None and "values" in modes:
-        last = resumed_from
-        yield "values", last
-    if modes & HISTORY_MODES:
-        top = -1  # the latest step whose state was sent: a revised older one is not resent
-        async for event in followed(executor, run):
-            if isinstance(event, NodeUpdated) and "updates" in modes:
-                yield "updates", {event.update.node: event.update.values}
-            elif isinstance(event, Checkpointed) and "values" in modes:
-                checkpoint = event.checkpoint
-                if checkpoint.values != last and (not event.revised or checkpoint.step >= top):
-                    top, last = max(top, checkpoint.step), checkpoint.values
-                    yield "values", last
+    base = run.history_from
+    ids = request.resumable
+    parts = StreamParts(
+        request.modes,
+        thread_id=run.thread_id,
+        run_id=run.run_id,
+        metadata=run_metadata(run.graph, run.metadata),
+    )
+    meta = {"run_id": run.run_id, "attempt": 1}
+    yield frame("metadata", meta, synthesized_id(base, 0) if ids else None)
+    started = parts.start(resumed_from, input=run.kwargs.get("input"))
+    for n, part in enumerate(started, start=1):
+        yield frame(part.event, part.data, synthesized_id(base, n) if ids else None)
+    last = base
+    async for event in followed(executor, run):
+        for part in parts.feed(event):
+            last = max(last, part.source)
+            yield frame(part.event, part.data, part_id(part) if ids else None)
     await asyncio.wait({run.task})
     body = {} if run.task.cancelled() else run.task.result()
     if "__error__" in body:
-        yield "error", body["__error__"]
-        return
-    snap = await executions.snapshot(run.thread_id)
-    interrupts = body.get("__interrupt__")  # rendered by wait_body already
-    if "updates" in modes and snap is not None and snap.status == "interrupted":
-        yield "updates", {"__interrupt__": interrupts or []}
-    if "values" in modes:
-        final = {k: v for k, v in body.items() if k != "__interrupt__"}
-        if not final and interrupts and snap is not None:
-            final = dict(snap.values)  # several interrupts: the wait body has no values
-        if interrupts:
-            yield "values", {**final, "__interrupt__": interrupts}
-        elif final != last:
-            yield "values", final
+        yield _error_frame(body["__error__"], f"{last}-{SYNTHESIZED * 2}" if ids else None)
 
 
 async def start_stream(
@@ -173,28 +307,183 @@ async def start_stream(
 ) -> tuple[RunRecord, AsyncIterator[bytes]]:
     """Submit the run and return it with its SSE body. A stateless run's thread is deleted
     once the stream ends (also when the client goes away: the run goes on, then this)."""
-    modes = stream_modes(body.stream_mode)
+    request = StreamRequest.of(body)
     resumed_from: dict[str, Any] | None = None
     continuing = body.command is not None or body.input is None
     # The state a run without input continues from, read before it goes on (GraphRun
     # executions only).
     if (
-        "values" in modes
+        "values" in request.modes
         and continuing
         and not stateless
         and await executor.executions.describe(thread_id) is not None
     ):
         snap = await executor.executions.snapshot(thread_id)
         resumed_from = dict(snap.values) if snap is not None else None
-    run = await executor.submit(thread_id, body, stateless=stateless)
+    live = wants_live(request.modes)
+    run = await executor.submit(thread_id, body, stateless=stateless, stream=live)
     await executor.created(run)
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            async for event, data in run_events(executor, run, modes, resumed_from):
-                yield sse(event, data)
+            async for chunk in run_frames(executor, run, request, resumed_from):
+                yield chunk
         finally:
             if stateless:
                 executor.spawn(executor.after_stateless(run, body.on_completion))
 
-    return run, events()
+    return run, with_heartbeats(events())
+
+
+# ---------------------------------------------------------------------------------------------
+# GET .../runs/{run_id}/stream
+# ---------------------------------------------------------------------------------------------
+
+RUN_NOT_FOUND = {"error": "HTTPException", "message": "404: Run not found"}
+
+
+async def _not_found() -> AsyncIterator[bytes]:
+    yield frame("error", RUN_NOT_FOUND)
+
+
+async def join_stream(
+    executor: RunExecutor,
+    thread_id: str,
+    run_id: str,
+    *,
+    stream_mode: list[str] | None,
+    last_event_id: str | None,
+    cancel_on_disconnect: bool,
+) -> AsyncIterator[bytes]:
+    """The SSE body of runs.join_stream (see the module docstring). An unknown run is the
+    Agent Server's 200 with one `error` event."""
+    after = parse_event_id(last_event_id)
+    known = executor.find_run(thread_id, run_id)
+    if stream_mode:
+        modes = stream_modes(stream_mode)
+    elif known is not None:
+        modes = stream_modes(known.kwargs.get("stream_mode"))
+    else:
+        modes = list(DEFAULT_MODES)
+    if known is not None and known.in_flight() and known.temporal_run_id is None:
+        await executor.created(known)  # queued here: wait for its turn (at most 5 s)
+    temporal_run_id = known.temporal_run_id if known is not None else run_id
+    desc = (
+        await executor.executions.describe(thread_id, temporal_run_id) if temporal_run_id else None
+    )
+    if desc is None:
+        return with_heartbeats(_not_found())
+    if wants_live(modes) and desc.status == WorkflowExecutionStatus.RUNNING and not _paused(desc):
+        # Later node calls of a run started without streaming publish their live output.
+        with contextlib.suppress(Exception):
+            handle = executor.gc.client.get_workflow_handle(thread_id, run_id=desc.run_id)
+            await handle.signal(STREAM_WANTED_SIGNAL)
+    graph = graph_name(desc)
+    parts = StreamParts(
+        modes,
+        thread_id=thread_id,
+        run_id=desc.run_id,
+        metadata=run_metadata(graph, known.metadata if known is not None else None),
+    )
+
+    async def frames() -> AsyncIterator[bytes]:
+        done = False
+        try:
+            for part in parts.start(None):
+                if after is not None and key_of(part) > after:
+                    yield frame(part.event, part.data, part_id(part))
+            ended: Ended | None = None
+            async for event, live in rejoined(executor, thread_id, desc):
+                if isinstance(event, Ended):
+                    ended = event
+                for part in parts.feed(event):
+                    if live or (after is not None and key_of(part) > after):
+                        yield frame(part.event, part.data, part_id(part))
+            if ended is not None and ended.status == "FAILED":
+                failure = await executor.executions.failure(thread_id, desc.run_id)
+                yield _error_frame(failure, None)
+            done = True
+        finally:
+            if cancel_on_disconnect and not done:
+                executor.spawn(_cancel_quietly(executor, thread_id, desc.run_id))
+
+    return with_heartbeats(frames())
+
+
+async def _cancel_quietly(executor: RunExecutor, thread_id: str, run_id: str) -> None:
+    with contextlib.suppress(Exception):
+        await executor.cancel_run(thread_id, run_id, wait=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# GET /threads/{thread_id}/stream
+# ---------------------------------------------------------------------------------------------
+
+THREAD_POLL_SECONDS = 0.5
+THREAD_MODES = frozenset({"run_modes", "lifecycle", "state_update"})
+
+
+def thread_modes(stream_mode: list[str] | None) -> set[str]:
+    """threads.join_stream's modes: "run_modes" (the runs' events, then "run_done"),
+    "lifecycle" ("run_done" only); "state_update" is refused."""
+    modes = set(stream_mode or ["run_modes"])
+    unknown = sorted(modes - THREAD_MODES)
+    if unknown:
+        raise HttpError(422, f"stream_mode: unknown thread stream modes {unknown}")
+    if "state_update" in modes:
+        raise HttpError(422, "stream_mode state_update is not supported yet")
+    return modes
+
+
+def _after_event(event_id: int) -> tuple[int, ...]:
+    """The key after every part made from history event `event_id`."""
+    return (event_id, SYNTHESIZED * 2)
+
+
+async def thread_stream(
+    executor: RunExecutor,
+    thread_id: str,
+    *,
+    stream_mode: list[str] | None,
+    last_event_id: str | None,
+) -> AsyncIterator[bytes]:
+    """The SSE body of threads.join_stream (see the module docstring)."""
+    modes = thread_modes(stream_mode)
+    after = parse_event_id(last_event_id)
+    _, at_join = await executor.store.existing(thread_id)  # 404 for an unknown thread
+
+    async def frames() -> AsyncIterator[bytes]:
+        seen: set[str] = set()
+        while True:
+            desc = await executor.executions.describe(thread_id)
+            if desc is None or desc.run_id in seen:
+                await asyncio.sleep(THREAD_POLL_SECONDS)
+                continue
+            seen.add(desc.run_id)
+            known = executor.runs.get(desc.run_id)
+            run_modes = stream_modes(known.kwargs.get("stream_mode")) if known else DEFAULT_MODES
+            parts = StreamParts(
+                run_modes,
+                thread_id=thread_id,
+                run_id=desc.run_id,
+                metadata=run_metadata(graph_name(desc), known.metadata if known else None),
+            )
+            # The execution going on at the join: from the join (or after Last-Event-ID);
+            # later ones whole.
+            skip: tuple[int, ...] | None = None
+            if at_join is not None and desc.run_id == at_join.run_id:
+                skip = after or _after_event(at_join.history_length)
+            parts.start(None)
+            async for event in executor.gc.follow(thread_id, desc.run_id):
+                same = getattr(event, "run_id", desc.run_id) == desc.run_id
+                shown = skip is None or not same or (_event_id(event),) > skip[:1]
+                for part in parts.feed(event):
+                    if "run_modes" in modes and (skip is None or not same or key_of(part) > skip):
+                        yield frame(part.event, part.data, part_id(part))
+                if isinstance(event, Paused | Ended) and shown:
+                    run_id = getattr(event, "run_id", desc.run_id)
+                    yield frame("metadata", {"status": "run_done", "run_id": run_id})
+                if isinstance(event, ContinuedAsNew):
+                    seen.add(event.new_run_id)
+
+    return with_heartbeats(frames())

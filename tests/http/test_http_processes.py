@@ -182,7 +182,7 @@ async def test_interrupts_render_alike_in_every_response(
     )
     events = [
         (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\n")[1][6:]))
-        for block in streamed.text.strip().split("\n\n")
+        for block in streamed.text.replace("\r\n", "\n").strip().split("\n\n")
     ]
     chunks = [data["__interrupt__"] for _, data in events if "__interrupt__" in data]
     assert len(chunks) == 2  # the updates chunk, then the final values

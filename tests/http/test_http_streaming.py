@@ -72,7 +72,7 @@ async def stream(api: httpx.AsyncClient, thread: str, **body: Any) -> list[tuple
     assert r.status_code == 200, r.text
     return [
         (block.split("\n")[0].removeprefix("event: "), json.loads(block.split("\n")[1][6:]))
-        for block in r.text.strip().split("\n\n")
+        for block in r.text.replace("\r\n", "\n").strip().split("\n\n")
     ]
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import urllib.parse
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from tempograph.http.backend import Backend
@@ -16,20 +16,25 @@ from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody
-from tempograph.http.streaming import start_stream
+from tempograph.http.streaming import join_stream, start_stream
+
+SSE = "text/event-stream"
 
 
 def _url_part(value: str) -> str:
     return urllib.parse.quote(value, safe="!$&'()*+,;=:@")  # RFC 3986 pchar
 
 
-def run_headers(run: RunRecord, *, join: bool) -> dict[str, str]:
-    """Content-Location (and Location of the join): the thread id percent-encoded, as headers
-    are latin-1 and thread ids are any string."""
+def run_headers(run: RunRecord, *, join: bool, stream: bool = False) -> dict[str, str]:
+    """Content-Location (and Location of the join, or of the stream to rejoin): the thread id
+    percent-encoded, as headers are latin-1 and thread ids are any string."""
     base = f"/threads/{_url_part(run.thread_id)}/runs/{_url_part(run.run_id)}"
     headers = {"Content-Location": base}
     if join:
         headers["Location"] = f"{base}/join"
+    if stream:
+        # langgraph-sdk reconnects there (GET, with Last-Event-ID) when the stream drops.
+        headers["Location"] = f"{base}/stream"
     return headers
 
 
@@ -72,7 +77,7 @@ def router(backend: Backend) -> APIRouter:
     async def stream(thread_id: str, body: RunBody, *, stateless: bool) -> StreamingResponse:
         run, events = await start_stream(executor, thread_id, body, stateless=stateless)
         return StreamingResponse(
-            events, media_type="text/event-stream", headers=run_headers(run, join=False)
+            events, media_type=SSE, headers=run_headers(run, join=False, stream=True)
         )
 
     @api.post("/threads/{thread_id}/runs/stream")
@@ -94,6 +99,25 @@ def router(backend: Backend) -> APIRouter:
     @api.get("/threads/{thread_id}/runs/{run_id}")
     async def get_run(thread_id: str, run_id: str) -> dict[str, Any]:
         return await executor.get_run(thread_id, run_id)
+
+    @api.get("/threads/{thread_id}/runs/{run_id}/stream")
+    async def join_run_stream(
+        thread_id: str,
+        run_id: str,
+        cancel_on_disconnect: bool = False,
+        stream_mode: Annotated[list[str] | None, Query()] = None,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> StreamingResponse:
+        modes = [m for m in stream_mode or [] if m]  # the SDK sends `stream_mode=` when unset
+        events = await join_stream(
+            executor,
+            thread_id,
+            run_id,
+            stream_mode=modes or None,
+            last_event_id=last_event_id,
+            cancel_on_disconnect=cancel_on_disconnect,
+        )
+        return StreamingResponse(events, media_type=SSE)
 
     @api.get("/threads/{thread_id}/runs/{run_id}/join")
     async def join_run(thread_id: str, run_id: str) -> dict[str, Any]:

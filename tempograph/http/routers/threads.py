@@ -3,9 +3,10 @@ checkpoint), state edits and history."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
@@ -26,6 +27,7 @@ from tempograph.http.schemas import (
     unsupported_subgraphs,
     unsupported_ttl,
 )
+from tempograph.http.streaming import thread_stream
 
 
 def checkpoint_id_of(before: str | CheckpointRef | dict[str, Any] | None) -> str | None:
@@ -75,6 +77,20 @@ def router(backend: Backend) -> APIRouter:
             raise HttpError(422, "supersteps are not supported yet: create the thread, then run")
         unsupported_ttl(body.ttl)
         return await views.create_thread(body.thread_id, body.metadata, body.if_exists)
+
+    @api.get("/threads/{thread_id}/stream")
+    async def join_thread_stream(
+        thread_id: str,
+        stream_mode: Annotated[list[str] | None, Query()] = None,
+        last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    ) -> StreamingResponse:
+        events = await thread_stream(
+            backend.executor,
+            thread_id,
+            stream_mode=[m for m in stream_mode or [] if m] or None,
+            last_event_id=last_event_id,
+        )
+        return StreamingResponse(events, media_type="text/event-stream")
 
     @api.post("/threads/search")
     async def search_threads(body: ThreadSearchBody) -> list[dict[str, Any]]:
