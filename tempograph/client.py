@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -59,8 +59,12 @@ from tempograph._client.history import (
     Paused,
     Resumed,
     RunEvent,
+    Streamed,
+    TaskFinished,
+    TaskStarted,
 )
 from tempograph._client.runs import thread_runs
+from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
 from tempograph.colocation import has_local_worker
 from tempograph.errors import (
     GraphRunError,
@@ -120,6 +124,9 @@ __all__ = [
     "Resumed",
     "RunEvent",
     "RunHistory",
+    "Streamed",
+    "TaskFinished",
+    "TaskStarted",
     "connect",
     "error_for",
 ]
@@ -140,6 +147,8 @@ QUERY_PROBE_TIMEOUT = timedelta(seconds=3)
 WORKER_PROBE_AFTER = 2.0
 
 Result = TypeVar("Result")
+# Once an invocation streamed has its answer, how long its history may take to show it.
+STREAM_CATCH_UP_SECONDS = 10.0
 
 
 @dataclass
@@ -383,14 +392,51 @@ class GraphClient:
         `config` (its `configurable`, `metadata`, `tags`, `run_name`) and `context` reach every
         node of this invocation (`config` / `runtime` parameters, tempograph.config.get_config);
         a resume passes its own, as in LangGraph."""
-        thread = _thread_id(thread_id, config)
+        return await self._invoke(
+            graph,
+            input,
+            thread=_thread_id(thread_id, config),
+            config=config,
+            context=context,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            recursion_limit=recursion_limit,
+            checkpoint_id=checkpoint_id,
+            steps_per_run=steps_per_run,
+        )
+
+    async def _invoke(
+        self,
+        graph: str,
+        input: dict[str, Any] | Command | None,
+        *,
+        thread: str,
+        config: dict[str, Any] | None,
+        context: Any,
+        interrupt_before: Breakpoints,
+        interrupt_after: Breakpoints,
+        recursion_limit: int | None,
+        checkpoint_id: str | None,
+        steps_per_run: int | None,
+        stream: bool = False,
+        on_start: OnStart | None = None,
+    ) -> dict[str, Any]:
+        """invoke; `stream`: the run publishes its nodes' live output; `on_start`: told the
+        run id of a run this starts, as soon as Temporal has it."""
         run_config, run_context = _invocation(config, context)
         checkpoint_id = checkpoint_id or ((config or {}).get("configurable") or {}).get(
             "checkpoint_id"
         )
         if checkpoint_id and input is None:
             return await self._fork(
-                graph, thread, checkpoint_id, pause=False, config=run_config, context=run_context
+                graph,
+                thread,
+                checkpoint_id,
+                pause=False,
+                config=run_config,
+                context=run_context,
+                stream=stream,
+                on_start=on_start,
             )
         if input is None or isinstance(input, Command):
             # Breakpoints given here hold for this invocation only, as in LangGraph.
@@ -401,6 +447,7 @@ class GraphClient:
                 after=interrupt_after,
                 config=run_config,
                 context=run_context,
+                stream=stream,
             )
         check_thread_id(thread)
         if not isinstance(input, dict):
@@ -418,6 +465,7 @@ class GraphClient:
             steps_per_run=steps_per_run,
             config=run_config,
             context=run_context,
+            stream=stream,
         )
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
@@ -426,14 +474,14 @@ class GraphClient:
         # thread id has runs already, look up the previous one (whose state the run carries on).
         run_input.previous_run_id = ""
         try:
-            return await self._start(run_input, thread, new_thread=True)
+            return await self._start(run_input, thread, new_thread=True, on_start=on_start)
         except _ThreadExistsError:
             pass
         run_input.previous_run_id = await self._previous_run(thread)
-        return await self._start(run_input, thread)
+        return await self._start(run_input, thread, on_start=on_start)
 
     async def _start_eagerly(
-        self, run_input: RunInput, thread: str, new_thread: bool
+        self, run_input: RunInput, thread: str, new_thread: bool, on_start: OnStart | None = None
     ) -> dict[str, Any]:
         """Start with eager workflow start (update-with-start cannot be eager), then wait for
         the first pause or the end with an update, or the result if the run is already over."""
@@ -446,9 +494,10 @@ class GraphClient:
             )
         except WorkflowAlreadyStartedError:
             raise _already_started(thread, new_thread) from None
-        self._remember(
-            thread, handle.result_run_id or handle.first_execution_run_id, self.task_queue
-        )
+        started_run = handle.result_run_id or handle.first_execution_run_id
+        self._remember(thread, started_run, self.task_queue)
+        if on_start is not None and started_run:
+            on_start(started_run)
         try:
             output: dict[str, Any] = await handle.execute_update(
                 WAIT_UPDATE, WaitInput(), result_type=dict
@@ -474,6 +523,8 @@ class GraphClient:
         pause: bool,
         config: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
+        stream: bool = False,
+        on_start: OnStart | None = None,
     ) -> dict[str, Any]:
         """Start a new run of the thread from an earlier checkpoint (time travel)."""
         previous = await self._previous_run(thread)
@@ -487,7 +538,8 @@ class GraphClient:
         run_input = _from_checkpoint(
             graph, thread, previous, checkpoint, pause=pause, config=config, context=context
         )
-        return await self._start(run_input, thread)
+        run_input.stream = stream
+        return await self._start(run_input, thread, on_start=on_start)
 
     def _start_options(self, thread: str, new_thread: bool) -> dict[str, Any]:
         """How every run of a thread is started (eagerly or with an update): one active run per
@@ -506,15 +558,21 @@ class GraphClient:
         }
 
     async def _start(
-        self, run_input: RunInput, thread: str, new_thread: bool = False
+        self,
+        run_input: RunInput,
+        thread: str,
+        new_thread: bool = False,
+        on_start: OnStart | None = None,
     ) -> dict[str, Any]:
         """Start a run and wait for its first pause or its end. `new_thread`: only if the
-        thread id has no run at all (else _ThreadExistsError)."""
+        thread id has no run at all (else _ThreadExistsError). `on_start`: told the run id
+        once the run has started (before its first pause)."""
         if self.eager_start:
-            return await self._start_eagerly(run_input, thread, new_thread)
+            return await self._start_eagerly(run_input, thread, new_thread, on_start)
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
             WORKFLOW_TYPE, run_input, **self._start_options(thread, new_thread)
         )
+        reporter = None if on_start is None else asyncio.ensure_future(_report(start, on_start))
         try:
             # Update-with-start: one round trip starts the run and waits for its first pause.
             output = await self._needs_worker(
@@ -537,6 +595,11 @@ class GraphClient:
             if exc.status == RPCStatusCode.ALREADY_EXISTS:
                 raise _already_started(thread, new_thread) from None
             raise
+        finally:
+            if reporter is not None:
+                if not reporter.done():
+                    reporter.cancel()
+                await asyncio.gather(reporter, return_exceptions=True)
         return _invoke_output(output)
 
     @translates_rpc_errors
@@ -714,6 +777,168 @@ class GraphClient:
                 raise not_found(thread_id) from None
             raise
 
+    async def stream(
+        self,
+        graph: str,
+        input: dict[str, Any] | Command | None = None,
+        *,
+        thread_id: str | None = None,
+        stream_mode: str | Sequence[str] = "values",
+        config: dict[str, Any] | None = None,
+        context: Any = None,
+        command: Command | None = None,
+        interrupt_before: Breakpoints = None,
+        interrupt_after: Breakpoints = None,
+        recursion_limit: int | None = None,
+        checkpoint_id: str | None = None,
+        steps_per_run: int | None = None,
+    ) -> AsyncIterator[Any]:
+        """Run like `invoke` (start with a dict input; resume with `command=Command(...)` or a
+        Command as input; continue with None; fork with `checkpoint_id`) and yield what the
+        run does as it goes, as LangGraph's `graph.astream`: one mode (a str) yields its
+        chunks, a list of modes yields `(mode, chunk)` tuples. Stops when the run pauses or
+        ends (a failed run raises, as invoke).
+
+        Modes: "values" (the state before the first step and after each superstep; a resume
+        first yields the state it resumes from), "updates" ({node: writes}, {node: None} when
+        a node wrote nothing, {"__interrupt__": (Interrupt, ...)} at a pause, an empty tuple
+        at a static breakpoint), "messages" ((message chunk, metadata) for each LLM token a
+        node's chat model streams, then each message a node returns that was not streamed;
+        "messages-tuple" is the same), "custom" (what nodes gave get_stream_writer()),
+        "tasks", "checkpoints", "debug", and "events" (astream_events v2 dicts; an extension).
+
+        Differences from LangGraph: messages, states and task payloads are JSON dicts (the
+        LangChain serialized form, e.g. chunks with "type": "AIMessageChunk"), as invoke
+        returns them; tasks/checkpoints/debug payloads are the Agent Server's; at a pause,
+        "values" alone yields {"__interrupt__": ...} (as LangGraph) but no state."""
+        single = isinstance(stream_mode, str)
+        asked = [stream_mode] if isinstance(stream_mode, str) else list(stream_mode)
+        modes = {"messages-tuple" if m in ("messages", "messages-tuple") else m for m in asked}
+        unknown = sorted(modes - STREAM_MODES)
+        if unknown or not asked:
+            known = sorted((STREAM_MODES - {"messages-tuple"}) | {"messages"})
+            raise ValueError(f"Unknown stream mode(s) {unknown}: the modes are {known}")
+        if command is not None:
+            if input is not None:
+                raise ValueError("Give the run an input or a command, not both")
+            input = command
+        thread = _thread_id(thread_id, config)
+        run_config, _ = _invocation(config, context)
+        started: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
+        resumed_from: dict[str, Any] | None = None
+        forking = bool(
+            checkpoint_id or ((config or {}).get("configurable") or {}).get("checkpoint_id")
+        )
+        if (input is None or isinstance(input, Command)) and not forking:
+            # A resume of the thread's run: what it adds comes after its history so far.
+            description = await self._describe(thread)
+            if description.status == WorkflowExecutionStatus.RUNNING:
+                started.set_result((description.run_id, description.history_length))
+                if "values" in modes:
+                    resumed_from = dict((await self.get_state(thread)).values)
+
+        def on_start(run_id: str) -> None:
+            if not started.done():
+                started.set_result((run_id, 0))
+
+        invocation = asyncio.ensure_future(
+            self._invoke(
+                graph,
+                input,
+                thread=thread,
+                config=config,
+                context=context,
+                interrupt_before=interrupt_before,
+                interrupt_after=interrupt_after,
+                recursion_limit=recursion_limit,
+                checkpoint_id=checkpoint_id,
+                steps_per_run=steps_per_run,
+                stream=bool(modes & LIVE_MODES),
+                on_start=on_start,
+            )
+        )
+        try:
+            first: set[asyncio.Future[Any]] = {started, invocation}
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            if not started.done():
+                await invocation  # raises its error; else the run ended before it was seen
+                return
+            run_id, after_event = started.result()
+            metadata = {**((run_config or {}).get("metadata") or {}), "graph_id": graph}
+            parts = StreamParts(modes, thread_id=thread, run_id=run_id, metadata=metadata)
+            chunks = parts.start(
+                resumed_from, input=input if isinstance(input, dict) else resumed_from
+            )
+            for chunk in _in_process(chunks, modes, single):
+                yield chunk
+            async for event in self._followed(thread, run_id, after_event, invocation):
+                for chunk in _in_process(parts.feed(event), modes, single):
+                    yield chunk
+            await invocation  # a failed run raises here
+        finally:
+            if not invocation.done():
+                invocation.cancel()
+            await asyncio.gather(invocation, return_exceptions=True)
+
+    async def _followed(
+        self, thread: str, run_id: str, after_event: int, invocation: asyncio.Future[Any]
+    ) -> AsyncIterator[RunEvent]:
+        """The run's events (after `after_event`) until the invocation has its answer and
+        history shows it: a pause, or the end; nothing more when the invocation added nothing
+        to history (a refused resume)."""
+        queue: asyncio.Queue[RunEvent | BaseException | None] = asyncio.Queue()
+
+        async def pump() -> None:
+            try:
+                async for event in self.follow(thread, run_id, after_event=after_event):
+                    await queue.put(event)
+            except Exception as exc:  # noqa: BLE001 - handed to the reader
+                await queue.put(exc)
+            finally:
+                queue.put_nowait(None)
+
+        pumping = asyncio.ensure_future(pump())
+        loop = asyncio.get_running_loop()
+        deadline: float | None = None
+        get: asyncio.Future[RunEvent | BaseException | None] | None = None
+        try:
+            while True:
+                get = get or asyncio.ensure_future(queue.get())
+                waiting: set[asyncio.Future[Any]] = (
+                    {get} if invocation.done() else {get, invocation}
+                )
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if get.done():
+                    event, get = get.result(), None
+                    if event is None:
+                        return
+                    if isinstance(event, BaseException):
+                        raise event
+                    yield event
+                    if isinstance(event, Paused):
+                        return  # the invocation's answer: it waits for a human now
+                    continue
+                if invocation.done() and deadline is None:
+                    if invocation.exception() is not None or not await self._added_to(
+                        thread, run_id, after_event
+                    ):
+                        return
+                    deadline = loop.time() + STREAM_CATCH_UP_SECONDS
+                elif deadline is not None and loop.time() >= deadline:
+                    log.warning("history did not show the run's answer", thread_id=thread)
+                    return
+        finally:
+            if get is not None:
+                get.cancel()
+            pumping.cancel()
+            await asyncio.gather(pumping, return_exceptions=True)
+
+    async def _added_to(self, thread: str, run_id: str, after_event: int) -> bool:
+        """Whether the thread's history has grown past `after_event` of run `run_id`."""
+        description = await self._describe(thread)
+        return description.run_id != run_id or description.history_length > after_event
+
     async def _describe_run(self, thread_id: str, run_id: str) -> WorkflowExecutionDescription:
         """A given run of the thread, if it is a Tempograph run (else not found)."""
         try:
@@ -883,10 +1108,12 @@ class GraphClient:
         after: Breakpoints = None,
         config: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
+        stream: bool = False,
     ) -> dict[str, Any]:
         resume = _resume_input(command)
         resume.interrupt_before, resume.interrupt_after = before, after
         resume.config, resume.context = config, context
+        resume.stream = stream
         if command is not None:
             _check_message(command.resume, "The resume value")
             _check_message(command.update, "The resume's state update")
@@ -998,6 +1225,17 @@ class GraphClient:
         raise GraphRunError(
             f"Thread '{thread_id}' cannot be resumed: its run is {_status_name(status)}"
         )
+
+
+OnStart = Callable[[str], None]
+
+
+async def _report(start: WithStartWorkflowOperation[Any, Any], on_start: OnStart) -> None:
+    """Tell `on_start` the run id as soon as the update-with-start has started the run."""
+    handle = await start.workflow_handle()
+    run_id = handle.result_run_id or handle.first_execution_run_id
+    if run_id:
+        on_start(run_id)
 
 
 class _ThreadExistsError(Exception):
@@ -1112,6 +1350,26 @@ def _invoke_output(output: dict[str, Any]) -> dict[str, Any]:
             for i in output["__interrupt__"]
         ]
     return output
+
+
+def _in_process(parts: Iterable[Part], modes: set[str], single: bool) -> Iterable[Any]:
+    """Parts as LangGraph's astream yields them: (mode, chunk), or the chunk of one mode."""
+    for part in parts:
+        mode, data = part.event, part.data
+        if mode == "messages":
+            data = tuple(data)
+        elif mode in ("values", "updates") and isinstance(data, dict) and "__interrupt__" in data:
+            if mode == "values" and "updates" in modes:
+                continue  # LangGraph shows a pause once, in "updates" when asked
+            data = {
+                "__interrupt__": tuple(
+                    Interrupt(
+                        value=i["value"], id=i["id"], response_schema=i.get("response_schema")
+                    )
+                    for i in data["__interrupt__"]
+                )
+            }
+        yield data if single else (mode, data)
 
 
 def _output_of(snapshot: StateSnapshot) -> dict[str, Any]:

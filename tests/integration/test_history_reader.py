@@ -19,6 +19,9 @@ from tempograph.client import (
     NodeUpdated,
     Paused,
     RunEvent,
+    Streamed,
+    TaskFinished,
+    TaskStarted,
 )
 from tempograph.errors import GraphRunError
 from tempograph.types import Command
@@ -33,7 +36,10 @@ class Recorder:
 
     async def _run(self, graphs: GraphClient, thread: str, run_id: str | None) -> None:
         async for event in graphs.follow(thread, run_id):
-            self.events.append((time.monotonic(), event))
+            # Checkpoints, updates and pauses only: task starts and finishes, and live output,
+            # are the stream modes' (tests/unit/test_stream_parts.py, test_client_stream.py).
+            if not isinstance(event, TaskStarted | TaskFinished | Streamed):
+                self.events.append((time.monotonic(), event))
 
     async def until(self, seen: Callable[[list[RunEvent]], bool], timeout: float = 20) -> None:
         deadline = time.monotonic() + timeout

@@ -53,7 +53,7 @@ def checkpoint(step: int, values: dict[str, Any], nxt: list[str], eid: int) -> C
 
 def agent_run() -> list[RunEvent]:
     """An agent node that streams two tokens and writes the message; a review that pauses."""
-    state = {"messages": []}
+    state: dict[str, Any] = {"messages": []}
     ai = {**STREAM_CHUNK_DEFAULTS, "type": "ai", "content": "Hi there", "id": CALL_ID}
     return [
         checkpoint(0, state, ["agent"], 5),
