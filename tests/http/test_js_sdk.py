@@ -322,7 +322,6 @@ def _tuples(events: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="needs the token publisher")
 def test_model_tokens_stream_as_messages_tuple(ask_human: dict[str, Any]) -> None:
     """The agent's chat model streams: its chunks arrive as `messages` events, in order, before
     the node's update, with LangGraph's metadata, sharing the id of the message it stores."""
@@ -359,7 +358,6 @@ def test_model_tokens_stream_as_messages_tuple(ask_human: dict[str, Any]) -> Non
         assert names.index("messages") < first_update
 
 
-@pytest.mark.xfail(strict=False, reason="needs the token publisher")
 def test_node_returned_messages_stream_whole(review: dict[str, Any]) -> None:
     """Messages a node returns without streaming them (ToolNode's ToolMessage, the scripted
     drafter's AIMessage) arrive once each, whole, as the Agent Server sends them."""
