@@ -113,7 +113,7 @@ def load_graph(target: str, base: Path, name: str) -> Any:
         raise ProjectError(f'Graph "{name}": {where} has no attribute {attr!r}') from None
     if inspect.isfunction(obj) and not inspect.signature(obj).parameters:
         obj = obj()  # a graph factory
-    if isinstance(obj, StateGraph):
+    if isinstance(obj, StateGraph) or _is_langgraph_builder(obj):
         obj = obj.compile()
     if isinstance(obj, CompiledGraph) or type(obj).__name__ == "CompiledStateGraph":
         return obj
@@ -122,6 +122,12 @@ def load_graph(target: str, base: Path, name: str) -> Any:
         "the object `builder.compile()` returns (or a StateGraph, or a function of no "
         "arguments returning one)."
     )
+
+
+def _is_langgraph_builder(obj: Any) -> bool:
+    """A LangGraph StateGraph (not compiled): served once compiled, as `langgraph dev` does."""
+    kind = type(obj)
+    return kind.__name__ == "StateGraph" and kind.__module__.startswith("langgraph.")
 
 
 def _import(where: str, base: Path, name: str) -> ModuleType:

@@ -17,6 +17,7 @@ from temporalio.worker import Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from tempograph._activities.nodes import GraphActivities
+from tempograph._langgraph import adapt_langgraph
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.colocation import register_local_worker, unregister_local_worker
@@ -39,25 +40,30 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
     )
 
 
-def checked_graphs(graphs: Mapping[str, CompiledGraph]) -> dict[str, CompiledGraph]:
-    """Refuse, when the worker is built, graphs it could never serve (not at the first run)."""
+def checked_graphs(graphs: Mapping[str, Any]) -> dict[str, CompiledGraph]:
+    """Refuse, when the worker is built, graphs it could never serve (not at the first run).
+    LangGraph compiled graphs are translated (tempograph._langgraph)."""
     if not isinstance(graphs, Mapping) or not graphs:
         raise TypeError(
             "Tempograph needs the graphs to serve as a mapping {name: compiled graph}, e.g. "
             'create_worker(client, {"agent": builder.compile()})'
         )
-    for name, graph in graphs.items():
+    for name in graphs:
         if not isinstance(name, str) or not name or "/" in name:
             raise TypeError(
                 f"Graph name {name!r}: use a non-empty string without '/' (runs are started "
                 "with this name)"
             )
+    # A LangGraph compiled graph is served unchanged, translated here (tempograph._langgraph).
+    graphs = adapt_langgraph(graphs)
+    for name, graph in graphs.items():
         if not isinstance(graph, CompiledGraph):
             raise TypeError(
                 f"Graph {name!r} is a {type(graph).__name__}, not a compiled Tempograph graph: "
-                "pass builder.compile() of a tempograph.graph.StateGraph"
+                "pass builder.compile() of a tempograph.graph.StateGraph (or of a LangGraph "
+                "StateGraph)"
             )
-    return dict(graphs)
+    return graphs
 
 
 class TempographPlugin(SimplePlugin):
@@ -71,7 +77,7 @@ class TempographPlugin(SimplePlugin):
     built this way is not known to GraphClient's eager start; `create_worker` is.
     """
 
-    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+    def __init__(self, graphs: Mapping[str, Any]) -> None:
         served = checked_graphs(graphs)
         activities = GraphActivities(served).all()
 
@@ -97,7 +103,7 @@ class TempographPlugin(SimplePlugin):
 
 def create_worker(
     client: Client,
-    graphs: Mapping[str, CompiledGraph],
+    graphs: Mapping[str, Any],
     *,
     task_queue: str = DEFAULT_TASK_QUEUE,
     **worker_options: Any,

@@ -1,0 +1,163 @@
+"""LangGraph graphs written against LangGraph itself (imports from `langgraph`, unchanged), for
+the parity tests: each `build_*` returns the StateGraph builder, compiled once for Tempograph
+and once with InMemorySaver for LangGraph's own runtime."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, TypedDict
+
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, Send, interrupt
+
+
+# ---- LangGraph's "approve or reject" how-to (human-in-the-loop docs), verbatim apart from prints
+class ApprovalState(TypedDict):
+    llm_output: str
+    decision: str
+
+
+def generate_llm_output(state: ApprovalState) -> ApprovalState:
+    return {"llm_output": "This is the generated output."}  # type: ignore[typeddict-item]
+
+
+def human_approval(state: ApprovalState) -> Command[Literal["approved_path", "rejected_path"]]:
+    decision = interrupt(
+        {
+            "question": "Do you approve the following output?",
+            "llm_output": state["llm_output"],
+        }
+    )
+    if decision == "approve":
+        return Command(goto="approved_path", update={"decision": "approved"})
+    return Command(goto="rejected_path", update={"decision": "rejected"})
+
+
+def approved_node(state: ApprovalState) -> ApprovalState:
+    return state
+
+
+def rejected_node(state: ApprovalState) -> ApprovalState:
+    return state
+
+
+def build_approval() -> StateGraph[Any]:
+    builder = StateGraph(ApprovalState)
+    builder.add_node("generate_llm_output", generate_llm_output)
+    builder.add_node("human_approval", human_approval)
+    builder.add_node("approved_path", approved_node)
+    builder.add_node("rejected_path", rejected_node)
+    builder.set_entry_point("generate_llm_output")
+    builder.add_edge("generate_llm_output", "human_approval")
+    builder.add_edge("approved_path", END)
+    builder.add_edge("rejected_path", END)
+    return builder
+
+
+# ---- LangGraph's "validate human input" how-to: several interrupt() calls in one node
+class AgeState(TypedDict):
+    age: int
+
+
+def get_valid_age(state: AgeState) -> AgeState:
+    prompt = "Please enter your age (must be a non-negative integer)."
+    while True:
+        user_input = interrupt(prompt)
+        try:
+            age = int(user_input)
+            if age < 0:
+                raise ValueError("Age must be non-negative.")
+            break
+        except (ValueError, TypeError):
+            prompt = f"'{user_input}' is not valid. Please enter a non-negative integer for age."
+    return {"age": age}
+
+
+def report_age(state: AgeState) -> AgeState:
+    return state
+
+
+def build_validate() -> StateGraph[Any]:
+    builder = StateGraph(AgeState)
+    builder.add_node("get_valid_age", get_valid_age)
+    builder.add_node("report_age", report_age)
+    builder.set_entry_point("get_valid_age")
+    builder.add_edge("get_valid_age", "report_age")
+    builder.add_edge("report_age", END)
+    return builder
+
+
+# ---- conditional edges, a reducer channel, a custom reducer, a join, a Send fan-out, an
+# interrupt after the join, custom stream events
+def merge_counts(left: dict[str, int], right: dict[str, int]) -> dict[str, int]:
+    out = dict(left)
+    for key, value in right.items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+class FlowState(TypedDict, total=False):
+    topic: str
+    route: str
+    log: Annotated[list[str], operator.add]
+    counts: Annotated[dict[str, int], merge_counts]
+    items: list[str]
+    verdict: str
+
+
+def plan(state: FlowState) -> dict[str, Any]:
+    get_stream_writer()({"planning": state["topic"]})
+    route = "wide" if state["topic"].startswith("w") else "narrow"
+    return {"route": route, "log": ["plan"], "counts": {"plan": 1}}
+
+
+def pick(state: FlowState) -> list[str] | str:
+    return ["left", "right"] if state["route"] == "wide" else "solo"
+
+
+def left(state: FlowState) -> dict[str, Any]:
+    return {"log": ["left"], "counts": {"branch": 1}}
+
+
+def right(state: FlowState) -> dict[str, Any]:
+    return {"log": ["right"], "counts": {"branch": 1}}
+
+
+def solo(state: FlowState) -> dict[str, Any]:
+    return {"log": ["solo"], "counts": {"branch": 1}}
+
+
+def review(state: FlowState) -> dict[str, Any]:
+    verdict = interrupt({"log": state["log"], "counts": state["counts"]})
+    return {"verdict": verdict, "items": [f"{state['topic']}-{i}" for i in range(3)]}
+
+
+def fan_out(state: FlowState) -> list[Send] | str:
+    if state["verdict"] != "go":
+        return END
+    return [Send("work", {"item": item}) for item in state["items"]]
+
+
+def work(arg: dict[str, Any]) -> dict[str, Any]:
+    return {"log": [f"work:{arg['item']}"], "counts": {"work": 1}}
+
+
+def build_flow() -> StateGraph[Any]:
+    builder = StateGraph(FlowState)
+    for name, fn in (
+        ("plan", plan),
+        ("left", left),
+        ("right", right),
+        ("solo", solo),
+        ("review", review),
+        ("work", work),
+    ):
+        builder.add_node(name, fn)
+    builder.add_edge(START, "plan")
+    builder.add_conditional_edges("plan", pick, ["left", "right", "solo"])
+    builder.add_edge(["left", "right"], "review")
+    builder.add_edge("solo", "review")
+    builder.add_conditional_edges("review", fan_out, ["work", END])
+    builder.add_edge("work", END)
+    return builder
