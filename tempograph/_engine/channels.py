@@ -7,6 +7,7 @@ Pure and deterministic: safe inside the workflow sandbox.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -39,10 +40,17 @@ def apply_grouped(
     channels: Mapping[str, ChannelSpec],
     *,
     legacy_messages: bool = False,
+    message_salt: str = "",
 ) -> list[str]:
     """Apply one step's writes in place. Returns the keys whose reducer is custom (not applied).
-    `legacy_messages`: add_messages as runs recorded before message coercion applied it."""
+    `legacy_messages`: add_messages as runs recorded before message coercion applied it.
+    `message_salt`: mixed into the ids given to messages without one (merge_messages)."""
     builtins = LEGACY_BUILTIN_REDUCERS if legacy_messages else BUILTIN_REDUCERS
+    if message_salt and not legacy_messages:
+        builtins = {
+            **builtins,
+            "add_messages": functools.partial(merge_messages, salt=message_salt),
+        }
     custom: list[str] = []
     for key, updates in grouped.items():
         channel = channels.get(key)
@@ -93,7 +101,8 @@ def fold(
     value = current
     for i, update in enumerate(updates):
         if i == 0 and not has_current:
-            value = merge_messages([], update) if reducer is merge_messages else update
+            is_merge = getattr(reducer, "func", reducer) is merge_messages
+            value = reducer([], update) if is_merge else update
         else:
             value = reducer(value, update)
     return value

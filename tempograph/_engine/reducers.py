@@ -173,17 +173,18 @@ def stable_id(anchor: str, index: int, message: dict[str, Any]) -> str:
     return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
-def merge_messages(left: Any, right: Any) -> list[dict[str, Any]]:
+def merge_messages(left: Any, right: Any, *, salt: str = "") -> list[dict[str, Any]]:
     """add_messages on serialized messages, as the workflow applies it: coerce both sides,
-    give ids to messages without one (derived from their content and the message before them),
-    replace by id, apply removals ("remove" messages, REMOVE_ALL_MESSAGES)."""
+    give ids to messages without one (derived from their content, the message before them and
+    `salt`, the thread: the same first message on two threads gets two ids), replace by id,
+    apply removals ("remove" messages, REMOVE_ALL_MESSAGES)."""
     left_list = [message_to_dict(m) for m in as_message_list(left if left is not None else [])]
     right_list = [message_to_dict(m) for m in as_message_list(right)]
-    anchor = "left"
+    anchor = f"{salt}|left" if salt else "left"
     for i, m in enumerate(left_list):
         if needs_id(m):
             m["id"] = stable_id(anchor, i, m)
-    anchor = str(left_list[-1].get("id")) if left_list else ""
+    anchor = str(left_list[-1].get("id")) if left_list else salt
     for i, m in enumerate(right_list):
         if needs_id(m):
             m["id"] = stable_id(anchor, i, m)

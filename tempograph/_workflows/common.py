@@ -45,6 +45,9 @@ PATCHES_AT_START = "patches-at-start"
 # add_messages coerces messages and gives them ids (LangGraph's semantics); runs recorded before
 # apply it as they did (append, replace by id), or their replay could fail where they did not.
 COERCE_MESSAGES = "coerce-messages"
+# Ids given by the workflow to messages without one mix in the thread id (the same first
+# message on two threads got the same id); runs recorded before keep their ids on replay.
+MESSAGE_IDS_PER_THREAD = "message-ids-per-thread"
 
 
 class RunEndedError(Exception):

@@ -51,6 +51,7 @@ from temporalio.workflow import HandlerUnfinishedPolicy
 from tempograph._workflows.common import (
     COERCE_MESSAGES,
     LOCAL_ACTIVITY_TIMEOUT,
+    MESSAGE_IDS_PER_THREAD,
     PATCHES_AT_START,
     BadArgumentsError,
     ChildWake,
@@ -182,6 +183,7 @@ class GraphRun:
         # Before any command, in the run's first workflow task: see _patched.
         st.patches_at_start = workflow.patched(PATCHES_AT_START)
         st.coerce_messages = workflow.patched(COERCE_MESSAGES)
+        st.message_ids_per_thread = workflow.patched(MESSAGE_IDS_PER_THREAD)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -725,7 +727,11 @@ class GraphRun:
         st.sized = None  # the state changes: measure it again before the next node
         try:
             custom = apply_grouped(
-                st.values, grouped, st.channels, legacy_messages=not st.coerce_messages
+                st.values,
+                grouped,
+                st.channels,
+                legacy_messages=not st.coerce_messages,
+                message_salt=self._message_salt(),
             )
         except InvalidUpdateError as exc:
             raise RunFailedError(str(exc), ErrorKind.INVALID_UPDATE) from exc
@@ -748,6 +754,9 @@ class GraphRun:
                 raise failure(f"The reducer of '{key}' failed", exc) from exc
             st.values[key] = reduced.value
 
+    def _message_salt(self) -> str:
+        return self.state.thread_id if self.state.message_ids_per_thread else ""
+
     def _values_with(self, writes: list[tuple[str, Any]]) -> dict[str, Any]:
         """The values plus some writes, for display (LangGraph shows finished siblings' writes)."""
         shown = dict(self.state.values)
@@ -757,6 +766,7 @@ class GraphRun:
                 group_writes(writes),
                 self.state.channels,
                 legacy_messages=not self.state.coerce_messages,
+                message_salt=self._message_salt(),
             )
         except InvalidUpdateError:
             return dict(self.state.values)

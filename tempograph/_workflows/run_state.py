@@ -51,6 +51,8 @@ class RunState:
     patches_at_start: bool = False
     # Runs recorded with it apply add_messages with LangGraph's coercion (see COERCE_MESSAGES).
     coerce_messages: bool = False
+    # Runs recorded with it salt workflow-given message ids with the thread id.
+    message_ids_per_thread: bool = False
 
     # The graph, pinned in history at start.
     spec: GraphSpec | None = None

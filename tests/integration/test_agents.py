@@ -137,3 +137,13 @@ async def test_tool_errors_become_tool_messages(agents: GraphClient, thread: str
     tool = out["messages"][-1]
     assert tool["type"] == "tool" and tool["status"] == "error"
     assert tool["content"] == "Error: RuntimeError('no weather for x')\n Please fix your mistakes."
+
+
+async def test_input_message_ids_differ_per_thread(agents: GraphClient, thread: str) -> None:
+    # The workflow gives an input message without id a deterministic id (replay-safe), salted
+    # with the thread: the same first message on two threads must not share an id.
+    one = await agents.invoke("kinds", {"messages": [("user", "hi")]}, thread_id=thread)
+    two = await agents.invoke("kinds", {"messages": [("user", "hi")]}, thread_id=thread + "-2")
+    assert one["messages"][0]["id"] != two["messages"][0]["id"]
+    again = await agents.get_state(thread)
+    assert again.values["messages"][0]["id"] == one["messages"][0]["id"]  # stable on read

@@ -44,7 +44,11 @@ from tests.integration.test_bad_input import assert_still_resumable
 from tests.sample_graphs import all_graphs
 
 # The patches a new run records first, before its first local activity (GraphRun._patched).
-START_PATCHES = ["patch patches-at-start", "patch coerce-messages"]
+START_PATCHES = [
+    "patch patches-at-start",
+    "patch coerce-messages",
+    "patch message-ids-per-thread",
+]
 
 
 class _SlowQueryInbound(WorkflowInboundInterceptor):

@@ -187,3 +187,15 @@ def test_runs_recorded_before_coercion_merge_messages_as_they_did() -> None:
         legacy_messages=True,
     )
     assert old["messages"] == [{"content": "edited", "id": "1"}, ("user", "a tuple")]
+
+
+def test_workflow_given_ids_differ_per_thread() -> None:
+    # The same first message on two threads: two ids (the salt is the thread id); stable per
+    # thread, and without a salt as runs recorded before gave them (replay).
+    a1 = merge_messages([], [("user", "hi")], salt="thread-a")
+    a2 = merge_messages([], [("user", "hi")], salt="thread-a")
+    b = merge_messages([], [("user", "hi")], salt="thread-b")
+    legacy = merge_messages([], [("user", "hi")])
+    assert a1 == a2
+    assert a1[0]["id"] != b[0]["id"]
+    assert legacy[0]["id"] not in (a1[0]["id"], b[0]["id"])
