@@ -74,11 +74,12 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
     builder = StateGraph(schema, context_schema=getattr(builder_in, "context_schema", None))
     builder.channels = channels
     kept = frozenset(c.name for c in channels)
+    messages = frozenset(c.name for c in channels if c.reducer == "add_messages")
     for node in graph.nodes:
         if node == START:
             continue
         _check_node(graph, node, where)
-        builder.add_node(node, make_node(graph, node, kept, frozenset(ephemeral)))
+        builder.add_node(node, make_node(graph, node, kept, frozenset(ephemeral), messages))
     for source, target in sorted(builder_in.edges):
         builder.add_edge(source, target)
     for sources, target in sorted(builder_in.waiting_edges):

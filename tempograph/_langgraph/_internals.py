@@ -17,6 +17,7 @@ from typing import Any
 from langgraph._internal._constants import (
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_READ,
+    CONFIG_KEY_READ_STATE,
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_SEND,
@@ -76,6 +77,7 @@ def pregel_configurable(
     *,
     send: Callable[[Any], None],
     read: Callable[[str | list[str], bool], Any],
+    read_state: Callable[[], Any] | None,
     resume: list[Any],
     step: int,
     stop: int,
@@ -98,6 +100,9 @@ def pregel_configurable(
     return {
         CONFIG_KEY_SEND: send,
         CONFIG_KEY_READ: read,
+        # Set on Send tasks: the state as the node would get it from an edge (ToolNode reads
+        # it when create_agent sends it the approved tool calls).
+        CONFIG_KEY_READ_STATE: read_state,
         CONFIG_KEY_SCRATCHPAD: scratchpad,
         CONFIG_KEY_CHECKPOINT_NS: checkpoint_ns,
         CONFIG_KEY_TASK_ID: task_id,

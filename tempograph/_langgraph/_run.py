@@ -14,6 +14,7 @@ tasks started by a Send (whose input is the Send's argument, not the state).
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from langgraph.types import Send as LangGraphSend
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from tempograph._engine.reducers import to_message_objects
 from tempograph._langgraph._internals import (
     BRANCH_PREFIX,
     JOIN_PREFIX,
@@ -39,7 +41,7 @@ from tempograph._langgraph._internals import (
     node_runnable,
     pregel_configurable,
 )
-from tempograph.messages import ErrorKind
+from tempograph.messages import NODE_STATE_QUERY, ErrorKind, NodeState
 from tempograph.types import Command, GraphInterrupt, Send, _scratchpad
 
 
@@ -111,11 +113,17 @@ def _reader(values: dict[str, Any]) -> Callable[[str | list[str], bool], Any]:
     return read
 
 
-def _no_state(select: str | list[str], fresh: bool = False) -> Any:
-    raise RuntimeError(
-        "A LangGraph node started by a Send cannot read the state inside its own call on "
-        "Tempograph (its conditional edges can)"
-    )
+async def _step_state(message_keys: frozenset[str]) -> dict[str, Any]:
+    """The state of the step this task belongs to, asked of the run (the state every task of
+    the step reads; the run does not move on while this task runs)."""
+    info = activity.info()
+    handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
+    sent = await handle.query(NODE_STATE_QUERY, result_type=NodeState)
+    values = dict(sent.values) if sent is not None else {}
+    for key in message_keys:
+        if isinstance(values.get(key), list):
+            values[key] = to_message_objects(values[key])
+    return values
 
 
 def _heartbeat() -> None:
@@ -135,6 +143,7 @@ def _pregel_config(
     resume: list[Any],
     runtime: Any,
     writer: Any,
+    read_state: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
     """The config LangGraph's prepare_single_task builds, on top of Tempograph's node config
     (the invocation's keys, thread_id, callbacks for token capture, langgraph_* metadata)."""
@@ -174,6 +183,7 @@ def _pregel_config(
         **pregel_configurable(
             send=send,
             read=read,
+            read_state=read_state,
             resume=resume,
             step=step,
             stop=step + limit,
@@ -189,7 +199,11 @@ NodeCallable = Callable[..., Awaitable[Any]]
 
 
 def make_node(
-    graph: Any, name: str, state_keys: frozenset[str], ephemeral_keys: frozenset[str]
+    graph: Any,
+    name: str,
+    state_keys: frozenset[str],
+    ephemeral_keys: frozenset[str],
+    message_keys: frozenset[str],
 ) -> NodeCallable:
     """The Tempograph node that runs LangGraph node `name` of `graph`."""
     proc = graph.nodes[name]
@@ -199,16 +213,23 @@ def make_node(
     tags = list(proc.tags or [])
     triggers = list(proc.triggers)
 
+    def node_input(state: dict[str, Any]) -> Any:
+        value = {key: state[key] for key in reads if key in state}
+        return mapper(value) if mapper is not None else value
+
     async def node(state: Any, config: Any, runtime: Any, writer: Any) -> Any:
-        is_send = not isinstance(state, StateView)
         read: Callable[[str | list[str], bool], Any]
-        if is_send:
-            value, read, path = state, _no_state, (PUSH, name)
+        read_state: Callable[[], Any] | None = None
+        if isinstance(state, StateView):
+            value, read, path = node_input(state), _reader(state), (PULL, name)
+            is_send = False
         else:
-            value = {key: state[key] for key in reads if key in state}
-            if mapper is not None:
-                value = mapper(value)
-            read, path = _reader(state), (PULL, name)
+            # A Send task gets the Send's argument; LangGraph nodes may still read the state
+            # (ToolNode does, under create_agent), which this activity was not given.
+            values = await _step_state(message_keys)
+            value, read, path = state, _reader(values), (PUSH, name)
+            read_state = functools.partial(node_input, values)
+            is_send = True
         pad = _scratchpad.get()
         resume = list(pad.resume) if pad is not None else []
         writes: deque[tuple[str, Any]] = deque()
@@ -220,6 +241,7 @@ def make_node(
             path=path,
             send=writes.extend,
             read=read,
+            read_state=read_state,
             resume=resume,
             runtime=runtime,
             writer=writer,

@@ -7,6 +7,12 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
+from langchain.agents import create_agent
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, Send, interrupt
@@ -161,3 +167,39 @@ def build_flow() -> StateGraph[Any]:
     builder.add_conditional_edges("review", fan_out, ["work", END])
     builder.add_edge("work", END)
     return builder
+
+
+# ---- LangChain v1 create_agent with HumanInTheLoopMiddleware (a scripted fake chat model)
+class ScriptedModel(GenericFakeChatModel):
+    """After a tool result: a final answer; otherwise: one get_weather tool call."""
+
+    messages: Any = None  # GenericFakeChatModel's iterator is not used
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        last = messages[-1]
+        if isinstance(last, ToolMessage):
+            reply = AIMessage(content=f"Result: {last.content}. Done.")
+        else:
+            call = {"name": "get_weather", "args": {"city": "Paris"}, "id": "call_1"}
+            reply = AIMessage(content="Let me check the weather.", tool_calls=[call])
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    def bind_tools(self, tools: Any, **kw: Any) -> Any:
+        return self
+
+
+@tool
+def get_weather(city: str) -> str:
+    """Get the weather for a city."""
+    return f"sunny in {city}"
+
+
+def build_hitl_agent(checkpointer: Any = None) -> Any:
+    return create_agent(
+        model=ScriptedModel(),
+        tools=[get_weather],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"get_weather": True})],
+        checkpointer=checkpointer,
+    )

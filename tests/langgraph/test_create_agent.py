@@ -1,0 +1,83 @@
+"""LangChain v1 `create_agent` + `HumanInTheLoopMiddleware`, unchanged, on Tempograph: the
+middleware's interrupt payload (action_requests, review_configs) and its decisions round-trip
+through GraphClient, with the same messages as LangGraph's own runtime (InMemorySaver)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command as LangGraphCommand
+from temporalio.client import Client
+
+from tempograph import GraphClient, create_worker
+from tempograph.types import Command
+from tests.langgraph.lg_graphs import build_hitl_agent
+
+TASK_QUEUE = "langgraph-create-agent"
+QUESTION = {"messages": [{"role": "user", "content": "weather in Paris?"}]}
+
+
+@pytest_asyncio.fixture(scope="module")
+async def graphs_(client: Client) -> AsyncIterator[GraphClient]:
+    async with create_worker(client, {"hitl_agent": build_hitl_agent()}, task_queue=TASK_QUEUE):
+        yield GraphClient(client, task_queue=TASK_QUEUE)
+
+
+def _message(m: Any) -> dict[str, Any]:
+    """A message without its random id, the same for an object (LangGraph) or its serialized
+    dict (Tempograph)."""
+    d = m.model_dump() if hasattr(m, "model_dump") else dict(m)
+    out = {"type": d["type"], "content": d["content"]}
+    if d.get("tool_calls"):
+        out["tool_calls"] = [(c["name"], c["args"], c["id"]) for c in d["tool_calls"]]
+    for key in ("tool_call_id", "status", "name"):
+        if d.get(key) is not None:
+            out[key] = d[key]
+    return out
+
+
+def _shape(out: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in out.items() if k != "__interrupt__"}
+    values["messages"] = [_message(m) for m in values.get("messages", [])]
+    return {"values": values, "interrupts": [i.value for i in out.get("__interrupt__", [])]}
+
+
+DECISIONS = {
+    "approve": {"decisions": [{"type": "approve"}]},
+    "reject": {"decisions": [{"type": "reject", "message": "not now"}]},
+    "edit": {
+        "decisions": [
+            {"type": "edit", "edited_action": {"name": "get_weather", "args": {"city": "Rome"}}}
+        ]
+    },
+    "respond": {"decisions": [{"type": "respond", "message": "It is 21C"}]},
+}
+
+
+@pytest.mark.parametrize("decision", sorted(DECISIONS))
+async def test_decisions_match_langgraph(graphs_: GraphClient, decision: str) -> None:
+    answer = DECISIONS[decision]
+    reference = build_hitl_agent(InMemorySaver())
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}}
+    expected = [
+        _shape(reference.invoke(QUESTION, config)),  # type: ignore[arg-type]
+        _shape(reference.invoke(LangGraphCommand(resume=answer), config)),  # type: ignore[arg-type]
+    ]
+    [paused] = expected[0]["interrupts"]
+    assert paused["action_requests"][0]["name"] == "get_weather"
+
+    thread = f"agent-{uuid.uuid4().hex[:12]}"
+    got = [_shape(await graphs_.invoke("hitl_agent", QUESTION, thread_id=thread))]
+    state = await graphs_.get_state(thread)
+    assert state.next == ["HumanInTheLoopMiddleware.after_model"]
+    got.append(_shape(await graphs_.invoke("hitl_agent", Command(resume=answer), thread_id=thread)))
+    # A known difference (README): Tempograph's values hold every state key, also the
+    # middleware's private one that LangGraph's output schema omits.
+    private = reference.get_state(config).values["hitl_edited_tool_calls"]  # type: ignore[arg-type]
+    assert got[1]["values"].pop("hitl_edited_tool_calls") == private
+    assert got == expected
