@@ -117,7 +117,9 @@ async def _step_state(message_keys: frozenset[str]) -> dict[str, Any]:
     """The state of the step this task belongs to, asked of the run (the state every task of
     the step reads; the run does not move on while this task runs)."""
     info = activity.info()
-    handle = activity.client().get_workflow_handle(info.workflow_id, run_id=info.workflow_run_id)
+    handle = activity.client().get_workflow_handle(
+        info.workflow_id or "", run_id=info.workflow_run_id
+    )
     sent = await handle.query(NODE_STATE_QUERY, result_type=NodeState)
     values = dict(sent.values) if sent is not None else {}
     for key in message_keys:
