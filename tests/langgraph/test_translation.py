@@ -1,0 +1,77 @@
+"""What the LangGraph adapter accepts, translates and refuses (no server needed)."""
+
+from __future__ import annotations
+
+import operator
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+import pytest
+from langgraph.graph import END, START, StateGraph
+from langgraph.managed import RemainingSteps
+
+from tempograph.project import load_project
+from tempograph.worker import checked_graphs
+from tests.langgraph import lg_graphs
+
+
+def test_topology_is_translated() -> None:
+    [(name, graph)] = checked_graphs({"flow": lg_graphs.build_flow().compile()}).items()
+    spec = graph.spec(name)
+    channels = {c.name: (c.reducer, c.initial) for c in spec.channels}
+    assert channels == {
+        "topic": ("last", None),
+        "route": ("last", None),
+        "log": ("add", []),
+        "counts": ("custom", {}),
+        "items": ("last", None),
+        "verdict": ("last", None),
+    }
+    edges = sorted((tuple(e.sources), e.target) for e in spec.edges)
+    assert (("left", "right"), "review") in edges  # the join
+    assert ((START,), "plan") in edges
+    routers = sorted(n.name for n in spec.nodes if n.has_router)
+    assert routers == ["plan", "review"]
+
+
+def test_compiled_breakpoints_are_kept() -> None:
+    compiled = lg_graphs.build_approval().compile(interrupt_before=["human_approval"])
+    graph = checked_graphs({"g": compiled})["g"]
+    assert graph.spec("g").interrupt_before == ["human_approval"]
+
+
+class Steps(TypedDict):
+    log: Annotated[list[str], operator.add]
+    remaining_steps: RemainingSteps
+
+
+def test_managed_values_are_refused_by_name() -> None:
+    builder = StateGraph(Steps)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", END)
+    with pytest.raises(TypeError, match="remaining_steps"):
+        checked_graphs({"steps": builder.compile()})
+
+
+def test_a_subgraph_node_is_refused_by_name() -> None:
+    parent = StateGraph(lg_graphs.AgeState)
+    parent.add_node("child", lg_graphs.build_validate().compile())
+    parent.add_edge(START, "child")
+    with pytest.raises(TypeError, match="node 'child' is a subgraph"):
+        checked_graphs({"nested": parent.compile()})
+
+
+def test_langgraph_json_serves_a_langgraph_builder(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text(
+        "from tests.langgraph.lg_graphs import build_approval\n\nbuilder = build_approval()\n"
+    )
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"approval": "./agent.py:builder"}}')
+    project = load_project(tmp_path)
+    served = checked_graphs(project.graphs)
+    assert [n.name for n in served["approval"].spec("approval").nodes] == [
+        "generate_llm_output",
+        "human_approval",
+        "approved_path",
+        "rejected_path",
+    ]
