@@ -102,6 +102,43 @@ def translate(
     return out
 
 
+def hitl_answer_schema(value: Any) -> dict[str, Any] | None:
+    """For LangChain's HumanInTheLoopMiddleware request ({"action_requests", "review_configs"}):
+    the JSON Schema of its answer, so that the run refuses at resume time a decision the
+    review config does not allow, or a wrong number of decisions (LangGraph would store the
+    answer and fail inside the node). None for any other interrupt value."""
+    if not isinstance(value, dict) or set(value) != {"action_requests", "review_configs"}:
+        return None
+    requests, configs = value["action_requests"], value["review_configs"]
+    if not isinstance(requests, list) or not isinstance(configs, list):
+        return None
+    allowed_by_tool = {
+        c.get("action_name"): list(c.get("allowed_decisions") or [])
+        for c in configs
+        if isinstance(c, dict)
+    }
+    allowed: list[str] = []
+    for request in requests:
+        for decision in allowed_by_tool.get(
+            request.get("name") if isinstance(request, dict) else None, []
+        ):
+            if decision not in allowed:
+                allowed.append(decision)
+    if not allowed:
+        return None
+    # One list for every position (this checker has no per-position items): exact when the
+    # gated tools allow the same decisions, the union otherwise (the node still checks).
+    decision = {"type": "object", "required": ["type"], "properties": {"type": {"enum": allowed}}}
+    count = len(requests)
+    return {
+        "type": "object",
+        "required": ["decisions"],
+        "properties": {
+            "decisions": {"type": "array", "minItems": count, "maxItems": count, "items": decision}
+        },
+    }
+
+
 def _reader(values: dict[str, Any]) -> Callable[[str | list[str], bool], Any]:
     """`__pregel_read`: the state as channels (a key without a value is left out)."""
 
@@ -257,8 +294,10 @@ def make_node(
             first = raised[0]
             # LangGraph numbers a node's interrupt() calls as Tempograph does: the k-th call
             # waits on the k-th answer, so the slot is the number of answers given so far.
+            schema = getattr(first, "response_schema", None)
+            checked = schema is None and (schema := hitl_answer_schema(first.value)) is not None
             raise GraphInterrupt(
-                first.value, len(resume), getattr(first, "response_schema", None)
+                first.value, len(resume), schema, validate_answer=checked
             ) from None
         except ParentCommand:
             raise _fatal(

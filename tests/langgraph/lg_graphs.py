@@ -196,10 +196,11 @@ def get_weather(city: str) -> str:
     return f"sunny in {city}"
 
 
-def build_hitl_agent(checkpointer: Any = None) -> Any:
+def build_hitl_agent(checkpointer: Any = None, allowed: list[str] | None = None) -> Any:
+    policy: Any = True if allowed is None else {"allowed_decisions": allowed}
     return create_agent(
         model=ScriptedModel(),
         tools=[get_weather],
-        middleware=[HumanInTheLoopMiddleware(interrupt_on={"get_weather": True})],
+        middleware=[HumanInTheLoopMiddleware(interrupt_on={"get_weather": policy})],
         checkpointer=checkpointer,
     )

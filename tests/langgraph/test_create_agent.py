@@ -15,6 +15,7 @@ from langgraph.types import Command as LangGraphCommand
 from temporalio.client import Client
 
 from tempograph import GraphClient, create_worker
+from tempograph.errors import ResumeError
 from tempograph.types import Command
 from tests.langgraph.lg_graphs import build_hitl_agent
 
@@ -24,7 +25,11 @@ QUESTION = {"messages": [{"role": "user", "content": "weather in Paris?"}]}
 
 @pytest_asyncio.fixture(scope="module")
 async def graphs_(client: Client) -> AsyncIterator[GraphClient]:
-    async with create_worker(client, {"hitl_agent": build_hitl_agent()}, task_queue=TASK_QUEUE):
+    served = {
+        "hitl_agent": build_hitl_agent(),
+        "hitl_limited": build_hitl_agent(allowed=["approve", "reject"]),
+    }
+    async with create_worker(client, served, task_queue=TASK_QUEUE):
         yield GraphClient(client, task_queue=TASK_QUEUE)
 
 
@@ -81,3 +86,21 @@ async def test_decisions_match_langgraph(graphs_: GraphClient, decision: str) ->
     private = reference.get_state(config).values["hitl_edited_tool_calls"]  # type: ignore[arg-type]
     assert got[1]["values"].pop("hitl_edited_tool_calls") == private
     assert got == expected
+
+
+async def test_a_decision_the_review_config_does_not_allow_is_refused(
+    graphs_: GraphClient,
+) -> None:
+    """LangGraph stores such an answer and fails in the node (the thread is poisoned);
+    Tempograph refuses it at resume time and the run stays paused."""
+    thread = f"agent-{uuid.uuid4().hex[:12]}"
+    await graphs_.invoke("hitl_limited", QUESTION, thread_id=thread)
+    for wrong in (DECISIONS["edit"], {"decisions": []}, [{"type": "accept", "args": None}]):
+        with pytest.raises(ResumeError, match="response_schema"):
+            await graphs_.invoke("hitl_limited", Command(resume=wrong), thread_id=thread)
+    state = await graphs_.get_state(thread)
+    assert state.next == ["HumanInTheLoopMiddleware.after_model"]
+    out = await graphs_.invoke(
+        "hitl_limited", Command(resume=DECISIONS["reject"]), thread_id=thread
+    )
+    assert out["messages"][2]["status"] == "error"
