@@ -84,8 +84,9 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
         builder.add_edge(source, target)
     for sources, target in sorted(builder_in.waiting_edges):
         builder.add_edge(list(sources), target)
-    for source in [START, *graph.nodes]:
-        router = make_router(graph, source) if source in graph.nodes else None
+    # graph.nodes holds START too (its branches are the conditional edges from START).
+    for source in graph.nodes:
+        router = make_router(graph, source)
         if router is not None:
             builder.add_conditional_edges(source, router)
     before = _breakpoints(graph.interrupt_before_nodes)

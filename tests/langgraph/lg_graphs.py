@@ -204,3 +204,86 @@ def build_hitl_agent(checkpointer: Any = None, allowed: list[str] | None = None)
         middleware=[HumanInTheLoopMiddleware(interrupt_on={"get_weather": policy})],
         checkpointer=checkpointer,
     )
+
+
+# ---- LangGraph's parallel interrupts (human-in-the-loop docs): two nodes started together each
+# call interrupt(); one resume answers both with a map {interrupt_id: answer}
+class ParallelState(TypedDict):
+    vals: Annotated[list[str], operator.add]
+
+
+def node_a(state: ParallelState) -> dict[str, Any]:
+    answer = interrupt("question_a")
+    return {"vals": [f"a:{answer}"]}
+
+
+def node_b(state: ParallelState) -> dict[str, Any]:
+    answer = interrupt("question_b")
+    return {"vals": [f"b:{answer}"]}
+
+
+def build_parallel() -> StateGraph[Any]:
+    builder = StateGraph(ParallelState)
+    builder.add_node("a", node_a)
+    builder.add_node("b", node_b)
+    builder.add_edge(START, "a")
+    builder.add_edge(START, "b")
+    builder.add_edge("a", END)
+    builder.add_edge("b", END)
+    return builder
+
+
+# ---- the same with a Send fan-out: each sent task asks about its own item
+class ReviewAllState(TypedDict, total=False):
+    items: list[str]
+    approved: Annotated[list[str], operator.add]
+
+
+def spread(state: ReviewAllState) -> list[Send]:
+    return [Send("check", {"item": item}) for item in state["items"]]
+
+
+def check(arg: dict[str, Any]) -> dict[str, Any]:
+    answer = interrupt({"approve?": arg["item"]})
+    return {"approved": [arg["item"]] if answer == "yes" else []}
+
+
+def build_send_interrupts() -> StateGraph[Any]:
+    builder = StateGraph(ReviewAllState)
+    builder.add_node("check", check)
+    builder.add_conditional_edges(START, spread, ["check"])
+    builder.add_edge("check", END)
+    return builder
+
+
+# ---- LangGraph's "edit graph state" how-to: a breakpoint before step_2, update_state while
+# paused, then continue with no input; and an edit of the state while paused at an interrupt()
+class EditState(TypedDict, total=False):
+    input: str
+    trail: Annotated[list[str], operator.add]
+    note: str
+
+
+def step_1(state: EditState) -> dict[str, Any]:
+    return {"trail": [f"1:{state['input']}"]}
+
+
+def step_2(state: EditState) -> dict[str, Any]:
+    return {"trail": [f"2:{state['input']}"]}
+
+
+def step_3(state: EditState) -> dict[str, Any]:
+    note = interrupt({"input": state["input"], "trail": state["trail"]})
+    return {"note": note, "trail": [f"3:{state['input']}"]}
+
+
+def build_edit() -> StateGraph[Any]:
+    builder = StateGraph(EditState)
+    builder.add_node("step_1", step_1)
+    builder.add_node("step_2", step_2)
+    builder.add_node("step_3", step_3)
+    builder.add_edge(START, "step_1")
+    builder.add_edge("step_1", "step_2")
+    builder.add_edge("step_2", "step_3")
+    builder.add_edge("step_3", END)
+    return builder
