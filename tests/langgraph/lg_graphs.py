@@ -14,7 +14,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command, Send, interrupt
 
 
@@ -286,4 +286,18 @@ def build_edit() -> StateGraph[Any]:
     builder.add_edge("step_1", "step_2")
     builder.add_edge("step_2", "step_3")
     builder.add_edge("step_3", END)
+    return builder
+
+
+# ---- a chat node calling a streaming chat model (tokens reach a client that streams messages)
+def chat(state: MessagesState) -> dict[str, Any]:
+    model = GenericFakeChatModel(messages=iter([AIMessage("hello big world")]))
+    return {"messages": [model.invoke(state["messages"])]}
+
+
+def build_chat() -> StateGraph[Any]:
+    builder = StateGraph(MessagesState)
+    builder.add_node("chat", chat)
+    builder.add_edge(START, "chat")
+    builder.add_edge("chat", END)
     return builder
