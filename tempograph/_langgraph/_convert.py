@@ -14,13 +14,17 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
+import structlog
 from langgraph.channels import BinaryOperatorAggregate, EphemeralValue, LastValue
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.memory import InMemoryStore
 
 from tempograph._langgraph._run import StateView, make_node, make_router
 from tempograph.graph import CompiledGraph, StateGraph
 from tempograph.messages import END, START, Breakpoints, ChannelSpec
 from tempograph.reducers import add_messages, builtin_name
+
+log = structlog.get_logger("tempograph.langgraph")
 
 
 class UnsupportedGraphError(TypeError):
@@ -54,6 +58,7 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
     """Translate `graph` (served as `name`; the name is only used in error messages)."""
     builder_in = graph.builder
     where = f"LangGraph graph '{name}'"
+    _check_persistence(graph, name)
     if getattr(builder_in, "managed", None):
         raise UnsupportedGraphError(
             f"{where}: managed values ({', '.join(builder_in.managed)}; e.g. RemainingSteps) "
@@ -79,7 +84,9 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
         if node == START:
             continue
         _check_node(graph, node, where)
-        builder.add_node(node, make_node(graph, node, kept, frozenset(ephemeral), messages))
+        builder.add_node(
+            node, make_node(graph, node, kept, frozenset(ephemeral), messages, store=graph.store)
+        )
     for source, target in sorted(builder_in.edges):
         builder.add_edge(source, target)
     for sources, target in sorted(builder_in.waiting_edges):
@@ -93,6 +100,31 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
     after = _breakpoints(graph.interrupt_after_nodes)
     builder._validate(before, after)
     return LangGraphGraph(builder, before, after, graph.name, source=graph)
+
+
+def _check_persistence(graph: CompiledStateGraph, name: str) -> None:
+    """A checkpointer given to compile() is not used: the run's Temporal history is its
+    checkpoint (get_state, history, forks read it). Said once, when the worker is built, as
+    LangGraph users pass one out of habit (create_agent(checkpointer=...)).
+
+    A store is used: nodes get it as LangGraph gives it (runtime.store, a `store` parameter),
+    in the worker process. Its writes are a node's side effects, outside the run's history
+    (a retried node writes again); an InMemoryStore is this worker process's alone, not
+    shared by other workers nor kept across restarts, so that one is warned about."""
+    if graph.checkpointer not in (None, False):
+        log.warning(
+            f"LangGraph graph '{name}': its checkpointer "
+            f"({type(graph.checkpointer).__name__}) is not used: Temporal history is the "
+            "checkpoint",
+            graph=name,
+        )
+    if isinstance(graph.store, InMemoryStore):
+        log.warning(
+            f"LangGraph graph '{name}': its InMemoryStore lives in this worker process only "
+            "(other workers see another store, a restart empties it); give compile() a "
+            "shared store (e.g. PostgresStore) for runs served by several workers",
+            graph=name,
+        )
 
 
 def _channel(channel: Any, key: str, where: str) -> tuple[ChannelSpec | None, Any]:

@@ -183,6 +183,7 @@ def _pregel_config(
     runtime: Any,
     writer: Any,
     read_state: Callable[[], Any] | None = None,
+    store: Any = None,
 ) -> dict[str, Any]:
     """The config LangGraph's prepare_single_task builds, on top of Tempograph's node config
     (the invocation's keys, thread_id, callbacks for token capture, langgraph_* metadata)."""
@@ -195,7 +196,7 @@ def _pregel_config(
     info = activity.info() if activity.in_activity() else None
     lg_runtime = LangGraphRuntime(
         context=getattr(runtime, "context", None),
-        store=None,
+        store=store,
         stream_writer=writer,
         heartbeat=_heartbeat,
         execution_info=ExecutionInfo(
@@ -243,8 +244,11 @@ def make_node(
     state_keys: frozenset[str],
     ephemeral_keys: frozenset[str],
     message_keys: frozenset[str],
+    *,
+    store: Any = None,
 ) -> NodeCallable:
-    """The Tempograph node that runs LangGraph node `name` of `graph`."""
+    """The Tempograph node that runs LangGraph node `name` of `graph` (with the store given to
+    compile(), as LangGraph passes it: runtime.store and a `store` parameter)."""
     proc = graph.nodes[name]
     runnable = node_runnable(proc)
     reads: list[str] = list(proc.channels)
@@ -284,6 +288,7 @@ def make_node(
             resume=resume,
             runtime=runtime,
             writer=writer,
+            store=store,
         )
         try:
             output = await runnable.ainvoke(value, lg_config)

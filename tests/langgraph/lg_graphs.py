@@ -15,6 +15,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import tool
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.store.base import BaseStore
 from langgraph.types import Command, Send, interrupt
 
 
@@ -300,4 +301,26 @@ def build_chat() -> StateGraph[Any]:
     builder.add_node("chat", chat)
     builder.add_edge(START, "chat")
     builder.add_edge("chat", END)
+    return builder
+
+
+# ---- a node using the store given to compile() (LangGraph's long-term memory how-to style)
+class VisitState(TypedDict, total=False):
+    user: str
+    visits: int
+
+
+def count_visit(state: VisitState, store: BaseStore) -> dict[str, Any]:
+    namespace = ("visits", state["user"])
+    seen = store.get(namespace, "count")
+    visits = (seen.value["n"] if seen else 0) + 1
+    store.put(namespace, "count", {"n": visits})
+    return {"visits": visits}
+
+
+def build_visits() -> StateGraph[Any]:
+    builder = StateGraph(VisitState)
+    builder.add_node("count_visit", count_visit)
+    builder.add_edge(START, "count_visit")
+    builder.add_edge("count_visit", END)
     return builder

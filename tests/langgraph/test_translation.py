@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Annotated, TypedDict
 
 import pytest
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.managed import RemainingSteps
+from langgraph.store.memory import InMemoryStore
+from structlog.testing import capture_logs
 
 from tempograph.project import load_project
 from tempograph.worker import checked_graphs
@@ -75,3 +78,25 @@ def test_langgraph_json_serves_a_langgraph_builder(tmp_path: Path) -> None:
         "approved_path",
         "rejected_path",
     ]
+
+
+def test_a_checkpointer_given_to_compile_is_said_to_be_unused() -> None:
+    compiled = lg_graphs.build_approval().compile(checkpointer=InMemorySaver())
+    with capture_logs() as logs:
+        checked_graphs({"approval": compiled})
+    [warning] = [e for e in logs if e["log_level"] == "warning"]
+    assert warning["event"] == (
+        "LangGraph graph 'approval': its checkpointer (InMemorySaver) is not used: "
+        "Temporal history is the checkpoint"
+    )
+    with capture_logs() as logs:
+        checked_graphs({"approval": lg_graphs.build_approval().compile()})
+    assert [e for e in logs if e["log_level"] == "warning"] == []
+
+
+def test_an_in_memory_store_is_said_to_be_per_worker() -> None:
+    compiled = lg_graphs.build_visits().compile(store=InMemoryStore())
+    with capture_logs() as logs:
+        checked_graphs({"visits": compiled})
+    [warning] = [e for e in logs if e["log_level"] == "warning"]
+    assert "InMemoryStore lives in this worker process only" in warning["event"]

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import StateGraph
+from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command as LangGraphCommand
 from temporalio.client import Client
 
@@ -30,6 +31,7 @@ BUILDERS: dict[str, Callable[[], StateGraph[Any]]] = {
     "edit": lg_graphs.build_edit,
 }
 COMPILE: dict[str, dict[str, Any]] = {"edit": {"interrupt_before": ["step_2"]}}
+VISITS = InMemoryStore()
 
 # A script, one call each: ("input", value) or ("resume", answer): invoke;
 # ("resume_map", f): invoke with Command(resume={interrupt id: f(interrupt value)}) for every
@@ -41,6 +43,7 @@ Script = list[tuple[str, Any]]
 @pytest_asyncio.fixture(scope="module")
 async def graphs_(client: Client) -> AsyncIterator[GraphClient]:
     served = {name: build().compile(**COMPILE.get(name, {})) for name, build in BUILDERS.items()}
+    served["visits"] = lg_graphs.build_visits().compile(store=VISITS)
     async with create_worker(client, served, task_queue=TASK_QUEUE):
         yield GraphClient(client, task_queue=TASK_QUEUE)
 
@@ -173,3 +176,15 @@ async def test_custom_events_of_a_langgraph_node_are_recorded(graphs_: GraphClie
         )
     ]
     assert {"planning": "narrow"} in [e for e in events]
+
+
+async def test_nodes_get_the_store_given_to_compile(graphs_: GraphClient) -> None:
+    """As in LangGraph, a node's `store` parameter is the graph's store (here the worker's
+    InMemoryStore: runs on other threads see what earlier runs put)."""
+    user = uuid.uuid4().hex[:8]
+    for expected in (1, 2):
+        thread = f"lg-{uuid.uuid4().hex[:12]}"
+        out = await graphs_.invoke("visits", {"user": user}, thread_id=thread)
+        assert out == {"user": user, "visits": expected}
+    item = VISITS.get(("visits", user), "count")
+    assert item is not None and item.value == {"n": 2}
