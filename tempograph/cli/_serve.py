@@ -62,12 +62,14 @@ def checked(graphs: Mapping[str, Any]) -> dict[str, Any]:
     try:
         return checked_graphs(graphs)
     except TypeError as exc:
+        # LangGraph graphs are served unchanged: a refusal names the graph, node or channel
+        # and the feature Tempograph does not run (tempograph._langgraph), which is the fix
+        # to make; the rest of the graph and its imports need no change.
         hint = ""
-        if any(type(g).__name__ == "CompiledStateGraph" for g in graphs.values()):
+        if str(exc).startswith("LangGraph graph "):
             hint = (
-                " (a LangGraph graph: change `from langgraph.graph import StateGraph` to "
-                "`from tempograph.graph import StateGraph`, and langgraph.types to "
-                "tempograph.types)"
+                " (LangGraph graphs are served unchanged apart from this feature: see "
+                "'Unchanged LangGraph graphs' in the README)"
             )
         raise ProjectError(f"{exc}{hint}") from None
 

@@ -13,7 +13,8 @@ from langgraph.managed import RemainingSteps
 from langgraph.store.memory import InMemoryStore
 from structlog.testing import capture_logs
 
-from tempograph.project import load_project
+from tempograph.cli._serve import checked
+from tempograph.project import ProjectError, load_project
 from tempograph.worker import checked_graphs
 from tests.langgraph import lg_graphs
 
@@ -49,12 +50,8 @@ class Steps(TypedDict):
 
 
 def test_managed_values_are_refused_by_name() -> None:
-    builder = StateGraph(Steps)
-    builder.add_node("a", lambda s: {"log": ["a"]})
-    builder.add_edge(START, "a")
-    builder.add_edge("a", END)
     with pytest.raises(TypeError, match="remaining_steps"):
-        checked_graphs({"steps": builder.compile()})
+        checked_graphs({"steps": steps_builder().compile()})
 
 
 def test_a_subgraph_node_is_refused_by_name() -> None:
@@ -100,3 +97,27 @@ def test_an_in_memory_store_is_said_to_be_per_worker() -> None:
         checked_graphs({"visits": compiled})
     [warning] = [e for e in logs if e["log_level"] == "warning"]
     assert "InMemoryStore lives in this worker process only" in warning["event"]
+
+
+def test_the_cli_says_the_unsupported_feature(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text(
+        "from tests.langgraph.test_translation import steps_builder\n\nbuilder = steps_builder()\n"
+    )
+    (tmp_path / "langgraph.json").write_text('{"graphs": {"steps": "./agent.py:builder"}}')
+    project = load_project(tmp_path)
+    with pytest.raises(ProjectError) as refused:
+        checked(project.graphs)
+    message = str(refused.value)
+    assert message.startswith("LangGraph graph 'steps': managed values (remaining_steps;")
+    assert "from tempograph.graph import" not in message
+    assert message.endswith(
+        "served unchanged apart from this feature: see 'Unchanged LangGraph graphs' in the README)"
+    )
+
+
+def steps_builder() -> StateGraph[Steps]:
+    builder = StateGraph(Steps)
+    builder.add_node("a", lambda s: {"log": ["a"]})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", END)
+    return builder
