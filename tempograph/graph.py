@@ -227,13 +227,22 @@ class StateGraph:
         interrupt_after: Breakpoints = None,
         name: str | None = None,
         local_activities: bool = False,
+        notify: str | None = None,
         **_: Any,
     ) -> CompiledGraph:
         """Check the graph and freeze it. `checkpointer` is accepted for LangGraph code and
         ignored: Temporal history is the checkpoint. `local_activities=True` runs every node as
-        a local activity unless its add_node says otherwise (see add_node)."""
+        a local activity unless its add_node says otherwise (see add_node). `notify`: a webhook
+        URL POSTed when a run of this graph pauses, is answered, or an interrupt's deadline
+        passes (tempograph.notifications)."""
         self._validate(interrupt_before, interrupt_after)
-        return CompiledGraph(self, interrupt_before, interrupt_after, name, local_activities)
+        if notify is not None and not (
+            isinstance(notify, str) and notify.startswith(("http://", "https://"))
+        ):
+            raise ValueError(f"compile(notify=...) takes an http(s) URL, got {notify!r}")
+        compiled = CompiledGraph(self, interrupt_before, interrupt_after, name, local_activities)
+        compiled.notify = notify
+        return compiled
 
     def _validate(self, before: Breakpoints, after: Breakpoints) -> None:
         known = set(self.nodes)
@@ -289,6 +298,7 @@ class CompiledGraph:
         )
         self.interrupt_before = interrupt_before
         self.interrupt_after = interrupt_after
+        self.notify: str | None = None  # compile(notify=URL)
 
     def spec(self, name: str) -> GraphSpec:
         """The topology as data, under the name the worker serves it by."""
@@ -315,6 +325,7 @@ class CompiledGraph:
             start_has_router=START in b.branches,
             interrupt_before=self.interrupt_before,
             interrupt_after=self.interrupt_after,
+            notify=self.notify,
         )
 
     def node_fn(self, node: str) -> NodeLike:

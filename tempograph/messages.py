@@ -32,6 +32,9 @@ CHILD_PAUSED_SIGNAL = "tempograph_child_paused"
 STREAM_SIGNAL = "tempograph_stream"
 # A client -> a run: publish live output from now on (a stream joined after the run started).
 STREAM_WANTED_SIGNAL = "tempograph_stream_wanted"
+# The activity that POSTs a webhook notification (a run paused, was answered, a deadline
+# passed, an invocation ended): tempograph._activities.notify.
+NOTIFY_ACTIVITY = "tempograph.notify"
 STATUS_ATTRIBUTE_NAME = "TempographStatus"
 GRAPH_ATTRIBUTE_NAME = "TempographGraph"
 # STATUS_ATTRIBUTE, GRAPH_ATTRIBUTE and SEARCH_ATTRIBUTES (temporalio SearchAttributeKeys) are
@@ -186,6 +189,11 @@ class GraphSpec(BaseModel):
     start_has_router: bool = False
     interrupt_before: Breakpoints = None
     interrupt_after: Breakpoints = None
+    # compile(notify=URL): webhook for this graph's pauses, answers and passed deadlines.
+    notify: str | None = None
+    # The worker's TEMPOGRAPH_INBOX_URL (None: not set): inbox links in current details and
+    # notifications. Recorded with the topology, so a replay reads the same one.
+    inbox_url: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,6 +239,9 @@ class StartFrom(BaseModel):
     tasks: list[CarriedTask] | None = None
     deadlines: dict[str, datetime] = Field(default_factory=dict)
     last_rejected_resume: str | None = None
+    # Pauses already notified (GraphRun._notify_pause): a pause carried into a new run is not
+    # announced twice.
+    notified: list[str] = Field(default_factory=list)
 
 
 class RunInput(BaseModel):
@@ -268,6 +279,9 @@ class RunInput(BaseModel):
     # A client streams this invocation's live output (LLM tokens, custom events): node
     # activities publish it (STREAM_SIGNAL). Off, tokens cost nothing.
     stream: bool = False
+    # The invocation's webhook (the Agent Server's `webhook` run field): POSTed when this
+    # invocation ends (the run pauses or ends), and told of the pause's answer and deadline.
+    webhook: str | None = None
 
 
 class ResumeInput(BaseModel):
@@ -292,6 +306,7 @@ class ResumeInput(BaseModel):
     config: dict[str, Any] | None = None
     context: dict[str, Any] | None = None
     stream: bool = False  # as RunInput.stream, for the rest of this invocation
+    webhook: str | None = None  # as RunInput.webhook, for the resuming invocation
 
 
 class StateUpdate(BaseModel):
@@ -323,6 +338,8 @@ class PendingInterrupt(BaseModel):
     deadline: datetime | None = None
     has_default: bool = False
     default: Any = None
+    # interrupt(..., notify=URL): this question's webhook (instead of the graph's).
+    notify: str | None = None
 
     def view(self) -> dict[str, Any]:
         """The interrupt as run output shows it (the items of `__interrupt__`, LangGraph's
@@ -461,6 +478,20 @@ class InterruptRaised(BaseModel):
     has_default: bool = False
     default: Any = None
     rejected: str | None = None  # the node refused the answer given for this slot
+    notify: str | None = None  # interrupt(..., notify=URL)
+
+
+NotifyEvent = Literal["interrupted", "answered", "expired", "ended"]
+
+
+class Notification(BaseModel):
+    """Input of the notify activity: one webhook POST of `body` (JSON) to `url`. `event_id` is
+    the same on every retry of one delivery (receivers drop duplicates by it)."""
+
+    url: str
+    event: NotifyEvent
+    event_id: str
+    body: dict[str, Any]
 
 
 class ChildPaused(BaseModel):

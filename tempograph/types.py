@@ -78,6 +78,7 @@ class GraphInterrupt(Exception):  # noqa: N818 - LangGraph's name
         timeout: timedelta | None = None,
         default: Any = NO_DEFAULT,
         rejected: str | None = None,
+        notify: str | None = None,
     ) -> None:
         super().__init__(value)
         self.value = value
@@ -88,6 +89,7 @@ class GraphInterrupt(Exception):  # noqa: N818 - LangGraph's name
         self.default = default
         # Set when the answer given for this slot failed the node's own validation.
         self.rejected = rejected
+        self.notify = notify  # interrupt(..., notify=URL)
 
 
 class _Scratchpad:
@@ -109,6 +111,7 @@ def interrupt(
     response_schema: type[Any] | dict[str, Any] | None = None,
     timeout: timedelta | float | None = None,
     default: Any = NO_DEFAULT,
+    notify: str | None = None,
 ) -> Any:
     """Pause the run and show `value` to a human; return the human's answer once resumed.
 
@@ -122,6 +125,8 @@ def interrupt(
       returns the validated object.
     - `timeout` (seconds or timedelta) with `default`: when no answer comes in time, the run
       resumes with `default`; without a default it fails with InterruptTimeout.
+    - `notify`: a webhook URL told when this question waits, is answered, or its deadline
+      passes (instead of the graph's `compile(notify=...)`; see tempograph.notifications).
     """
     pad = _scratchpad.get()
     if pad is None:
@@ -131,6 +136,10 @@ def interrupt(
     schema, adapter = _schema_of(response_schema)
     if isinstance(timeout, int | float):
         timeout = timedelta(seconds=timeout)
+    if notify is not None and not (
+        isinstance(notify, str) and notify.startswith(("http://", "https://"))
+    ):
+        raise ValueError(f"interrupt(notify=...) takes an http(s) URL, got {notify!r}")
     if slot < len(pad.resume):
         answer = pad.resume[slot]
         if adapter is None:
@@ -147,6 +156,7 @@ def interrupt(
                 timeout=timeout,
                 default=default,
                 rejected=rejected,
+                notify=notify,
             ) from None
     raise GraphInterrupt(
         value,
@@ -155,6 +165,7 @@ def interrupt(
         validate_answer=adapter is not None,
         timeout=timeout,
         default=default,
+        notify=notify,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._activities.notify import send_notification
 from tempograph._activities.publisher import Publisher
 from tempograph._activities.state_cache import StateCache
 from tempograph._client.runs import thread_runs
@@ -48,6 +50,7 @@ from tempograph.messages import (
     StateSnapshot,
     StepRecord,
 )
+from tempograph.notifications import DEFAULT_INBOX_URL, INBOX_URL_ENV
 from tempograph.payloads import check_size
 from tempograph.runtime import Runtime, coerce_context
 from tempograph.types import (
@@ -79,12 +82,22 @@ class GraphActivities:
             self.graphs.update(graph.subgraphs(name))
 
     def all(self) -> list[Any]:
-        return [self.describe_graph, self.run_node, self.route, self.reduce, self.load_thread]
+        return [
+            self.describe_graph,
+            self.run_node,
+            self.route,
+            self.reduce,
+            self.load_thread,
+            send_notification,
+        ]
 
     @activity.defn(name="tempograph.describe_graph")
     async def describe_graph(self, graph: str) -> GraphSpec:
         """The graph's topology as data; the workflow pins it in its history at start."""
-        return self._graph(graph).spec(graph)
+        spec = self._graph(graph).spec(graph)
+        # The worker's inbox base URL, pinned with the topology (current details, webhooks).
+        inbox = os.environ.get(INBOX_URL_ENV, DEFAULT_INBOX_URL).strip()
+        return spec.model_copy(update={"inbox_url": inbox or None})
 
     @activity.defn(name="tempograph.run_node")
     async def run_node(self, task: NodeTask) -> NodeResult:
@@ -136,6 +149,7 @@ class GraphActivities:
                 has_default=exc.default is not NO_DEFAULT,
                 default=None if exc.default is NO_DEFAULT else exc.default,
                 rejected=exc.rejected,
+                notify=exc.notify,
             )
             result = NodeResult(interrupt=raised, custom=custom.events)
             return _checked(_answering(result, task), task.node)

@@ -208,6 +208,7 @@ def pending_interrupts(
             deadline=deadlines.get(interrupt_id),
             has_default=raised.has_default,
             default=raised.default,
+            notify=raised.notify,
         )
     ]
 

@@ -48,6 +48,9 @@ COERCE_MESSAGES = "coerce-messages"
 # Ids given by the workflow to messages without one mix in the thread id (the same first
 # message on two threads got the same id); runs recorded before keep their ids on replay.
 MESSAGE_IDS_PER_THREAD = "message-ids-per-thread"
+# Webhook notifications (pauses, answers, passed deadlines, an invocation's end) are activities:
+# runs recorded before send none.
+NOTIFY = "notify"
 
 
 class RunEndedError(Exception):

@@ -45,13 +45,14 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RawValue, RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 from tempograph._workflows.common import (
     COERCE_MESSAGES,
     LOCAL_ACTIVITY_TIMEOUT,
     MESSAGE_IDS_PER_THREAD,
+    NOTIFY,
     PATCHES_AT_START,
     BadArgumentsError,
     ChildWake,
@@ -99,6 +100,7 @@ with workflow.unsafe.imports_passed_through():
         END,
         GRAPH_ATTRIBUTE,
         NODE_STATE_QUERY,
+        NOTIFY_ACTIVITY,
         RESUME_SIGNAL,
         RESUME_UPDATE,
         START,
@@ -120,6 +122,9 @@ with workflow.unsafe.imports_passed_through():
         NodeResult,
         NodeState,
         NodeTask,
+        Notification,
+        NotifyEvent,
+        PendingInterrupt,
         ReduceResult,
         ReduceTask,
         ResumeInput,
@@ -134,6 +139,12 @@ with workflow.unsafe.imports_passed_through():
         checkpoint_id,
         parse_message,
     )
+    from tempograph.notifications import (
+        inbox_item_url,
+        question_of,
+        resume_commands,
+        resume_example,
+    )
     from tempograph.payloads import (
         INLINE_STATE_BYTES,
         MAX_PAYLOAD_BYTES,
@@ -147,6 +158,19 @@ with workflow.unsafe.imports_passed_through():
 # new run's own history (input, the paused node's task and result) may already be as large
 # as Temporal's suggestion, and must not make it move on at once, and again, forever.
 PAUSED_GROWTH_BYTES = 1024 * 1024
+
+# Webhook deliveries: retried with backoff, bounded (about 17 minutes at most), never awaited
+# by the run itself (GraphRun._deliver).
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=10,
+)
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+# A run that ends waits at most this long for its deliveries still under way (the invocation's
+# end webhook among them), then closes: a dead receiver must not keep the thread busy.
+END_DELIVERY_GRACE = timedelta(seconds=10)
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -184,6 +208,7 @@ class GraphRun:
         st.patches_at_start = workflow.patched(PATCHES_AT_START)
         st.coerce_messages = workflow.patched(COERCE_MESSAGES)
         st.message_ids_per_thread = workflow.patched(MESSAGE_IDS_PER_THREAD)
+        st.notify = workflow.patched(NOTIFY)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -227,6 +252,16 @@ class GraphRun:
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set(st.status)])
         # Let update handlers that wait for this outcome reply before the run closes.
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._notify_end()
+        if st.deliveries:
+            try:
+                await workflow.wait_condition(
+                    lambda: st.deliveries == 0,
+                    timeout=END_DELIVERY_GRACE,
+                    timeout_summary="webhook deliveries",
+                )
+            except TimeoutError:
+                workflow.logger.warning("run ends with webhook deliveries still retrying")
         if st.error is not None:
             raise ApplicationError(str(st.error), type=st.error.kind, non_retryable=True)
         return st.values
@@ -846,6 +881,7 @@ class GraphRun:
             )
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("interrupted")])
         workflow.set_current_details(self._details())
+        self._notify_pause()
         while True:
             message = await self._wait_for_resume()
             if isinstance(message, ChildWake | ResumeInput):
@@ -859,6 +895,8 @@ class GraphRun:
                 self._checkpoint("update", waiting)
             st.pause_seq += 1  # the update_state handler replies on this
             workflow.set_current_details(self._details())
+        if not isinstance(resume, ChildWake):
+            self._notify_answered(resume)
         st.status = "running"
         st.carry = None
         st.paused_at, st.pending, st.next, st.shown_values = None, [], [], None
@@ -874,7 +912,12 @@ class GraphRun:
             # its own (none: none). No command: only later node inputs change. A subgraph's
             # run keeps the one it was started with (its parent forwards answers only).
             st.inp = st.inp.model_copy(
-                update={"config": resume.config, "context": resume.context, "stream": resume.stream}
+                update={
+                    "config": resume.config,
+                    "context": resume.context,
+                    "stream": resume.stream,
+                    "webhook": resume.webhook,
+                }
             )
         workflow.upsert_search_attributes([STATUS_ATTRIBUTE.value_set("running")])
         workflow.set_current_details("Running")
@@ -922,9 +965,14 @@ class GraphRun:
                     continue
                 except TimeoutError:
                     pass
-            expired = expired_answers(st.pending, workflow.now())
+            now = workflow.now()
+            passed = [p for p in st.pending if p.deadline is not None and p.deadline <= now]
+            if passed:
+                self._notify_pause_event("expired", {"expired": [p.id for p in passed]})
+            expired = expired_answers(st.pending, now)
             if expired is not None:
-                st.accepted = expired
+                st.accepted = expired.model_copy(update={"webhook": st.inp.webhook})
+                st.answered_by_deadline = True  # (no "answered" event: nobody answered)
         if st.accepted is None:
             return ChildWake()
         resume, st.accepted = st.accepted, None
@@ -1038,6 +1086,7 @@ class GraphRun:
         )
         start = st.carry()
         start.deadlines, start.last_rejected_resume = st.deadlines, st.last_rejected
+        start.notified = [st.notified] if st.notified else []
         # The breakpoints in force for this invocation go on with it.
         self._continue_as_new(start, interrupt_before=st.before, interrupt_after=st.after)
 
@@ -1091,32 +1140,183 @@ class GraphRun:
         return out
 
     def _details(self) -> str:
-        """Markdown for the Temporal UI's "current details": what waits, and how to resume."""
+        """Markdown for the Temporal UI's "current details": first the one line a human needs
+        ("Waiting for a human: <question>"), then how to answer: a valid answer's template (from
+        the response_schema), the commands, the inbox link, the UI's own "Send an Update"."""
         st = self.state
         wid = workflow.info().workflow_id
-        lines = [f"**Paused** ({st.paused_at}) at step {st.step}, next: `{st.next}`", ""]
+        if st.paused_at == "interrupt" and st.pending:
+            first = st.pending[0]
+            more = f" (+{len(st.pending) - 1} more)" if len(st.pending) > 1 else ""
+            question = question_of(first.value) + more
+        else:
+            question = f"continue {st.paused_at} `{', '.join(st.next)}` (breakpoint)"
+        example = resume_example(st.pending if st.paused_at == "interrupt" else [])
+        answer = json.dumps(example, separators=(",", ":"), default=str)
+        lines = [f"Waiting for a human: {question}", ""]
+        if "resume" in example:
+            resume = json.dumps(example["resume"], default=str)
+            lines += [f"Answer template: `{resume}`", ""]
+        lines += ["Answer with:"]
+        lines += [f"`{line}`" for line in resume_commands(wid, example, update_name=RESUME_UPDATE)]
+        inbox = inbox_item_url(st.spec.inbox_url if st.spec else None, st.thread_id)
+        if inbox:
+            lines += [f"Inbox: {inbox}"]
+        lines += [
+            f"or: More Actions → Send an Update → {RESUME_UPDATE} (input `{answer}`)",
+            "or fire and forget:",
+            f"`temporal workflow signal -w {wid} --name {RESUME_SIGNAL} --input '{answer}'`",
+            "",
+            f"**Paused** ({st.paused_at}) at step {st.step}, next: `{st.next}`",
+        ]
         if st.paused_at == "interrupt":
             for p in st.pending:
                 lines += [
-                    f"Node `{p.node}` asks (interrupt id `{p.id}`):",
+                    f"Node `{p.node}` asks (interrupt id `{p.id}`"
+                    + (f", deadline {p.deadline.isoformat()}" if p.deadline else "")
+                    + "):",
                     "```json",
                     json.dumps(p.value, indent=2, default=str)[:2000],
                     "```",
                 ]
-            example = (
-                '{"resume": "<answer>"}'
-                if len(st.pending) == 1
-                else ('{"resume": {"<interrupt id>": "<answer>", ...}}')
-            )
-        else:
-            example = "{}"
-        lines += [
-            "Resume and wait for the next pause:",
-            f"`temporal workflow update execute -w {wid} --name {RESUME_UPDATE} "
-            f"--input '{example}'`",
-            "or fire and forget:",
-            f"`temporal workflow signal -w {wid} --name {RESUME_SIGNAL} --input '{example}'`",
-        ]
+                if p.response_schema:
+                    schema = json.dumps(p.response_schema, separators=(",", ":"))
+                    lines += [f"Answer schema: `{schema[:1000]}`"]
         if st.last_rejected:
             lines += ["", f"Last rejected resume: {st.last_rejected}"]
+        if st.notify_failed:
+            lines += ["", f"Notification failed: {st.notify_failed}"]
         return "\n".join(lines)
+
+    # -----------------------------------------------------------------------------------------
+    # Notifications (webhooks): sent by activities that the run never waits for.
+    # -----------------------------------------------------------------------------------------
+
+    def _pause_urls(self) -> list[str]:
+        """Who hears of this pause: each interrupt's notify URL (else the graph's), and the
+        invocation's webhook. A subgraph's run tells no one: its parent surfaces its pause."""
+        st = self.state
+        if not st.notify or workflow.info().parent is not None:
+            return []
+        graph_url = st.spec.notify if st.spec else None
+        if st.paused_at == "interrupt":
+            urls = [p.notify or graph_url for p in st.pending]
+        else:
+            urls = [graph_url]
+        urls.append(st.inp.webhook)
+        return list(dict.fromkeys(u for u in urls if u))
+
+    def _pause_key(self) -> str:
+        st = self.state
+        if st.paused_at == "interrupt":
+            return "interrupt:" + ",".join(sorted(p.id for p in st.pending))
+        return f"{st.paused_at}@{st.step}"
+
+    def _notify_pause(self) -> None:
+        """A new pause: tell its URLs once (not again after continue-as-new carried it)."""
+        st = self.state
+        key = self._pause_key()
+        if st.notified == key:
+            return
+        st.notified = key
+        st.answered_by_deadline = False
+        self._notify_pause_event("interrupted", {})
+
+    def _notify_answered(self, resume: ResumeInput) -> None:
+        if self.state.answered_by_deadline:
+            self.state.answered_by_deadline = False
+            return
+        self._notify_pause_event("answered", {"answer": resume.resume})
+
+    def _notify_pause_event(self, event: NotifyEvent, more: dict[str, Any]) -> None:
+        st = self.state
+        urls = self._pause_urls()
+        if not urls:
+            return
+        wid = workflow.info().workflow_id
+        example = resume_example(st.pending if st.paused_at == "interrupt" else [])
+        body: dict[str, Any] = {
+            **self._notify_base(event),
+            "paused_at": st.paused_at,
+            "step": st.step,
+            "next": st.next,
+            "interrupts": [self._interrupt_json(p) for p in st.pending],
+            "resume_example": example,
+            "resume_commands": resume_commands(wid, example, update_name=RESUME_UPDATE),
+            **more,
+        }
+        for url in urls:
+            sent = body
+            if url == st.inp.webhook and event == "interrupted":
+                # The Agent Server's webhook gets the run's state when the invocation ends.
+                sent = {**body, "values": st.shown_values or st.values}
+            self._notify(url, event, sent)
+
+    def _notify_end(self) -> None:
+        """The invocation's webhook (the Agent Server's semantics): the run's final state."""
+        st = self.state
+        if not st.notify or not st.inp.webhook or workflow.info().parent is not None:
+            return
+        body = {
+            **self._notify_base("ended"),
+            "values": st.values,
+            "error": str(st.error) if st.error is not None else None,
+        }
+        self._notify(st.inp.webhook, "ended", body)
+
+    def _notify_base(self, event: NotifyEvent) -> dict[str, Any]:
+        st = self.state
+        info = workflow.info()
+        return {
+            "event": event,
+            "graph": st.inp.graph,
+            "thread_id": st.thread_id,
+            "workflow_id": info.workflow_id,
+            "run_id": info.run_id,
+            "status": st.status,
+            "inbox_url": inbox_item_url(st.spec.inbox_url if st.spec else None, st.thread_id),
+            "sent_at": workflow.now().isoformat(),
+        }
+
+    @staticmethod
+    def _interrupt_json(p: PendingInterrupt) -> dict[str, Any]:
+        return {
+            "id": p.id,
+            "node": p.node,
+            "value": p.value,
+            "question": question_of(p.value),
+            "response_schema": p.response_schema,
+            "deadline": p.deadline.isoformat() if p.deadline else None,
+            "has_default": p.has_default,
+        }
+
+    def _notify(self, url: str, event: NotifyEvent, body: dict[str, Any]) -> None:
+        st = self.state
+        st.notify_seq += 1
+        event_id = f"{workflow.info().run_id}-{st.notify_seq}"
+        body = {**body, "event_id": event_id}
+        note = Notification(url=url, event=event, event_id=event_id, body=body)
+        st.deliveries += 1
+        # A background task: the run goes on at once (workflow tasks run in a deterministic
+        # order, so this is replay-safe); its activity retries on its own (NOTIFY_RETRY).
+        asyncio.create_task(self._deliver(note))  # noqa: RUF006 - counted in st.deliveries
+
+    async def _deliver(self, note: Notification) -> None:
+        st = self.state
+        try:
+            await workflow.execute_activity(
+                NOTIFY_ACTIVITY,
+                note,
+                result_type=int,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+                summary=f"webhook: {note.event}",
+            )
+        except ActivityError as exc:
+            cause = exc.cause if exc.cause is not None else exc
+            st.notify_failed = f"{note.event} webhook to {note.url}: {cause}"
+            workflow.logger.warning("webhook not delivered: %s", st.notify_failed)
+            if st.status == "interrupted":
+                workflow.set_current_details(self._details())
+        finally:
+            st.deliveries -= 1

@@ -53,6 +53,15 @@ class RunState:
     coerce_messages: bool = False
     # Runs recorded with it salt workflow-given message ids with the thread id.
     message_ids_per_thread: bool = False
+    # Runs recorded with it send webhook notifications (see NOTIFY).
+    notify: bool = False
+    # The last pause notified (a pause carried by continue-as-new is not notified again),
+    # notifications still being delivered, and the last one that failed for good.
+    notified: str | None = None
+    notify_seq: int = 0
+    deliveries: int = 0
+    notify_failed: str | None = None
+    answered_by_deadline: bool = False
 
     # The graph, pinned in history at start.
     spec: GraphSpec | None = None
@@ -147,6 +156,7 @@ class RunState:
         self.last_checkpoint_id = start.checkpoint_id
         self.deadlines = dict(start.deadlines)
         self.last_rejected = start.last_rejected_resume
+        self.notified = start.notified[-1] if start.notified else None
         if start.tasks is None:
             return None
         self.carried_step = start.tasks

@@ -48,6 +48,7 @@ START_PATCHES = [
     "patch patches-at-start",
     "patch coerce-messages",
     "patch message-ids-per-thread",
+    "patch notify",
 ]
 
 
