@@ -106,6 +106,7 @@ from tempograph.messages import (
     StateUpdate,
     WaitInput,
 )
+from tempograph.notifications import run_details, run_summary
 from tempograph.ownership import is_run, own_runs, quote
 from tempograph.types import Command, Interrupt, Send
 
@@ -420,9 +421,11 @@ class GraphClient:
         steps_per_run: int | None,
         stream: bool = False,
         on_start: OnStart | None = None,
+        webhook: str | None = None,
     ) -> dict[str, Any]:
         """invoke; `stream`: the run publishes its nodes' live output; `on_start`: told the
-        run id of a run this starts, as soon as Temporal has it."""
+        run id of a run this starts, as soon as Temporal has it; `webhook`: POSTed when this
+        invocation pauses or ends (the HTTP API's run field; tempograph.notifications)."""
         run_config, run_context = _invocation(config, context)
         checkpoint_id = checkpoint_id or ((config or {}).get("configurable") or {}).get(
             "checkpoint_id"
@@ -437,6 +440,7 @@ class GraphClient:
                 context=run_context,
                 stream=stream,
                 on_start=on_start,
+                webhook=webhook,
             )
         if input is None or isinstance(input, Command):
             # Breakpoints given here hold for this invocation only, as in LangGraph.
@@ -448,6 +452,7 @@ class GraphClient:
                 config=run_config,
                 context=run_context,
                 stream=stream,
+                webhook=webhook,
             )
         check_thread_id(thread)
         if not isinstance(input, dict):
@@ -466,6 +471,7 @@ class GraphClient:
             config=run_config,
             context=run_context,
             stream=stream,
+            webhook=webhook,
         )
         limit = recursion_limit or (config or {}).get("recursion_limit")
         if limit:
@@ -489,7 +495,7 @@ class GraphClient:
             handle: WorkflowHandle[Any, dict[str, Any]] = await self.client.start_workflow(
                 WORKFLOW_TYPE,
                 run_input,
-                **self._start_options(thread, new_thread),
+                **self._start_options(thread, new_thread, run_input.graph),
                 request_eager_start=True,
             )
         except WorkflowAlreadyStartedError:
@@ -525,6 +531,7 @@ class GraphClient:
         context: dict[str, Any] | None = None,
         stream: bool = False,
         on_start: OnStart | None = None,
+        webhook: str | None = None,
     ) -> dict[str, Any]:
         """Start a new run of the thread from an earlier checkpoint (time travel)."""
         previous = await self._previous_run(thread)
@@ -539,13 +546,17 @@ class GraphClient:
             graph, thread, previous, checkpoint, pause=pause, config=config, context=context
         )
         run_input.stream = stream
+        run_input.webhook = webhook
         return await self._start(run_input, thread, on_start=on_start)
 
-    def _start_options(self, thread: str, new_thread: bool) -> dict[str, Any]:
+    def _start_options(self, thread: str, new_thread: bool, graph: str = "") -> dict[str, Any]:
         """How every run of a thread is started (eagerly or with an update): one active run per
         thread id, and a new thread's start must not reuse the id of a closed run (whose state
-        it would lose); the start that follows the previous run's look-up may."""
+        it would lose); the start that follows the previous run's look-up may. The Temporal
+        UI's summary and details of the run (tempograph.notifications.run_summary)."""
         return {
+            "static_summary": run_summary(graph, thread),
+            "static_details": run_details(graph, thread),
             "id": thread,
             "task_queue": self.task_queue,
             "id_conflict_policy": WorkflowIDConflictPolicy.FAIL,
@@ -570,7 +581,7 @@ class GraphClient:
         if self.eager_start:
             return await self._start_eagerly(run_input, thread, new_thread, on_start)
         start: WithStartWorkflowOperation[Any, dict[str, Any]] = WithStartWorkflowOperation(
-            WORKFLOW_TYPE, run_input, **self._start_options(thread, new_thread)
+            WORKFLOW_TYPE, run_input, **self._start_options(thread, new_thread, run_input.graph)
         )
         reporter = None if on_start is None else asyncio.ensure_future(_report(start, on_start))
         try:
@@ -1109,11 +1120,12 @@ class GraphClient:
         config: dict[str, Any] | None = None,
         context: dict[str, Any] | None = None,
         stream: bool = False,
+        webhook: str | None = None,
     ) -> dict[str, Any]:
         resume = _resume_input(command)
         resume.interrupt_before, resume.interrupt_after = before, after
         resume.config, resume.context = config, context
-        resume.stream = stream
+        resume.stream, resume.webhook = stream, webhook
         if command is not None:
             _check_message(command.resume, "The resume value")
             _check_message(command.update, "The resume's state update")
