@@ -89,6 +89,7 @@ class RunBody(BaseModel):
     stream_resumable: bool = False
     # Accepted at their defaults only (unsupported_run_fields).
     stream_subgraphs: bool = False
+    # POSTed when the run pauses or ends (tempograph.notifications).
     webhook: str | None = None
     after_seconds: float | None = None
     # Resumes are always strict here: true (or unset) is honoured, false is refused.
@@ -199,8 +200,6 @@ def unsupported_run_fields(body: RunBody) -> None:
         )
     if body.stream_subgraphs:
         raise not_supported("stream_subgraphs")
-    if body.webhook is not None:
-        raise not_supported("webhook")
     if body.after_seconds:
         raise not_supported("after_seconds")
     if body.strict_resume is False:
