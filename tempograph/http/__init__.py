@@ -62,7 +62,7 @@ Choices and differences from the Agent Server (this first slice):
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
-  accepted), `stream_subgraphs=true`, `webhook`, `after_seconds`,
+  accepted), `stream_subgraphs=true`, `after_seconds`,
   `strict_resume=false` (resumes are always strict, like the Agent Server's `strict_resume`:
   true is accepted), `langsmith_tracer` (no LangSmith tracing); on the state routes, `select`
   (the state is returned whole), any query parameter other than `subgraphs` (422 naming them)

@@ -117,6 +117,8 @@ class RunRequest:
     context: dict[str, Any] | None = None
     # A stream asks for live output (tokens, custom events): node calls publish it.
     stream: bool = False
+    # POSTed when this run pauses or ends (the Agent Server's `webhook`; tempograph.notifications).
+    webhook: str | None = None
 
 
 # The Agent Server's answer when a run gives both (langgraph-api, agents.md §3).
@@ -223,6 +225,7 @@ class RunExecutor(ThreadParts):
             config=run_config,
             context=context,
             stream=stream,
+            webhook=body.webhook,
         )
 
     async def submit(
@@ -231,6 +234,8 @@ class RunExecutor(ThreadParts):
         """Validate, apply the multitask strategy, and start the run in the background.
         `stream`: its node calls publish their live output (a stream asks for it)."""
         unsupported_run_fields(body)
+        if body.webhook is not None and not body.webhook.startswith(("http://", "https://")):
+            raise HttpError(422, f"webhook: an http(s) URL, got {body.webhook!r}")
         if stateless and body.command is not None and body.command.resume is not None:
             raise HttpError(400, "You must provide a thread_id when resuming.")
         check_message("input", body.input)
@@ -415,6 +420,7 @@ class RunExecutor(ThreadParts):
             checkpoint_id=checkpoint_id,
             steps_per_run=None,
             stream=request.stream,
+            webhook=request.webhook,
         )
 
     async def _watch(
