@@ -11,6 +11,9 @@ from fastapi.responses import JSONResponse
 
 # Paths anyone may call even when an API token is set (health checks).
 OPEN_PATHS = frozenset({"/ok"})
+# The approvals inbox checks the same token itself: a browser signs in once and then sends a
+# session cookie (tempograph/http/inbox/_session.py) instead of a header.
+INBOX_PATH = "/inbox"
 
 
 def check_token(api_token: str | None) -> None:
@@ -42,7 +45,9 @@ def install_token_check(app: FastAPI, api_token: str | None) -> None:
         authorized = not api_token or token_matches(
             api_token, request.headers.get("authorization"), request.headers.get("x-api-key")
         )
-        if not authorized and request.url.path not in OPEN_PATHS:
+        path = request.url.path
+        inbox = path == INBOX_PATH or path.startswith(INBOX_PATH + "/")
+        if not authorized and path not in OPEN_PATHS and not inbox:
             return JSONResponse(
                 {"detail": "Missing or invalid API key"},
                 status_code=401,
