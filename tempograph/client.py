@@ -65,6 +65,7 @@ from tempograph._client.history import (
 )
 from tempograph._client.runs import thread_runs
 from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
+from tempograph._client.subgraph_stream import child_events, merged, split_event
 from tempograph.colocation import has_local_worker
 from tempograph.errors import (
     GraphRunError,
@@ -803,12 +804,18 @@ class GraphClient:
         recursion_limit: int | None = None,
         checkpoint_id: str | None = None,
         steps_per_run: int | None = None,
+        subgraphs: bool = False,
     ) -> AsyncIterator[Any]:
         """Run like `invoke` (start with a dict input; resume with `command=Command(...)` or a
         Command as input; continue with None; fork with `checkpoint_id`) and yield what the
         run does as it goes, as LangGraph's `graph.astream`: one mode (a str) yields its
         chunks, a list of modes yields `(mode, chunk)` tuples. Stops when the run pauses or
         ends (a failed run raises, as invoke).
+
+        `subgraphs=True`: also what subgraph nodes (child runs) do, where they run (after the
+        parent's task start, before its result), as LangGraph's astream(subgraphs=True):
+        `(namespace, chunk)` or `(namespace, mode, chunk)`, the namespace a tuple of
+        "<node>:<task id>" (() for the run itself). A child's custom events appear only then.
 
         Modes: "values" (the state before the first step and after each superstep; a resume
         first yields the state it resumes from), "updates" ({node: writes}, {node: None} when
@@ -880,10 +887,12 @@ class GraphClient:
             chunks = parts.start(
                 resumed_from, input=input if isinstance(input, dict) else resumed_from
             )
-            for chunk in _in_process(chunks, modes, single):
+            for chunk in _in_process(chunks, modes, single, subgraphs):
                 yield chunk
-            async for event in self._followed(thread, run_id, after_event, invocation):
-                for chunk in _in_process(parts.feed(event), modes, single):
+            events = self._followed(thread, run_id, after_event, invocation)
+            children = child_events(self.client, live=True) if subgraphs else None
+            async for _, out, _ in merged(((e, True) async for e in events), parts, children):
+                for chunk in _in_process(out, modes, single, subgraphs):
                     yield chunk
             await invocation  # a failed run raises here
         finally:
@@ -1364,10 +1373,14 @@ def _invoke_output(output: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
-def _in_process(parts: Iterable[Part], modes: set[str], single: bool) -> Iterable[Any]:
-    """Parts as LangGraph's astream yields them: (mode, chunk), or the chunk of one mode."""
+def _in_process(
+    parts: Iterable[Part], modes: set[str], single: bool, subgraphs: bool = False
+) -> Iterable[Any]:
+    """Parts as LangGraph's astream yields them: (mode, chunk), or the chunk of one mode;
+    with subgraphs, (namespace, mode, chunk) or (namespace, chunk)."""
     for part in parts:
-        mode, data = part.event, part.data
+        mode, namespace = split_event(part.event)
+        data = part.data
         if mode == "messages":
             data = tuple(data)
         elif mode in ("values", "updates") and isinstance(data, dict) and "__interrupt__" in data:
@@ -1381,7 +1394,10 @@ def _in_process(parts: Iterable[Part], modes: set[str], single: bool) -> Iterabl
                     for i in data["__interrupt__"]
                 )
             }
-        yield data if single else (mode, data)
+        if subgraphs:
+            yield (namespace, data) if single else (namespace, mode, data)
+        else:
+            yield data if single else (mode, data)
 
 
 def _output_of(snapshot: StateSnapshot) -> dict[str, Any]:

@@ -42,9 +42,12 @@ from tempograph._client.failures import run_error
 from tempograph.errors import TempographError
 from tempograph.messages import (
     CHECKPOINT_MEMO,
+    CHILD_PAUSED_SIGNAL,
+    RESUME_SIGNAL,
     STATUS_ATTRIBUTE,
     STREAM_SIGNAL,
     Checkpoint,
+    ChildPaused,
     NodeResult,
     NodeTask,
     NodeUpdate,
@@ -127,11 +130,23 @@ class Ended:
 
 
 @dataclass(frozen=True)
+class ChildRun:
+    """The child GraphRun a subgraph task runs as: its workflow id (`{parent}/{node}/{task
+    id[:8]}`), its first run id, and how many times it had paused before this task (re)started
+    (what it does from there on belongs to this task start)."""
+
+    workflow_id: str
+    run_id: str
+    pauses: int = 0
+
+
+@dataclass(frozen=True)
 class TaskStarted:
     """A node task of step `step` starts: its activity was scheduled (or, for a local-activity
     node, its result recorded: history holds nothing earlier). `input`: the state it reads, or
     its Send argument; `triggers` as LangGraph names them (["branch:to:<node>"], a Send's
-    ["__pregel_push"])."""
+    ["__pregel_push"]). A subgraph task (`child` set) starts when its child run has started,
+    and again when the run forwards an answer to it."""
 
     run_id: str
     node: str
@@ -140,6 +155,7 @@ class TaskStarted:
     input: Any
     triggers: tuple[str, ...]
     event_id: int = 0
+    child: ChildRun | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +237,11 @@ class RunReader:
         # Tasks waiting at interrupts: task id -> (step, interrupts); tasks in schedule order.
         self._pending: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
         self._order: dict[str, int] = {}
+        # Subgraph tasks: child runs being started (initiated event id -> workflow id, input),
+        # and the started ones by workflow id.
+        self._initiated: dict[int, tuple[str, Any]] = {}
+        self._children: dict[str, _Child] = {}
+        self._step = 0  # the latest step seen (a subgraph task's step is found from here)
 
     def checkpoints(self) -> list[Checkpoint]:
         """The run's checkpoints, oldest first: the input of each step's first node
@@ -258,7 +279,10 @@ class RunReader:
             started = event.workflow_execution_started_event_attributes
             [run_input] = await self.converter.decode(list(started.input.payloads), [dict])
             # A run continued as new (or forked) does not start from input.
-            self._from_input = not (isinstance(run_input, dict) and run_input.get("start_from"))
+            start_from = run_input.get("start_from") if isinstance(run_input, dict) else None
+            self._from_input = not start_from
+            if isinstance(start_from, dict) and isinstance(start_from.get("step"), int):
+                self._step = start_from["step"]
         elif event.HasField("activity_task_completed_event_attributes"):
             completed = event.activity_task_completed_event_attributes
             task = self._scheduled.get(completed.scheduled_event_id)
@@ -279,6 +303,7 @@ class RunReader:
             if local is not None:
                 out += self._local_step(local, event.event_id, when)
                 if local.step is not None:
+                    self._step = max(self._step, local.step)
                     out.append(self._local_started(local, local.step))
                     out += self._finished(local, local.step, local.node, local.task_id)
                     out += self._update(local, local.step, local.node, local.task_id, when)
@@ -288,6 +313,30 @@ class RunReader:
                 batch = await self._stream_batch(signaled.input.payloads)
                 if batch is not None:
                     out.append(Streamed(self.run_id, batch))
+            elif signaled.signal_name == CHILD_PAUSED_SIGNAL:
+                out += await self._child_paused(signaled.input.payloads)
+        elif event.HasField("start_child_workflow_execution_initiated_event_attributes"):
+            initiated = event.start_child_workflow_execution_initiated_event_attributes
+            decoded = await self.converter.decode(list(initiated.input.payloads), [dict])
+            child_input = decoded[0] if decoded and isinstance(decoded[0], dict) else {}
+            self._initiated[event.event_id] = (initiated.workflow_id, child_input.get("input"))
+        elif event.HasField("child_workflow_execution_started_event_attributes"):
+            out += self._child_started(event.child_workflow_execution_started_event_attributes)
+        elif event.HasField("signal_external_workflow_execution_initiated_event_attributes"):
+            signal = event.signal_external_workflow_execution_initiated_event_attributes
+            child = self._children.get(signal.workflow_execution.workflow_id)
+            if signal.signal_name == RESUME_SIGNAL and child is not None and child.paused:
+                child.paused = False  # the first answer forwarded restarts the task
+                self._task_begins(child.task_id, child.step)
+                out.append(child.started(self.run_id))
+        elif event.HasField("child_workflow_execution_completed_event_attributes"):
+            done = event.child_workflow_execution_completed_event_attributes
+            out += await self._child_completed(done.workflow_execution.workflow_id, done.result)
+        elif event.HasField("child_workflow_execution_failed_event_attributes"):
+            failed_child = event.child_workflow_execution_failed_event_attributes
+            out += await self._child_failed(
+                failed_child.workflow_execution.workflow_id, failed_child.failure
+            )
         elif event.HasField("workflow_properties_modified_event_attributes"):
             memo = event.workflow_properties_modified_event_attributes.upserted_memo
             if CHECKPOINT_MEMO in memo.fields:
@@ -295,6 +344,7 @@ class RunReader:
                     [memo.fields[CHECKPOINT_MEMO]], [Checkpoint]
                 )
                 checkpoint.created_at = min(checkpoint.created_at, when)
+                self._step = max(self._step, checkpoint.step)
                 self._recorded[checkpoint.checkpoint_id] = checkpoint
                 self._latest = checkpoint.checkpoint_id
                 out += self._yield(checkpoint.checkpoint_id)
@@ -319,6 +369,7 @@ class RunReader:
             return self.close()
         [task] = await self.converter.decode(list(scheduled.input.payloads), [NodeTask])
         self._scheduled[event.event_id] = task
+        self._step = max(self._step, task.step)
         batch = (task.step, scheduled.workflow_task_completed_event_id)
         out = self.close() if batch != self._batch else []
         cid = make_checkpoint_id(self.thread_id, self.run_id, task.step)
@@ -426,6 +477,79 @@ class RunReader:
         }
         return [TaskFinished(self.run_id, task.node, task.task_id, task.step, error=error)]
 
+    # -----------------------------------------------------------------------------------------
+    # Subgraph tasks (child runs): history holds their start, the pauses they signal, their end.
+    # -----------------------------------------------------------------------------------------
+
+    def _child_started(self, started: Any) -> list[RunEvent]:
+        initiated = self._initiated.pop(started.initiated_event_id, None)
+        if initiated is None:
+            return []
+        workflow_id, child_input = initiated
+        found = _subgraph_task(self.thread_id, workflow_id, self._step)
+        if found is None:
+            log.warning("subgraph task not recognised in history", child_id=workflow_id)
+            return []
+        node, task_id, step = found
+        self._step = max(self._step, step)
+        # A Send's argument, unless it holds every channel of the state (history does not
+        # say which input a child run got).
+        known = self._derived.get(self._latest or "") or self._recorded.get(self._latest or "")
+        is_send = known is not None and not (
+            isinstance(child_input, dict) and set(known.values) <= set(child_input)
+        )
+        child = _Child(
+            workflow_id,
+            started.workflow_execution.run_id,
+            node,
+            task_id,
+            step,
+            child_input,
+            is_send,
+        )
+        self._children[workflow_id] = child
+        self._task_begins(task_id, step)
+        return [child.started(self.run_id)]
+
+    async def _child_paused(self, payloads: Any) -> list[RunEvent]:
+        try:
+            [paused] = await self.converter.decode(list(payloads), [ChildPaused])
+        except Exception:  # noqa: BLE001 - not ours: the run drops it too
+            return []
+        child = self._children.get(paused.child_id) if isinstance(paused, ChildPaused) else None
+        if child is None:
+            return []
+        child.pauses += 1
+        child.paused = True
+        result = NodeResult(child_pending=list(paused.pending))
+        return self._finished(result, child.step, child.node, child.task_id)
+
+    async def _child_completed(self, workflow_id: str, result: Any) -> list[RunEvent]:
+        child = self._children.pop(workflow_id, None)
+        if child is None:
+            return []
+        decoded = await self.converter.decode(list(result.payloads), [dict])
+        values = decoded[0] if decoded and isinstance(decoded[0], dict) else {}
+        # The run takes the child's final values of its own channels: the keys its state had.
+        known = self._derived.get(self._latest or "") or self._recorded.get(self._latest or "")
+        keys = set(child.input) if isinstance(child.input, dict) and not child.is_send else set()
+        keys |= set(known.values) if known is not None else set()
+        writes = {k: v for k, v in values.items() if not keys or k in keys}
+        return [TaskFinished(self.run_id, child.node, child.task_id, child.step, writes=writes)]
+
+    async def _child_failed(self, workflow_id: str, failure: Any) -> list[RunEvent]:
+        child = self._children.pop(workflow_id, None)
+        if child is None:
+            return []
+        cause = await self.converter.decode_failure(failure)
+        cause = getattr(cause, "cause", None) or cause  # the child's own failure
+        error = {
+            "error": (cause.type if isinstance(cause, ApplicationError) else None)
+            or type(cause).__name__,
+            "message": str(getattr(cause, "message", None) or cause),
+        }
+        return [TaskFinished(self.run_id, child.node, child.task_id, child.step, error=error)]
+
     async def _stream_batch(self, payloads: Any) -> StreamBatch | None:
         try:
             [batch] = await self.converter.decode(list(payloads), [StreamBatch])
@@ -528,6 +652,56 @@ class RunReader:
             list(marker.details["result"].payloads), [NodeResult]
         )
         return result if isinstance(result, NodeResult) else None
+
+
+@dataclass
+class _Child:
+    """A subgraph task's child run, as the reader knows it."""
+
+    workflow_id: str
+    run_id: str
+    node: str
+    task_id: str
+    step: int
+    input: Any
+    is_send: bool = False
+    pauses: int = 0  # the pauses it signalled
+    paused: bool = False  # its latest pause has not been answered yet
+
+    def started(self, run_id: str) -> TaskStarted:
+        return TaskStarted(
+            run_id,
+            self.node,
+            self.task_id,
+            self.step,
+            self.input,
+            _triggers(self.node, is_send=self.is_send),
+            child=ChildRun(self.workflow_id, self.run_id, self.pauses),
+        )
+
+
+# How far past the latest step seen, and how many tasks in a step, a subgraph task is looked for.
+_STEPS_AHEAD = 64
+_TASKS_PER_STEP = 256
+
+
+def _subgraph_task(thread_id: str, child_id: str, step: int) -> tuple[str, str, int] | None:
+    """(node, task id, step) of the subgraph task that runs as child `child_id`. Its id is
+    `{thread}/{node}/{task id[:8]}` and task ids are stable_id(thread, step, index, node)
+    (tempograph._engine.tasks.TaskSlot.of): history does not hold the rest, so the task id is
+    found from the step the reader is at (normally at once: that step or the next, index 0)."""
+    prefix = f"{thread_id}/"
+    if not child_id.startswith(prefix):
+        return None
+    node, sep, short = child_id[len(prefix) :].rpartition("/")
+    if not sep or not node:
+        return None
+    for at in range(max(step, 0), max(step, 0) + _STEPS_AHEAD):
+        for index in range(_TASKS_PER_STEP):
+            task_id = stable_id(thread_id, at, index, node)
+            if task_id.startswith(short):
+                return node, task_id, at
+    return None
 
 
 def _triggers(node: str, *, is_send: bool = False) -> tuple[str, ...]:

@@ -78,17 +78,26 @@ _NAMESPACE = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 
 @dataclass(frozen=True)
 class Part:
-    """One part of a stream: its SSE event name, its JSON data, and its stable number."""
+    """One part of a stream: its SSE event name, its JSON data, and its stable number. A
+    subgraph's part (tempograph._client.subgraph_stream) is numbered within its parent's:
+    `sub` is its number in the child run's stream."""
 
     event: str
     data: Any
     source: int
     index: int
+    sub: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        """The part's number, for comparisons (a subgraph's parts sort after the parent part
+        before them, before the next one)."""
+        return (self.source, self.index, *self.sub)
 
     @property
     def id(self) -> str:
         """The resumable stream id of the part."""
-        return f"{self.source}-{self.index}"
+        return "-".join(map(str, self.key))
 
 
 @dataclass
@@ -119,6 +128,7 @@ class StreamParts:
         thread_id: str,
         run_id: str,
         metadata: Mapping[str, Any] | None = None,
+        namespace: str = "",
     ) -> None:
         self.modes = frozenset(modes)
         unknown = sorted(self.modes - STREAM_MODES)
@@ -129,6 +139,9 @@ class StreamParts:
             )
         self.thread_id = thread_id
         self.run_id = run_id
+        # A subgraph's run: its checkpoint_ns in LangGraph ("child:<task id>", deeper levels
+        # joined with "|"); "" for the root run.
+        self.namespace = namespace
         self.metadata: dict[str, Any] = {
             **(metadata or {}),
             "run_id": run_id,
@@ -187,6 +200,14 @@ class StreamParts:
             out += self._ended(event)
         return self._number(event.event_id, out)
 
+    def reserve(self, source: int) -> tuple[int, int]:
+        """A number no part of this stream gets, after the parts of history event `source`
+        told so far: a subgraph's parts are numbered from it."""
+        if source > self._source:
+            self._source, self._index = source, 0
+        self._index += 1
+        return self._source, self._index - 1
+
     # -----------------------------------------------------------------------------------------
 
     def _number(self, source: int, items: list[tuple[str, Any]]) -> list[Part]:
@@ -232,6 +253,18 @@ class StreamParts:
         if "__pregel_push" not in event.triggers and isinstance(event.input, dict):
             self._values = event.input  # the step's state (a resume's update may change it)
         out: list[tuple[str, Any]] = []
+        if (
+            event.child is not None
+            and "__pregel_push" not in event.triggers
+            and isinstance(event.input, dict)
+            and event.step > self._top
+        ):
+            # A step of subgraph tasks only has no checkpoint in history: its state is the
+            # input the child runs got.
+            self._top = event.step
+            if "values" in self.modes and event.input != self._sent:
+                self._sent = event.input
+                out.append(("values", event.input))
         if self.modes & {"tasks", "debug"}:
             payload = {
                 "id": event.task_id,
@@ -385,7 +418,11 @@ class StreamParts:
     def _checkpoint_ref(self, checkpoint_id: str | None) -> dict[str, Any] | None:
         if checkpoint_id is None:
             return None
-        return {"checkpoint_id": checkpoint_id, "thread_id": self.thread_id, "checkpoint_ns": ""}
+        return {
+            "checkpoint_id": checkpoint_id,
+            "thread_id": self.thread_id,
+            "checkpoint_ns": self.namespace,
+        }
 
     def _config(self, checkpoint_id: str | None) -> dict[str, Any] | None:
         if checkpoint_id is None:
@@ -393,7 +430,7 @@ class StreamParts:
         return {
             "configurable": {
                 "thread_id": self.thread_id,
-                "checkpoint_ns": "",
+                "checkpoint_ns": self.namespace,
                 "checkpoint_id": checkpoint_id,
             }
         }
@@ -423,7 +460,9 @@ class StreamParts:
             "langgraph_node": started.node,
             "langgraph_triggers": list(started.triggers),
             "langgraph_path": [kind, started.node],
-            "langgraph_checkpoint_ns": f"{started.node}:{started.task_id}",
+            "langgraph_checkpoint_ns": "|".join(
+                filter(None, (self.namespace, f"{started.node}:{started.task_id}"))
+            ),
         }
 
     def _task_metadata(
