@@ -16,7 +16,7 @@ from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody
-from tempograph.http.streaming import join_stream, start_stream
+from tempograph.http.streaming import join_stream, start_stream, stream_modes, wants_live
 
 SSE = "text/event-stream"
 
@@ -58,14 +58,18 @@ def router(backend: Backend) -> APIRouter:
 
     @api.post("/threads/{thread_id}/runs")
     async def create_run(thread_id: str, body: RunBody) -> JSONResponse:
-        run = await executor.submit(thread_id, body, stateless=False)
+        # A background run asking for a live mode is joined for it later (runs.join_stream):
+        # its node calls publish their live output from the start.
+        live = wants_live(stream_modes(body.stream_mode))
+        run = await executor.submit(thread_id, body, stateless=False, stream=live)
         return JSONResponse(
             (await executor.created(run)).to_json(), headers=run_headers(run, join=False)
         )
 
     @api.post("/runs")
     async def create_stateless(body: RunBody) -> JSONResponse:
-        run = await executor.submit(str(uuid.uuid4()), body, stateless=True)
+        live = wants_live(stream_modes(body.stream_mode))
+        run = await executor.submit(str(uuid.uuid4()), body, stateless=True, stream=live)
         await executor.created(run)
         assert run.task is not None
         on_completion = body.on_completion
