@@ -76,5 +76,5 @@ async def send_notification(notification: Notification) -> int:
         raise ApplicationError(
             f"{notification.url} unreachable: {reason}", type="WebhookFailed"
         ) from None
-    log.info("webhook delivered", event=notification.event, url=notification.url, status=status)
+    log.info("webhook delivered", kind=notification.event, url=notification.url, status=status)
     return status

@@ -175,7 +175,7 @@ async def test_pause_and_answer_notified_once_signed(
     assert done["approved"] is True
     [answered] = await receiver.wait(thread, "answered")
     assert answered.body["answer"] is True and answered.body["interrupts"][0]["id"] == interrupt_id
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(1.5)  # a retry would come after 1 s (NOTIFY_RETRY)
     assert [p.body["event"] for p in receiver.of(thread)] == ["interrupted", "answered"]
 
 

@@ -11,8 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import threading
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import Client, WorkflowHistory
 
@@ -30,6 +34,27 @@ from tempograph.types import Command
 from tests.sample_graphs import all_graphs
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
+
+
+@contextlib.contextmanager
+def webhook_receiver() -> Iterator[str]:
+    """A local webhook receiver that answers 200 to every POST; yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hook"
+    finally:
+        server.shutdown()
 
 
 async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
@@ -119,6 +144,22 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     await handle.result()
     for name in ("chat", "chat_local"):
         await graphs.invoke(name, {"messages": [], "turns": 8}, thread_id=thread(name))
+    # Notifications (patch notify): the invocation's webhook hears of the pause, the answer
+    # and the end, each a notify activity the run does not wait for (but for the end's).
+    t = thread("notify")
+    with webhook_receiver() as url:
+        handle = await graphs.client.start_workflow(
+            WORKFLOW_TYPE,
+            RunInput(graph="ask", input={"log": [], "x": 1}, webhook=url),
+            id=t,
+            task_queue=graphs.task_queue,
+        )
+        while (await graphs.get_state(t)).status != "interrupted":
+            await asyncio.sleep(0.05)
+        await handle.execute_update(
+            RESUME_UPDATE, ResumeInput(resume="yes", webhook=url), result_type=dict
+        )
+        await handle.result()
     return threads
 
 
