@@ -890,7 +890,11 @@ class GraphClient:
             for chunk in _in_process(chunks, modes, single, subgraphs):
                 yield chunk
             events = self._followed(thread, run_id, after_event, invocation)
-            children = child_events(self.client, live=True) if subgraphs else None
+            children = (
+                child_events(self.client, live=True, publish=bool(modes & LIVE_MODES))
+                if subgraphs
+                else None
+            )
             async for _, out, _ in merged(((e, True) async for e in events), parts, children):
                 for chunk in _in_process(out, modes, single, subgraphs):
                     yield chunk

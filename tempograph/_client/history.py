@@ -48,6 +48,7 @@ from tempograph.messages import (
     STREAM_SIGNAL,
     Checkpoint,
     ChildPaused,
+    GraphSpec,
     NodeResult,
     NodeTask,
     NodeUpdate,
@@ -60,6 +61,7 @@ from tempograph.messages import checkpoint_id as make_checkpoint_id
 log = structlog.get_logger("tempograph.client")
 
 NODE_ACTIVITY = "tempograph.run_node"
+DESCRIBE_ACTIVITY = "tempograph.describe_graph"
 LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
@@ -242,6 +244,7 @@ class RunReader:
         self._initiated: dict[int, tuple[str, Any]] = {}
         self._children: dict[str, _Child] = {}
         self._step = 0  # the latest step seen (a subgraph task's step is found from here)
+        self._channels: set[str] | None = None  # the graph's channels, once its topology is read
 
     def checkpoints(self) -> list[Checkpoint]:
         """The run's checkpoints, oldest first: the input of each step's first node
@@ -299,7 +302,11 @@ class RunReader:
             timed_out = event.activity_task_timed_out_event_attributes
             out += await self._failed(timed_out.scheduled_event_id, timed_out.failure)
         elif event.HasField("marker_recorded_event_attributes"):
-            local = await self._local_node_result(event.marker_recorded_event_attributes)
+            marker = event.marker_recorded_event_attributes
+            spec = await self._local_result(marker, DESCRIBE_ACTIVITY, GraphSpec)
+            if isinstance(spec, GraphSpec):
+                self._channels = {c.name for c in spec.channels}
+            local = await self._local_node_result(marker)
             if local is not None:
                 out += self._local_step(local, event.event_id, when)
                 if local.step is not None:
@@ -530,11 +537,8 @@ class RunReader:
             return []
         decoded = await self.converter.decode(list(result.payloads), [dict])
         values = decoded[0] if decoded and isinstance(decoded[0], dict) else {}
-        # The run takes the child's final values of its own channels: the keys its state had.
-        known = self._derived.get(self._latest or "") or self._recorded.get(self._latest or "")
-        keys = set(child.input) if isinstance(child.input, dict) and not child.is_send else set()
-        keys |= set(known.values) if known is not None else set()
-        writes = {k: v for k, v in values.items() if not keys or k in keys}
+        # The run takes the child's final values of its own channels (the pinned graph's).
+        writes = {k: v for k, v in values.items() if self._channels is None or k in self._channels}
         return [TaskFinished(self.run_id, child.node, child.task_id, child.step, writes=writes)]
 
     async def _child_failed(self, workflow_id: str, failure: Any) -> list[RunEvent]:
@@ -640,18 +644,27 @@ class RunReader:
 
     async def _local_node_result(self, marker: MarkerRecordedEventAttributes) -> NodeResult | None:
         """The result of a node run as a local activity (a marker), if `marker` is one."""
+        result = await self._local_result(marker, NODE_ACTIVITY, NodeResult)
+        return result if isinstance(result, NodeResult) else None
+
+    async def _local_result(
+        self, marker: MarkerRecordedEventAttributes, activity: str, kind: type[Any]
+    ) -> Any:
+        """The result of local activity `activity` (a marker), if `marker` is one."""
         if marker.marker_name != LOCAL_ACTIVITY_MARKER or "result" not in marker.details:
             return None
         try:
             info = json.loads(marker.details["data"].payloads[0].data)
         except (KeyError, IndexError, ValueError):
             return None
-        if info.get("activity_type") != NODE_ACTIVITY:
+        if info.get("activity_type") != activity:
             return None
-        [result] = await self.converter.decode(
-            list(marker.details["result"].payloads), [NodeResult]
-        )
-        return result if isinstance(result, NodeResult) else None
+        try:
+            [result] = await self.converter.decode(list(marker.details["result"].payloads), [kind])
+        except Exception:  # noqa: BLE001 - a result this reader cannot read is skipped
+            log.warning("unreadable local activity result in history", activity=activity)
+            return None
+        return result
 
 
 @dataclass

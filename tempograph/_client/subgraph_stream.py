@@ -38,6 +38,7 @@ from temporalio.client import Client
 from tempograph._client import history
 from tempograph._client.history import ChildRun, Ended, Paused, RunEvent, TaskFinished, TaskStarted
 from tempograph._client.stream_parts import Part, StreamParts
+from tempograph.messages import STREAM_WANTED_SIGNAL
 
 log = structlog.get_logger("tempograph.client")
 
@@ -204,16 +205,22 @@ async def merged(
             await kid.pump.close()
 
 
-def child_events(client: Client, *, live: bool) -> ChildEvents:
+def child_events(client: Client, *, live: bool, publish: bool = False) -> ChildEvents:
     """How to read a child run's events: its history from its start, then live. `live`:
     every event counts as live (a stream that started with the run); else only those after
-    the child's history as it is when first read (a join)."""
+    the child's history as it is when first read (a join). `publish`: the stream has live
+    modes, so the child's later node calls are asked to publish their output (a child
+    started by an invocation that did not stream, answered by one that does)."""
 
     async def events(child: ChildRun) -> AsyncIterator[tuple[RunEvent, bool]]:
         known = 0
+        handle = client.get_workflow_handle(child.workflow_id)
+        if publish:
+            with contextlib.suppress(Exception):  # a child that has ended needs none
+                await handle.signal(STREAM_WANTED_SIGNAL)
         if not live:
-            handle = client.get_workflow_handle(child.workflow_id, run_id=child.run_id)
-            known = (await handle.describe()).history_length
+            first = client.get_workflow_handle(child.workflow_id, run_id=child.run_id)
+            known = (await first.describe()).history_length
         async for event in history.follow(client, child.workflow_id, child.run_id):
             run_id = getattr(event, "run_id", child.run_id)
             yield event, live or run_id != child.run_id or event.event_id > known

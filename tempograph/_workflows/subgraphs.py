@@ -52,6 +52,7 @@ class Subgraphs:
                     previous_run_id="",
                     config=st.inp.config,  # the invocation's, for the subgraph's nodes too
                     context=st.inp.context,
+                    stream=st.inp.stream,  # its nodes publish live output when ours do
                 ),
                 id=child_id,
                 task_queue=workflow.info().task_queue,
