@@ -15,6 +15,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from tempograph import create_worker
+from tempograph._activities.publisher import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from tempograph.config import get_stream_writer
 from tempograph.graph import START, MessagesState, StateGraph
 from tempograph.messages import STREAM_SIGNAL, NodeResult, RunInput, StreamBatch
@@ -48,6 +49,16 @@ async def chatty(state: MessagesState) -> dict[str, Any]:
     return {"messages": [AIMessage(LONG, id=chunks[0].id)]}
 
 
+def flood(count: int) -> Any:
+    def node(state: MessagesState) -> dict[str, Any]:
+        writer = get_stream_writer()
+        for i in range(count):
+            writer({"i": i, "pad": "x" * 680})
+        return {}
+
+    return node
+
+
 def _graph(node: Any) -> Any:
     builder = StateGraph(MessagesState)
     builder.add_node("agent", node)
@@ -55,7 +66,13 @@ def _graph(node: Any) -> Any:
     return builder.compile()
 
 
-GRAPHS = {"tok_sync": _graph(agent), "tok_async": _graph(async_agent), "tok_long": _graph(chatty)}
+GRAPHS = {
+    "tok_sync": _graph(agent),
+    "tok_async": _graph(async_agent),
+    "tok_long": _graph(chatty),
+    "flood_2000": _graph(flood(2000)),
+    "flood_5000": _graph(flood(5000)),
+}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -84,7 +101,7 @@ async def _run(client: Client, graph: str, stream: bool) -> tuple[list[StreamBat
             attrs_c = event.activity_task_completed_event_attributes
             [result] = await converter.decode(list(attrs_c.result.payloads), [NodeResult])
             results.append(result)
-    [result] = [r for r in results if r.node == "agent" or r.writes]
+    [result] = [r for r in results if r.node == "agent" or r.writes] or results
     return batches, result
 
 
@@ -129,3 +146,27 @@ async def test_tokens_are_batched(client: Client, tq: str) -> None:
     # ~600 chunks over more than a second: at most ~one batch per 100 ms, never one per token.
     assert len(batches) <= len(chunks) / 5, (len(batches), len(chunks))
     assert len(batches[0].items) <= 2  # the first token left at once (model_start + chunk)
+
+
+async def test_a_flood_of_custom_events_is_cut_into_bounded_batches(
+    client: Client, tq: str
+) -> None:
+    # 2,000 events of ~700 B written as fast as a thread can: ~1.4 MB, all delivered, in order,
+    # in batches of at most MAX_BATCH_BYTES (a batch once grew past Temporal's 2 MiB limit and
+    # was refused: events lost).
+    batches, _ = await _run(client, "flood_2000", stream=True)
+    values = [i.value["i"] for b in batches for i in b.items]
+    assert values == list(range(2000))
+    sizes = [len(b.model_dump_json()) for b in batches]
+    assert max(sizes) <= MAX_BATCH_BYTES, sizes
+
+
+async def test_live_output_past_the_per_call_limit_is_dropped_not_failed(
+    client: Client, tq: str
+) -> None:
+    # ~3.5 MB: the first MAX_CALL_BYTES arrive, in order; the rest is dropped; the node succeeds.
+    batches, _ = await _run(client, "flood_5000", stream=True)
+    values = [i.value["i"] for b in batches for i in b.items]
+    assert values == list(range(len(values)))
+    assert 2000 < len(values) < 5000
+    assert sum(len(b.model_dump_json()) for b in batches) <= MAX_CALL_BYTES
