@@ -92,6 +92,16 @@ def sign_in(d: webdriver.Chrome, url: str) -> None:
     d.execute_script("window.__sameDocument = true;")
 
 
+def goto(d: webdriver.Chrome, url: str, path: str) -> None:
+    """Open `path`, signing in first if this browser has no session yet (a test run alone)."""
+    d.get(f"{url}{path}")
+    if "/inbox/login" in d.current_url:
+        d.find_element(By.NAME, "token").send_keys(TOKEN)
+        d.find_element(By.ID, "login").click()
+        WebDriverWait(d, WAIT).until(lambda d: "/inbox/login" not in d.current_url)
+    d.execute_script("window.__sameDocument = true;")
+
+
 def wait_for_row(d: webdriver.Chrome, thread: str) -> None:
     WebDriverWait(d, WAIT).until(ec.presence_of_element_located(row(thread)))
     assert d.execute_script("return window.__sameDocument === true;"), "the page was reloaded"
@@ -173,8 +183,7 @@ async def test_human_interrupt_accepted_and_answers_elsewhere_leave_live(
     served: tuple[str, GraphClient], driver: webdriver.Chrome
 ) -> None:
     url, gc = served
-    await browse(lambda: driver.get(f"{url}/inbox"))
-    await browse(driver.execute_script, "window.__sameDocument = true;")
+    await browse(goto, driver, url, "/inbox")
 
     elsewhere = tid()
     await gc.invoke("free", {"topic": "lunch"}, thread_id=elsewhere)
@@ -205,8 +214,70 @@ async def test_markup_in_a_payload_stays_text(
     url, gc = served
     thread = tid()
     await gc.invoke("evil", {"topic": "<b>release</b>"}, thread_id=thread)
-    await browse(lambda: driver.get(f"{url}/inbox/{thread}"))
+    await browse(goto, driver, url, f"/inbox/{thread}")
     text = await browse(lambda: driver.find_element(By.CSS_SELECTOR, ".card .text").text)
     assert "<script>window.__pwned = 1</script>" in text and "<b>release</b>" in text
     assert await browse(driver.execute_script, "return window.__pwned;") is None
     assert not await browse(driver.find_elements, By.CSS_SELECTOR, ".card .text b, .card img")
+
+
+@pytest.fixture
+def no_js_driver() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = _binary(("chromium", "chromium-browser"))
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                 "--window-size=1280,900"):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2}
+    )
+    chrome = webdriver.Chrome(options=options, service=Service(_binary(("chromedriver",))))
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+def decide_without_js(d: webdriver.Chrome, url: str, thread: str) -> None:
+    d.get(f"{url}/inbox/{thread}")
+    d.find_element(By.NAME, "token").send_keys(TOKEN)
+    d.find_element(By.ID, "login").click()  # back to the item after signing in
+    WebDriverWait(d, WAIT).until(ec.presence_of_element_located((By.CSS_SELECTOR, "form.answer")))
+    # inbox.js would hide the edit box while "approve" is chosen: it did not run.
+    assert d.find_element(By.NAME, "args-0").is_displayed()
+    d.find_element(By.CSS_SELECTOR, 'input[name="decision-1"][value="reject"]').click()
+    d.find_element(By.NAME, "message-1").send_keys("not Rome")
+    d.find_element(By.CSS_SELECTOR, 'button[value="decide"]').click()
+    WebDriverWait(d, WAIT).until(ec.presence_of_element_located((By.ID, "sent")))
+
+
+async def test_hitl_decisions_with_javascript_disabled(
+    served: tuple[str, GraphClient], no_js_driver: webdriver.Chrome
+) -> None:
+    url, gc = served
+    thread = tid()
+    ask = {"messages": [{"role": "user", "content": "weather in Paris and Rome"}]}
+    await gc.invoke("hitl_middleware", ask, thread_id=thread)
+    await browse(decide_without_js, no_js_driver, url, thread)
+    state = await gc.get_state(thread)
+    assert state.status == "done"
+    last = state.values["messages"][-1]["content"]
+    assert "sunny in Paris" in last and "not Rome" in last and "sunny in Rome" not in last
+
+
+def edit_box_follows_choice(d: webdriver.Chrome, url: str, thread: str) -> list[bool]:
+    goto(d, url, f"/inbox/{thread}")
+    box = d.find_element(By.NAME, "args-0")
+    shown = [box.is_displayed()]
+    d.find_element(By.CSS_SELECTOR, 'input[name="decision-0"][value="edit"]').click()
+    return [*shown, box.is_displayed()]
+
+
+async def test_with_javascript_the_edit_box_shows_only_for_edit(
+    served: tuple[str, GraphClient], driver: webdriver.Chrome
+) -> None:
+    url, gc = served
+    thread = tid()
+    ask = {"messages": [{"role": "user", "content": "weather in Oslo"}]}
+    await gc.invoke("hitl_middleware", ask, thread_id=thread)
+    assert await browse(edit_box_follows_choice, driver, url, thread) == [False, True]

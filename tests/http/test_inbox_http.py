@@ -314,3 +314,19 @@ async def test_static_files(served: tuple[str, GraphClient], path: str) -> None:
         r = await http.get(path)
         assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
         assert (await http.get("/inbox/static/app.py")).status_code == 404
+
+
+async def test_a_static_breakpoint_is_continued_from_the_inbox(
+    served: tuple[str, GraphClient], browser: httpx.AsyncClient
+) -> None:
+    _, gc = served
+    thread = tid()
+    await gc.invoke("free", {"topic": "z"}, thread_id=thread, interrupt_before=["ask"])
+    html, csrf = await item_page(browser, thread)
+    assert "Paused before ask" in html and 'value="continue"' in html
+    r = await browser.post(
+        f"/inbox/{thread}", data={"csrf": csrf, "interrupt_id": "", "mode": "continue"}
+    )
+    assert r.status_code == 303
+    state = await gc.get_state(thread)  # on to the node's own question
+    assert state.status == "interrupted" and state.interrupts[0].value == "What about z?"
