@@ -328,7 +328,8 @@ class RunReader:
             child_input = decoded[0] if decoded and isinstance(decoded[0], dict) else {}
             self._initiated[event.event_id] = (initiated.workflow_id, child_input.get("input"))
         elif event.HasField("child_workflow_execution_started_event_attributes"):
-            out += self._child_started(event.child_workflow_execution_started_event_attributes)
+            started_child = event.child_workflow_execution_started_event_attributes
+            out += self._child_started(started_child, when)
         elif event.HasField("signal_external_workflow_execution_initiated_event_attributes"):
             signal = event.signal_external_workflow_execution_initiated_event_attributes
             child = self._children.get(signal.workflow_execution.workflow_id)
@@ -488,7 +489,7 @@ class RunReader:
     # Subgraph tasks (child runs): history holds their start, the pauses they signal, their end.
     # -----------------------------------------------------------------------------------------
 
-    def _child_started(self, started: Any) -> list[RunEvent]:
+    def _child_started(self, started: Any, when: datetime) -> list[RunEvent]:
         initiated = self._initiated.pop(started.initiated_event_id, None)
         if initiated is None:
             return []
@@ -516,7 +517,15 @@ class RunReader:
         )
         self._children[workflow_id] = child
         self._task_begins(task_id, step)
-        return [child.started(self.run_id)]
+        out: list[RunEvent] = []
+        cid = make_checkpoint_id(self.thread_id, self.run_id, step)
+        if cid not in self._derived and not is_send and isinstance(child_input, dict):
+            # A step of subgraph tasks only: its state is what the child runs start from.
+            self._batch = (step, -started.initiated_event_id)
+            self._derived[cid] = self._derive(step, dict(child_input), when)
+            self._derived[cid].next = [node]
+            out += self._yield(cid)
+        return [*out, child.started(self.run_id)]
 
     async def _child_paused(self, payloads: Any) -> list[RunEvent]:
         try:

@@ -253,18 +253,6 @@ class StreamParts:
         if "__pregel_push" not in event.triggers and isinstance(event.input, dict):
             self._values = event.input  # the step's state (a resume's update may change it)
         out: list[tuple[str, Any]] = []
-        if (
-            event.child is not None
-            and "__pregel_push" not in event.triggers
-            and isinstance(event.input, dict)
-            and event.step > self._top
-        ):
-            # A step of subgraph tasks only has no checkpoint in history: its state is the
-            # input the child runs got.
-            self._top = event.step
-            if "values" in self.modes and event.input != self._sent:
-                self._sent = event.input
-                out.append(("values", event.input))
         if self.modes & {"tasks", "debug"}:
             payload = {
                 "id": event.task_id,

@@ -174,6 +174,7 @@ def run_kwargs(body: RunBody) -> dict[str, Any]:
         "config": body.config.model_dump(exclude_none=True) if body.config else {},
         "context": body.context or {},
         "stream_mode": body.stream_mode or ["values"],
+        "stream_subgraphs": body.stream_subgraphs,
         "interrupt_before": body.interrupt_before,
         "interrupt_after": body.interrupt_after,
         "checkpoint_id": body.checkpoint_id,

@@ -87,10 +87,11 @@ class RunBody(BaseModel):
     stream_mode: str | list[str] | None = None
     # Events carry `id:` lines; GET .../runs/{run_id}/stream with Last-Event-ID replays after one.
     stream_resumable: bool = False
-    # Accepted at their defaults only (unsupported_run_fields).
+    # The stream carries the subgraphs' events too (`mode|<node>:<task id>`).
     stream_subgraphs: bool = False
     # POSTed when the run pauses or ends (tempograph.notifications).
     webhook: str | None = None
+    # Accepted at their defaults only (unsupported_run_fields).
     after_seconds: float | None = None
     # Resumes are always strict here: true (or unset) is honoured, false is refused.
     strict_resume: bool | None = None
@@ -198,8 +199,6 @@ def unsupported_run_fields(body: RunBody) -> None:
         raise not_supported(
             'on_disconnect="cancel"', 'a run goes on when its request goes away ("continue")'
         )
-    if body.stream_subgraphs:
-        raise not_supported("stream_subgraphs")
     if body.after_seconds:
         raise not_supported("after_seconds")
     if body.strict_resume is False:

@@ -39,6 +39,7 @@ from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionSta
 
 from tempograph._client.history import RunEvent, RunReader
 from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
+from tempograph._client.subgraph_stream import ChildEvents, child_events, merged
 from tempograph.client import ContinuedAsNew, Ended, Paused
 from tempograph.http.errors import HttpError
 from tempograph.http.executions import graph_name
@@ -90,24 +91,27 @@ def synthesized_id(base: int, n: int) -> str:
 
 
 def parse_event_id(text: str | None) -> tuple[int, ...] | None:
-    """A Last-Event-ID as a comparable key ("12-3" -> (12, 3); "0" and "-1": before all);
-    None when absent; 422 when it is not one of this server's ids."""
+    """A Last-Event-ID as a comparable key ("12-3" -> (12, 3), a subgraph's "12-3-40-0" ->
+    (12, 3, 40, 0); "0" and "-1": before all); None when absent; 422 when it is not one of
+    this server's ids."""
     if text is None or not text.strip():
         return None
     text = text.strip()
     try:
         if text.lstrip("-").isdigit():
             return (int(text),)
-        source, index = text.split("-")
-        return (int(source), int(index))
+        numbers = tuple(int(n) for n in text.split("-"))
     except ValueError:
+        numbers = ()
+    if len(numbers) < 2 or len(numbers) % 2:
         raise HttpError(
             422, f"Last-Event-ID {text!r} is not an event id of this server (<event>-<n>)"
-        ) from None
+        )
+    return numbers
 
 
 def key_of(part: Part) -> tuple[int, ...]:
-    return (part.source, part.index)
+    return part.key
 
 
 def run_metadata(graph: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
@@ -254,10 +258,29 @@ async def rejoined(
 class StreamRequest:
     modes: list[str]
     resumable: bool
+    subgraphs: bool = False
 
     @classmethod
     def of(cls, body: RunBody) -> StreamRequest:
-        return cls(modes=stream_modes(body.stream_mode), resumable=body.stream_resumable)
+        return cls(
+            modes=stream_modes(body.stream_mode),
+            resumable=body.stream_resumable,
+            subgraphs=body.stream_subgraphs,
+        )
+
+
+def subgraph_events(
+    executor: RunExecutor, subgraphs: Any, modes: Iterable[str], *, live: bool
+) -> ChildEvents | None:
+    """How a stream with stream_subgraphs reads its subgraphs' runs (None: without)."""
+    if subgraphs is not True:
+        return None
+    return child_events(executor.gc.client, live=live, publish=wants_live(modes))
+
+
+async def _all_live(events: AsyncIterator[RunEvent]) -> AsyncIterator[tuple[RunEvent, bool]]:
+    async for event in events:
+        yield event, True
 
 
 def _error_frame(error: dict[str, Any], event_id: str | None) -> bytes:
@@ -292,8 +315,9 @@ async def run_frames(
     for n, part in enumerate(started, start=1):
         yield frame(part.event, part.data, synthesized_id(base, n) if ids else None)
     last = base
-    async for event in followed(executor, run):
-        for part in parts.feed(event):
+    children = subgraph_events(executor, request.subgraphs, request.modes, live=True)
+    async for _, out, _ in merged(_all_live(followed(executor, run)), parts, children):
+        for part in out:
             last = max(last, part.source)
             yield frame(part.event, part.data, part_id(part) if ids else None)
     await asyncio.wait({run.task})
@@ -385,6 +409,9 @@ async def join_stream(
         run_id=desc.run_id,
         metadata=run_metadata(graph, known.metadata if known is not None else None),
     )
+    # The run's stream_subgraphs (a run this server process knows).
+    subgraphs = known.kwargs.get("stream_subgraphs") if known is not None else False
+    children = subgraph_events(executor, subgraphs, modes, live=False)
 
     async def frames() -> AsyncIterator[bytes]:
         done = False
@@ -393,10 +420,12 @@ async def join_stream(
                 if after is not None and key_of(part) > after:
                     yield frame(part.event, part.data, part_id(part))
             ended: Ended | None = None
-            async for event, live in rejoined(executor, thread_id, desc):
+            async for event, out, live in merged(
+                rejoined(executor, thread_id, desc), parts, children
+            ):
                 if isinstance(event, Ended):
                     ended = event
-                for part in parts.feed(event):
+                for part in out:
                     if live or (after is not None and key_of(part) > after):
                         yield frame(part.event, part.data, part_id(part))
             if ended is not None and ended.status == "FAILED":
@@ -474,10 +503,18 @@ async def thread_stream(
             if at_join is not None and desc.run_id == at_join.run_id:
                 skip = after or _after_event(at_join.history_length)
             parts.start(None)
-            async for event in executor.gc.follow(thread_id, desc.run_id):
+            subgraphs = known.kwargs.get("stream_subgraphs") if known else False
+            children = subgraph_events(executor, subgraphs, run_modes, live=True)
+            events = _all_live(executor.gc.follow(thread_id, desc.run_id))
+            async for event, out, _ in merged(events, parts, children):
+                if event is None:  # a subgraph's parts
+                    for part in out:
+                        if "run_modes" in modes and (skip is None or key_of(part) > skip):
+                            yield frame(part.event, part.data, part_id(part))
+                    continue
                 same = getattr(event, "run_id", desc.run_id) == desc.run_id
                 shown = skip is None or not same or (_event_id(event),) > skip[:1]
-                for part in parts.feed(event):
+                for part in out:
                     if "run_modes" in modes and (skip is None or not same or key_of(part) > skip):
                         yield frame(part.event, part.data, part_id(part))
                 if isinstance(event, Paused | Ended) and shown:

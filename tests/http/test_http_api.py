@@ -323,7 +323,6 @@ async def test_422_invalid_bodies(api: httpx.AsyncClient, body: dict[str, Any], 
 
 UNSUPPORTED_RUN_FIELDS = [
     ({"on_disconnect": "cancel"}, "on_disconnect"),
-    ({"stream_subgraphs": True}, "stream_subgraphs"),
     ({"after_seconds": 5}, "after_seconds"),
     # Resumes are always strict: false would be ignored.
     ({"strict_resume": False}, "strict_resume"),
