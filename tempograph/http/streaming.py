@@ -16,6 +16,8 @@ later sends STREAM_WANTED_SIGNAL), so any server process can serve any run's str
   the state a resume starts from) are `<b>-<SYNTHESIZED + n>`, b being the last history event
   before the stream's run (0 for a new run): ids strictly increase along a run's stream and
   are the same on every reading, so nothing is kept anywhere to serve a replay.
+* stream_subgraphs: the child runs of subgraph tasks too, `mode|<node>:<task id>`, where they
+  run (tempograph._client.subgraph_stream: ids `<source>-<reserved>-<child source>-<n>`).
 * GET .../runs/{run_id}/stream (runs.join_stream): with Last-Event-ID, the run's history is
   read again from its start and the events after that id are sent (0 or -1: all), then live
   ones; without it, live events only. Ends when the run pauses or ends (a run paused or
