@@ -80,15 +80,18 @@ def test_no_langgraph_json_says_what_to_create(
     assert "Create a langgraph.json" in capsys.readouterr().err
 
 
-def test_a_langgraph_graph_is_refused_with_the_import_to_change(
+def test_an_object_that_is_no_graph_is_refused_saying_what_to_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Named like LangGraph's class but not one (real LangGraph graphs are served: tests/langgraph).
     (tmp_path / "agent.py").write_text(
         "class CompiledStateGraph:\n    pass\n\ngraph = CompiledStateGraph()\n"
     )
     monkeypatch.chdir(tmp_path)
     assert run_cli(["worker", "--graph", "agent=./agent.py:graph"]) == 2
-    assert "from tempograph.graph import StateGraph" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Graph 'agent' is a CompiledStateGraph, not a compiled Tempograph graph" in err
+    assert "pass builder.compile() of a tempograph.graph.StateGraph" in err
 
 
 def test_error_lines() -> None:
