@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from tempograph._client.history import (
     Checkpointed,
     Ended,
@@ -72,6 +74,8 @@ STREAM_MODES: frozenset[str] = frozenset(
 LIVE_MODES: frozenset[str] = frozenset({"messages", "messages-tuple", "custom", "events", "debug"})
 
 # Message dicts as LangChain serializes them (the `type` of a message in state).
+log = structlog.get_logger("tempograph.client")
+
 _MESSAGE_TYPES = frozenset({"human", "ai", "system", "tool", "function", "chat", "remove"})
 _NAMESPACE = uuid.UUID("6ba7b811-9dad-11d1-80b4-00c04fd430c8")
 
@@ -191,7 +195,11 @@ class StreamParts:
             out += self._task_started(event)
         elif isinstance(event, Streamed):
             for item in event.batch.items:
-                out += self._streamed_item(event, item)
+                if well_formed(item):
+                    out += self._streamed_item(event, item)
+                else:
+                    # Anyone may signal a run: a bad item is skipped, never a reader's crash.
+                    log.warning("malformed live output skipped", kind=item.kind)
         elif isinstance(event, TaskFinished):
             out += self._task_finished(event)
         elif isinstance(event, Paused):
@@ -620,3 +628,41 @@ def _as_message(acc: Any) -> dict[str, Any]:
 
     dumped: dict[str, Any] = message_chunk_to_message(acc).model_dump()
     return dumped
+
+
+def _strs(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def well_formed(item: StreamItem) -> bool:
+    """An item as a node activity publishes it (messages.StreamItem): a batch signalled by
+    something else may hold anything."""
+    value = item.value
+    if item.kind == "custom":
+        return True
+    if item.kind == "model_end":
+        return value is None
+    if not isinstance(value, dict):
+        return False
+    if item.kind == "model_start":
+        return (
+            isinstance(value.get("id"), str)
+            and isinstance(value.get("run_id", ""), str)
+            and isinstance(value.get("name") or "", str)
+            and _strs(value.get("tags", []))
+            and isinstance(value.get("metadata", {}), dict)
+        )
+    # A chunk: the fields readers index or merge must have their types.
+    content = value.get("content", "")
+    return (
+        isinstance(content, (str, list))
+        and isinstance(value.get("id", ""), str)
+        and all(
+            isinstance(value.get(k, []), list)
+            for k in ("tool_calls", "invalid_tool_calls", "tool_call_chunks")
+        )
+        and all(
+            isinstance(value.get(k, {}), dict) for k in ("additional_kwargs", "response_metadata")
+        )
+        and isinstance(value.get("usage_metadata") or {}, dict)
+    )

@@ -43,6 +43,7 @@ from tempograph._client.history import RunEvent, RunReader
 from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
 from tempograph._client.subgraph_stream import ChildEvents, child_events, merged
 from tempograph.client import ContinuedAsNew, Ended, Paused
+from tempograph.http.bounded import BoundedSet
 from tempograph.http.errors import HttpError
 from tempograph.http.executions import graph_name
 from tempograph.http.rendering import assistant_id_of
@@ -52,6 +53,9 @@ from tempograph.http.sse import frame, with_heartbeats
 from tempograph.messages import STATUS_ATTRIBUTE, STREAM_WANTED_SIGNAL
 
 log = logging.getLogger("tempograph.http")
+
+# Temporal runs this process has asked to publish their live output (STREAM_WANTED_SIGNAL).
+_STREAM_ASKED: BoundedSet[str] = BoundedSet()
 
 # Once the run has answered, how long its history may take to show what led to the answer
 # (normally one long poll's round trip) before the stream ends without it.
@@ -399,8 +403,16 @@ async def join_stream(
     )
     if desc is None:
         return with_heartbeats(_not_found())
-    if wants_live(modes) and desc.status == WorkflowExecutionStatus.RUNNING and not _paused(desc):
-        # Later node calls of a run started without streaming publish their live output.
+    if (
+        wants_live(modes)
+        and desc.status == WorkflowExecutionStatus.RUNNING
+        and not _paused(desc)
+        and desc.run_id not in _STREAM_ASKED
+    ):
+        # Later node calls of a run started without streaming publish their live output. Once
+        # per run and process: every signal lands in the run's history (a client reconnecting
+        # in a loop must not grow it).
+        _STREAM_ASKED.add(desc.run_id)
         with contextlib.suppress(Exception):
             handle = executor.gc.client.get_workflow_handle(thread_id, run_id=desc.run_id)
             await handle.signal(STREAM_WANTED_SIGNAL)
