@@ -62,11 +62,12 @@ Choices and differences from the Agent Server (this first slice):
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
-  accepted), `stream_subgraphs=true`, `after_seconds`,
+  accepted), `after_seconds`,
   `strict_resume=false` (resumes are always strict, like the Agent Server's `strict_resume`:
-  true is accepted), `langsmith_tracer` (no LangSmith tracing); on the state routes, `select`
-  (the state is returned whole), any query parameter other than `subgraphs` (422 naming them)
-  and a non-empty `checkpoint.checkpoint_ns` (POST .../state/checkpoint).
+  true is accepted), `langsmith_tracer` (no LangSmith tracing), `feedback_keys` and any other
+  field a run body does not know (when set: null, false and empty values pass); on the state
+  routes, `select` (the state is returned whole), any query parameter other than `subgraphs`
+  (422 naming them) and a non-empty `checkpoint.checkpoint_ns` (POST .../state/checkpoint).
   Their defaults (what langgraph-sdk sends when unset) are accepted. `durability` and
   `checkpoint_during` are accepted and change nothing (every step is checkpointed in
   Temporal). `on_completion` applies to stateless runs; on a thread run it is accepted and

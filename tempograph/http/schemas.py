@@ -63,9 +63,11 @@ class CheckpointRef(BaseModel):
 
 
 class RunBody(BaseModel):
-    """POST /threads/{id}/runs[/wait] and POST /runs[/wait]."""
+    """POST /threads/{id}/runs[/wait] and POST /runs[/wait]. Other fields of the Agent Server
+    (feedback_keys, durability, ...) are kept to be refused when set (unsupported_run_fields),
+    never ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="allow")
 
     assistant_id: str = Field(min_length=1)
     input: dict[str, Any] | None = None
@@ -96,6 +98,9 @@ class RunBody(BaseModel):
     # Resumes are always strict here: true (or unset) is honoured, false is refused.
     strict_resume: bool | None = None
     langsmith_tracer: Any = None
+    # Honoured as they are: every step is checkpointed, durably (Temporal history).
+    durability: Literal["sync", "async", "exit"] | None = None
+    checkpoint_during: bool | None = None
 
 
 class ThreadCreateBody(BaseModel):
@@ -208,6 +213,10 @@ def unsupported_run_fields(body: RunBody) -> None:
         )
     if body.langsmith_tracer is not None:
         raise not_supported("langsmith_tracer", "runs are not traced to LangSmith")
+    # A client may send a field it leaves at its default (null, false, empty): that is honoured.
+    for name, value in (body.model_extra or {}).items():
+        if value not in (None, False, [], {}, ""):
+            raise not_supported(name)
 
 
 def unsupported_ttl(ttl: Any) -> None:

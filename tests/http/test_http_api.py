@@ -327,6 +327,9 @@ UNSUPPORTED_RUN_FIELDS = [
     # Resumes are always strict: false would be ignored.
     ({"strict_resume": False}, "strict_resume"),
     ({"langsmith_tracer": {"project_name": "p"}}, "langsmith_tracer"),
+    # Fields of the Agent Server Tempograph has no use for, and unknown ones: refused when set.
+    ({"feedback_keys": ["score"]}, "feedback_keys"),
+    ({"no_such_field": 1}, "no_such_field"),
 ]
 
 
