@@ -9,7 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from temporalio.client import Client
@@ -79,10 +79,13 @@ class DevServer:
         db_filename: str | Path | None = None,
         log_file: str | Path | None = None,
         die_with_parent: bool = True,
+        extra_args: Sequence[str] = (),
     ) -> None:
         """`die_with_parent`: the server stops when this process dies, even by kill -9 (Linux;
-        elsewhere only stop() and a clean exit stop it)."""
+        elsewhere only stop() and a clean exit stop it). `extra_args` are appended to
+        `temporal server start-dev` (e.g. `--ui-codec-endpoint URL`)."""
         self.die_with_parent = die_with_parent
+        self.extra_args = list(extra_args)
         self.port = port
         self.ui_port = ui_port
         self.db_filename = db_filename
@@ -114,7 +117,7 @@ class DevServer:
             cmd += ["--db-filename", str(self.db_filename)]
         for key in SEARCH_ATTRIBUTES:
             cmd += ["--search-attribute", f"{key.name}=Keyword"]
-        return cmd
+        return cmd + self.extra_args
 
     async def start(self, timeout: float = 30.0) -> None:
         for path in (self.log_file, self.db_filename):
