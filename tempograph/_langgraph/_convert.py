@@ -12,13 +12,14 @@ import copy
 import operator
 import typing
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import structlog
 from langgraph.channels import BinaryOperatorAggregate, EphemeralValue, LastValue
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.store.memory import InMemoryStore
 
+from tempograph._langgraph._internals import is_branch_writer
 from tempograph._langgraph._run import StateView, make_node, make_router
 from tempograph.graph import CompiledGraph, StateGraph
 from tempograph.messages import END, START, Breakpoints, ChannelSpec
@@ -84,6 +85,11 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
         if node == START:
             continue
         _check_node(graph, node, where)
+        child = _subgraph(graph, node, name)
+        if child is not None:
+            # A child GraphRun, as a Tempograph subgraph node: its interrupts pause this run.
+            builder.add_node(node, cast(Any, child))  # a CompiledGraph node is a subgraph
+            continue
         builder.add_node(
             node, make_node(graph, node, kept, frozenset(ephemeral), messages, store=graph.store)
         )
@@ -102,6 +108,25 @@ def from_langgraph(graph: CompiledStateGraph, name: str) -> LangGraphGraph:
     return LangGraphGraph(builder, before, after, graph.name, source=graph)
 
 
+def _subgraph(graph: CompiledStateGraph, node: str, name: str) -> LangGraphGraph | None:
+    """The translated child graph of a node that is a compiled LangGraph graph
+    (`add_node("sub", subgraph_builder.compile())`); None for any other node. A node function
+    that calls `subgraph.invoke(...)` itself runs in its activity (see _run.make_node)."""
+    bound = graph.nodes[node].bound
+    if not isinstance(bound, CompiledStateGraph):
+        return None
+    where = f"LangGraph graph '{name}'"
+    if bound.checkpointer is False:
+        # LangGraph runs it inside the parent's task, without persistence (no interrupts).
+        return None
+    if any(is_branch_writer(w) for w in graph.nodes[node].writers):
+        raise UnsupportedGraphError(
+            f"{where}: node '{node}' is a subgraph with conditional edges out of it: not "
+            "supported yet (route from a node after it)"
+        )
+    return from_langgraph(bound, f"{name}/{node}")
+
+
 def _check_persistence(graph: CompiledStateGraph, name: str) -> None:
     """A checkpointer given to compile() is not used: the run's Temporal history is its
     checkpoint (get_state, history, forks read it). Said once, when the worker is built, as
@@ -111,7 +136,7 @@ def _check_persistence(graph: CompiledStateGraph, name: str) -> None:
     in the worker process. Its writes are a node's side effects, outside the run's history
     (a retried node writes again); an InMemoryStore is this worker process's alone, not
     shared by other workers nor kept across restarts, so that one is warned about."""
-    if graph.checkpointer not in (None, False):
+    if graph.checkpointer not in (None, False, True):
         log.warning(
             f"LangGraph graph '{name}': its checkpointer "
             f"({type(graph.checkpointer).__name__}) is not used: Temporal history is the "
@@ -171,11 +196,6 @@ def _reducer(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
 def _check_node(graph: CompiledStateGraph, node: str, where: str) -> None:
     proc = graph.nodes[node]
     spec = graph.builder.nodes.get(node)
-    if proc.subgraphs:
-        raise UnsupportedGraphError(
-            f"{where}: node '{node}' is a subgraph (a compiled graph used as a node); "
-            "subgraphs of LangGraph graphs are not supported yet"
-        )
     if not isinstance(proc.channels, list):
         raise UnsupportedGraphError(
             f"{where}: node '{node}' reads a single root channel; only dict-like state "

@@ -38,6 +38,7 @@ __all__ = [
     "PUSH",
     "RESUME",
     "TASKS",
+    "interrupt_calls",
     "is_branch_writer",
     "node_runnable",
     "pregel_configurable",
@@ -73,6 +74,25 @@ def _counter() -> Callable[[], int]:
     return itertools.count().__next__
 
 
+class _CallCounter:
+    """The scratchpad's interrupt counter (interrupt() calls it once per call), counting."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self) -> int:
+        self.calls += 1
+        return self.calls - 1
+
+
+def interrupt_calls(configurable: dict[str, Any]) -> int:
+    """How many times the node itself called interrupt() with this config (an interrupt raised
+    by a graph the node invokes counts in that graph's own scratchpad, not here)."""
+    pad = configurable.get(CONFIG_KEY_SCRATCHPAD)
+    counter = getattr(pad, "interrupt_counter", None)
+    return counter.calls if isinstance(counter, _CallCounter) else 0
+
+
 def pregel_configurable(
     *,
     send: Callable[[Any], None],
@@ -90,7 +110,7 @@ def pregel_configurable(
         step=step,
         stop=stop,
         call_counter=_counter(),
-        interrupt_counter=_counter(),
+        interrupt_counter=_CallCounter(),
         # A scalar Command(resume=...) reaches the task as its answer list (the workflow maps it
         # to the one waiting interrupt), so there is never a run-level "null" resume here.
         get_null_resume=_no_null_resume,

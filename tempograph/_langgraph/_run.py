@@ -37,6 +37,7 @@ from tempograph._langgraph._internals import (
     PUSH,
     RESUME,
     TASKS,
+    interrupt_calls,
     is_branch_writer,
     node_runnable,
     pregel_configurable,
@@ -296,6 +297,17 @@ def make_node(
             raised = exc.args[0] if exc.args else ()
             if not raised:
                 raise
+            # The node's own interrupt() raises at the first call with no answer yet; a graph
+            # it invokes raises with the node's own calls all answered.
+            if interrupt_calls(lg_config["configurable"]) <= len(resume):
+                raise _fatal(
+                    f"Node '{name}' invokes a LangGraph graph that called interrupt() "
+                    "(subgraph.invoke(...) inside a node function): not supported on "
+                    "Tempograph, which cannot keep that graph's checkpoint between the pause "
+                    "and the answer. Add the compiled graph as a node instead "
+                    "(builder.add_node(name, subgraph)): it then runs as a Tempograph subgraph",
+                    ErrorKind.NODE_ERROR,
+                ) from None
             first = raised[0]
             # LangGraph numbers a node's interrupt() calls as Tempograph does: the k-th call
             # waits on the k-th answer, so the slot is the number of answers given so far.

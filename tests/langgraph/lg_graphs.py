@@ -324,3 +324,118 @@ def build_visits() -> StateGraph[Any]:
     builder.add_edge(START, "count_visit")
     builder.add_edge("count_visit", END)
     return builder
+
+
+# ---- Subgraphs: a compiled graph added as a node (LangGraph's "interrupts in subgraphs"), and
+# a node function that invokes a compiled graph itself.
+class ParentState(TypedDict):
+    foo: str
+    log: Annotated[list[str], operator.add]
+
+
+class ChildState(TypedDict):
+    foo: str
+    bar: str
+    log: Annotated[list[str], operator.add]
+
+
+def child_start(state: ChildState) -> dict[str, Any]:
+    return {"bar": f"bar of {state['foo']}", "log": ["s1"]}
+
+
+def child_ask(state: ChildState) -> dict[str, Any]:
+    answer = interrupt({"question": "go on?", "foo": state["foo"], "bar": state["bar"]})
+    return {"foo": f"{state['foo']}|{answer}", "log": [f"s2={answer}"]}
+
+
+def child_confirm(state: ChildState) -> dict[str, Any]:
+    answer = interrupt({"confirm": state["foo"]})
+    return {"log": [f"s3={answer}"]}
+
+
+def build_child() -> StateGraph[Any]:
+    builder = StateGraph(ChildState)
+    builder.add_node("s1", child_start)
+    builder.add_node("s2", child_ask)
+    builder.add_node("s3", child_confirm)
+    builder.add_edge(START, "s1")
+    builder.add_edge("s1", "s2")
+    builder.add_edge("s2", "s3")
+    return builder
+
+
+def parent_start(state: ParentState) -> dict[str, Any]:
+    return {"foo": state["foo"] or "hi", "log": ["p1"]}
+
+
+def parent_after(state: ParentState) -> dict[str, Any]:
+    answer = interrupt({"after": state["foo"]})
+    return {"log": [f"after={answer}"]}
+
+
+def build_subgraph_node() -> StateGraph[Any]:
+    """A compiled graph as a node, with two interrupts in it and one after it."""
+    builder = StateGraph(ParentState)
+    builder.add_node("p1", parent_start)
+    builder.add_node("sub", build_child().compile())
+    builder.add_node("after", parent_after)
+    builder.add_edge(START, "p1")
+    builder.add_edge("p1", "sub")
+    builder.add_edge("sub", "after")
+    return builder
+
+
+def build_two_levels() -> StateGraph[Any]:
+    """A subgraph node whose graph has a subgraph node."""
+    middle = StateGraph(ParentState)
+    middle.add_node("inner", build_child().compile())
+    middle.add_edge(START, "inner")
+    builder = StateGraph(ParentState)
+    builder.add_node("p1", parent_start)
+    builder.add_node("outer", middle.compile())
+    builder.add_edge(START, "p1")
+    builder.add_edge("p1", "outer")
+    return builder
+
+
+CHILD = build_child().compile()
+
+
+def call_child(state: ParentState) -> dict[str, Any]:
+    out = CHILD.invoke({"foo": state["foo"], "log": []})
+    return {"foo": out["foo"], "log": ["called"]}
+
+
+def build_subgraph_call() -> StateGraph[Any]:
+    """A node function invoking a compiled graph (LangGraph's "subgraph called as a
+    function"): runs in the node's activity; its interrupts are refused at run time."""
+    builder = StateGraph(ParentState)
+    builder.add_node("p1", parent_start)
+    builder.add_node("sub", call_child)
+    builder.add_edge(START, "p1")
+    builder.add_edge("p1", "sub")
+    return builder
+
+
+def quiet_child(state: ChildState) -> dict[str, Any]:
+    return {"foo": f"{state['foo']}!", "log": ["quiet"]}
+
+
+QUIET = StateGraph(ChildState).add_sequence([("q", quiet_child)])
+QUIET.add_edge(START, "q")
+QUIET_CHILD = QUIET.compile()
+
+
+def call_quiet_child(state: ParentState) -> dict[str, Any]:
+    out = QUIET_CHILD.invoke({"foo": state["foo"], "log": []})
+    return {"foo": out["foo"], "log": out["log"]}
+
+
+def build_quiet_call() -> StateGraph[Any]:
+    """A node function invoking a compiled graph that does not interrupt: runs as in LangGraph."""
+    builder = StateGraph(ParentState)
+    builder.add_node("p1", parent_start)
+    builder.add_node("sub", call_quiet_child)
+    builder.add_edge(START, "p1")
+    builder.add_edge("p1", "sub")
+    return builder

@@ -54,11 +54,27 @@ def test_managed_values_are_refused_by_name() -> None:
         checked_graphs({"steps": steps_builder().compile()})
 
 
-def test_a_subgraph_node_is_refused_by_name() -> None:
-    parent = StateGraph(lg_graphs.AgeState)
-    parent.add_node("child", lg_graphs.build_validate().compile())
+def test_a_subgraph_node_is_a_tempograph_subgraph() -> None:
+    """A compiled LangGraph graph added as a node runs as a child GraphRun (its translation is
+    served as "<graph>/<node>", recursively); a node function calling one stays a node."""
+    graph = checked_graphs({"nested": lg_graphs.build_two_levels().compile()})["nested"]
+    spec = {n.name: n.subgraph for n in graph.spec("nested").nodes}
+    assert spec == {"p1": None, "outer": "nested/outer"}
+    children = graph.subgraphs("nested")
+    assert sorted(children) == ["nested/outer", "nested/outer/inner"]
+    inner = children["nested/outer/inner"].spec("nested/outer/inner")
+    assert [n.name for n in inner.nodes] == ["s1", "s2", "s3"]
+    assert {c.name for c in inner.channels} == {"foo", "bar", "log"}
+    called = checked_graphs({"called": lg_graphs.build_subgraph_call().compile()})["called"]
+    assert [n.subgraph for n in called.spec("called").nodes] == [None, None]
+
+
+def test_conditional_edges_out_of_a_subgraph_node_are_refused() -> None:
+    parent = StateGraph(lg_graphs.ParentState)
+    parent.add_node("child", lg_graphs.build_child().compile())
     parent.add_edge(START, "child")
-    with pytest.raises(TypeError, match="node 'child' is a subgraph"):
+    parent.add_conditional_edges("child", lambda s: END)
+    with pytest.raises(TypeError, match="node 'child' is a subgraph with conditional edges"):
         checked_graphs({"nested": parent.compile()})
 
 

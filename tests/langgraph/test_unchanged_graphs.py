@@ -17,6 +17,7 @@ from langgraph.types import Command as LangGraphCommand
 from temporalio.client import Client
 
 from tempograph import GraphClient, create_worker
+from tempograph.errors import GraphRunError
 from tempograph.types import Command
 from tests.langgraph import lg_graphs
 
@@ -29,6 +30,10 @@ BUILDERS: dict[str, Callable[[], StateGraph[Any]]] = {
     "parallel": lg_graphs.build_parallel,
     "send_interrupts": lg_graphs.build_send_interrupts,
     "edit": lg_graphs.build_edit,
+    "subgraph": lg_graphs.build_subgraph_node,
+    "two_levels": lg_graphs.build_two_levels,
+    "subgraph_call": lg_graphs.build_subgraph_call,
+    "quiet_call": lg_graphs.build_quiet_call,
 }
 COMPILE: dict[str, dict[str, Any]] = {"edit": {"interrupt_before": ["step_2"]}}
 VISITS = InMemoryStore()
@@ -141,6 +146,21 @@ SCRIPTS: dict[str, tuple[str, Script]] = {
             ("resume", "ok"),
         ],
     ),
+    # LangGraph's "interrupts in subgraphs": a compiled graph added as a node pauses its
+    # parent (two interrupts in the child, then one in the parent); answered by value and by id.
+    "subgraph": (
+        "subgraph",
+        [
+            ("input", {"foo": "", "log": []}),
+            ("resume", "yes"),
+            ("resume_map", _answer),
+            ("resume", "done"),
+        ],
+    ),
+    "subgraph-two-levels": (
+        "two_levels",
+        [("input", {"foo": "", "log": []}), ("resume_map", _answer), ("resume", "ok")],
+    ),
 }
 
 
@@ -188,3 +208,20 @@ async def test_nodes_get_the_store_given_to_compile(graphs_: GraphClient) -> Non
         assert out == {"user": user, "visits": expected}
     item = VISITS.get(("visits", user), "count")
     assert item is not None and item.value == {"n": 2}
+
+
+async def test_a_node_invoking_a_graph_that_does_not_interrupt(graphs_: GraphClient) -> None:
+    script: Script = [("input", {"foo": "", "log": []})]
+    expected = reference("quiet_call", script)
+    assert expected == [{"values": {"foo": "hi!", "log": ["p1", "quiet"]}, "interrupts": []}]
+    assert await on_tempograph(graphs_, "quiet_call", script) == expected
+
+
+async def test_a_node_invoking_a_graph_that_interrupts_is_refused(graphs_: GraphClient) -> None:
+    """LangGraph's other form of "interrupts in subgraphs" (subgraph.invoke inside a node
+    function) needs the invoked graph's own checkpoint between the pause and the answer, which
+    an activity does not keep: the run fails saying so, and what to write instead."""
+    thread = f"lg-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(GraphRunError, match=r"add_node\(name, subgraph\)") as failed:
+        await graphs_.invoke("subgraph_call", {"foo": "", "log": []}, thread_id=thread)
+    assert "Node 'sub' invokes a LangGraph graph that called interrupt()" in str(failed.value)
