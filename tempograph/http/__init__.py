@@ -79,8 +79,8 @@ Choices and differences from the Agent Server (this first slice):
   TempographStatus search attribute) with `values` null.
 * Streaming (streaming.py, sse.py): every Agent Server mode (values, updates, messages,
   messages-tuple, custom, events, debug, tasks, checkpoints; unknown modes 422), framed as the
-  Agent Server frames them (CRLF, compact JSON, `metadata` first, `: heartbeat` after 5 s of
-  silence, `error` {"error", "message"} on failure, Location `.../runs/{run_id}/stream`). All
+  Agent Server frames them (CRLF, compact JSON, `metadata` first, `: heartbeat` every 5 s,
+  `error` {"error", "message"} on failure, Location `.../runs/{run_id}/stream`). All
   of it is read from the run's Temporal history (one live pass, GraphClient.follow), LLM
   tokens and live custom events included: a stream asking for a live mode (messages*,
   custom, events, debug) starts or resumes the run with `stream` on, and its node activities
@@ -123,6 +123,7 @@ Choices and differences from the Agent Server (this first slice):
 
 try:  # the [http] extra: name it instead of a bare ModuleNotFoundError
     import fastapi as _fastapi  # noqa: F401
+    import sse_starlette as _sse_starlette  # noqa: F401
     import uvicorn as _uvicorn  # noqa: F401
 except ImportError as exc:
     raise ImportError(

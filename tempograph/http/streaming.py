@@ -49,7 +49,7 @@ from tempograph.http.executions import graph_name
 from tempograph.http.rendering import assistant_id_of
 from tempograph.http.run_executor import RunExecutor, RunRecord
 from tempograph.http.schemas import RunBody
-from tempograph.http.sse import frame, with_heartbeats
+from tempograph.http.sse import frame
 from tempograph.messages import STATUS_ATTRIBUTE, STREAM_WANTED_SIGNAL
 
 log = logging.getLogger("tempograph.http")
@@ -362,7 +362,7 @@ async def start_stream(
             if stateless:
                 executor.spawn(executor.after_stateless(run, body.on_completion))
 
-    return run, with_heartbeats(events())
+    return run, events()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ async def join_stream(
         await executor.executions.describe(thread_id, temporal_run_id) if temporal_run_id else None
     )
     if desc is None:
-        return with_heartbeats(_not_found())
+        return _not_found()
     if (
         wants_live(modes)
         and desc.status == WorkflowExecutionStatus.RUNNING
@@ -450,7 +450,7 @@ async def join_stream(
             if cancel_on_disconnect and not done:
                 executor.spawn(_cancel_quietly(executor, thread_id, desc.run_id))
 
-    return with_heartbeats(frames())
+    return frames()
 
 
 async def _cancel_quietly(executor: RunExecutor, thread_id: str, run_id: str) -> None:
@@ -537,4 +537,4 @@ async def thread_stream(
                 if isinstance(event, ContinuedAsNew):
                     seen.add(event.new_run_id)
 
-    return with_heartbeats(frames())
+    return frames()

@@ -9,16 +9,15 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody
+from tempograph.http.sse import EventStream
 from tempograph.http.streaming import join_stream, start_stream, stream_modes, wants_live
-
-SSE = "text/event-stream"
 
 
 def _url_part(value: str) -> str:
@@ -78,18 +77,16 @@ def router(backend: Backend) -> APIRouter:
         )
         return JSONResponse(run.to_json(), headers=run_headers(run, join=False))
 
-    async def stream(thread_id: str, body: RunBody, *, stateless: bool) -> StreamingResponse:
+    async def stream(thread_id: str, body: RunBody, *, stateless: bool) -> EventStream:
         run, events = await start_stream(executor, thread_id, body, stateless=stateless)
-        return StreamingResponse(
-            events, media_type=SSE, headers=run_headers(run, join=False, stream=True)
-        )
+        return EventStream(events, headers=run_headers(run, join=False, stream=True))
 
     @api.post("/threads/{thread_id}/runs/stream")
-    async def stream_run(thread_id: str, body: RunBody) -> StreamingResponse:
+    async def stream_run(thread_id: str, body: RunBody) -> EventStream:
         return await stream(thread_id, body, stateless=False)
 
     @api.post("/runs/stream")
-    async def stream_stateless(body: RunBody) -> StreamingResponse:
+    async def stream_stateless(body: RunBody) -> EventStream:
         return await stream(str(uuid.uuid4()), body, stateless=True)
 
     @api.get("/threads/{thread_id}/runs")
@@ -111,7 +108,7 @@ def router(backend: Backend) -> APIRouter:
         cancel_on_disconnect: bool = False,
         stream_mode: Annotated[list[str] | None, Query()] = None,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    ) -> StreamingResponse:
+    ) -> EventStream:
         modes = [m for m in stream_mode or [] if m]  # the SDK sends `stream_mode=` when unset
         events = await join_stream(
             executor,
@@ -121,7 +118,7 @@ def router(backend: Backend) -> APIRouter:
             last_event_id=last_event_id,
             cancel_on_disconnect=cancel_on_disconnect,
         )
-        return StreamingResponse(events, media_type=SSE)
+        return EventStream(events)
 
     @api.get("/threads/{thread_id}/runs/{run_id}/join")
     async def join_run(thread_id: str, run_id: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.responses import StreamingResponse
 
 from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
@@ -27,6 +26,7 @@ from tempograph.http.schemas import (
     unsupported_subgraphs,
     unsupported_ttl,
 )
+from tempograph.http.sse import EventStream
 from tempograph.http.streaming import thread_stream
 
 
@@ -85,14 +85,14 @@ def router(backend: Backend) -> APIRouter:
         thread_id: str,
         stream_mode: Annotated[list[str] | None, Query()] = None,
         last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
-    ) -> StreamingResponse:
+    ) -> EventStream:
         events = await thread_stream(
             backend.executor,
             thread_id,
             stream_mode=[m for m in stream_mode or [] if m] or None,
             last_event_id=last_event_id,
         )
-        return StreamingResponse(events, media_type="text/event-stream")
+        return EventStream(events)
 
     @api.post("/threads/search")
     async def search_threads(body: ThreadSearchBody) -> list[dict[str, Any]]:
