@@ -1,17 +1,123 @@
-"""A small JSON Schema checker for typed answers (`interrupt(..., response_schema=Model)`).
+"""Typed answers (`interrupt(..., response_schema=Model)`) checked against the model's JSON Schema.
 
 The resume update's validator runs inside the workflow, which cannot import the user's model,
-but it has the model's JSON Schema (recorded with the interrupt). This checks an answer against
-the subset of JSON Schema that pydantic generates (types, properties, required, enums, $ref,
-anyOf/oneOf/allOf, bounds), so a wrong answer is refused before anything is written. The node
-then validates the answer with the real model, which stays the authority.
-Pure and deterministic: safe in the workflow sandbox.
+but it has the model's JSON Schema (pydantic's, recorded with the interrupt). `check` validates
+an answer with `jsonschema` (Draft 2020-12: types, properties, required, additionalProperties,
+enum, const, $ref/$defs, anyOf/oneOf/allOf, patterns, bounds, minItems, uniqueItems...), so a
+wrong answer is refused before anything is written. The node then validates the answer with
+the real model, which stays the authority. Deterministic and free of I/O, so safe in the
+workflow: remote `$ref`s are never fetched (an empty registry: jsonschema's default one would
+download them) and formats ("email", "date-time"...) are annotations, as Draft 2020-12 says by
+default (jsonschema's format checks differ from pydantic's: "uuid" without hyphens, naive
+datetimes... would be refused though the model takes them; the node refuses a bad one).
+
+Two type rules are kept from the checker this replaced, so that no answer it accepted or refused
+gets the other verdict: an integer is a JSON integer (1.0 is refused, as pydantic's strict mode
+does; JSON Schema would take it), and tuples count as arrays. The messages keep its wording
+("answer.items[0].qty: expected integer, got string").
+
+Runs recorded before the switch (no JSONSCHEMA_ANSWERS patch marker) replay with
+`check_legacy`, the hand-written subset checker (a signal resume's verdict is in their state).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+
+
+def _is_integer(_: Any, value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_array(_: Any, value: Any) -> bool:
+    return isinstance(value, list | tuple)
+
+
+_Validator = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {"integer": _is_integer, "array": _is_array}
+    ),
+)
+# No retrieval: an unknown $ref is an error, never a download.
+_REGISTRY: Registry[Any] = Registry()
+
+
+def check(instance: Any, schema: dict[str, Any]) -> list[str]:
+    """Problems with `instance` under `schema`, as readable lines; empty when it fits."""
+    validator = _Validator(schema, registry=_REGISTRY)
+    try:
+        errors = sorted(validator.iter_errors(instance), key=_order)
+        return [_describe(e) for e in errors]
+    except Unresolvable as exc:
+        return [f"response_schema: cannot resolve {exc}"]
+    except jsonschema.exceptions.SchemaError as exc:  # pragma: no cover - pydantic's schemas
+        return [f"response_schema: {exc.message}"]
+
+
+def _order(error: ValidationError) -> tuple[tuple[int, int, str], ...]:
+    """Errors by place in the answer (list items by index)."""
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path)
+
+
+def _at(path: Iterable[Any]) -> str:
+    at = "answer"
+    for part in path:
+        at += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return at
+
+
+def _describe(error: ValidationError) -> str:
+    """One error in the old checker's words (jsonschema's own for keywords it did not know)."""
+    at = _at(error.absolute_path)
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "type":
+        return f"{at}: expected {expected}, got {_json_type(value)}"
+    if kind == "required":
+        missing = [n for n in expected if isinstance(value, dict) and n not in value]
+        return "; ".join(f"{at}.{n}: field required" for n in missing) or error.message
+    if kind == "additionalProperties" and expected is False and isinstance(value, dict):
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = [n for n in value if n not in known]
+        return "; ".join(f"{at}.{n}: extra field not permitted" for n in extra)
+    if kind == "enum":
+        return f"{at}: must be one of {expected}"
+    if kind == "const":
+        return f"{at}: must be {expected!r}"
+    if kind in ("anyOf", "oneOf"):
+        if kind == "oneOf" and not error.context:
+            return f"{at}: matches more than one of the allowed shapes"
+        first = _describe(error.context[0]) if error.context else error.message
+        return f"{at}: matches none of the allowed shapes ({first})"
+    if kind == "pattern":
+        return f"{at}: does not match {expected!r}"
+    bounds = {
+        "minimum": ">=",
+        "maximum": "<=",
+        "exclusiveMinimum": ">",
+        "exclusiveMaximum": "<",
+    }
+    if kind in bounds:
+        return f"{at}: must be {bounds[kind]} {expected}"
+    lengths = {"minItems": ">=", "maxItems": "<=", "minLength": ">=", "maxLength": "<="}
+    if kind in lengths:
+        return f"{at} length: must be {lengths[kind]} {expected}"
+    return f"{at}: {error.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The hand-written checker, for the replay of runs recorded before jsonschema (see above).
+# ---------------------------------------------------------------------------------------------
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -24,8 +130,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def check(instance: Any, schema: dict[str, Any]) -> list[str]:
-    """Problems with `instance` under `schema`, as readable lines; empty when it fits."""
+def check_legacy(instance: Any, schema: dict[str, Any]) -> list[str]:
+    """`check` as runs recorded before JSONSCHEMA_ANSWERS did it: a subset of JSON Schema
+    (types, properties, required, enums, const, $ref, anyOf/oneOf as "any", allOf, bounds,
+    patterns, lengths; other keywords ignored)."""
     problems: list[str] = []
     _check(instance, schema, schema, "answer", problems)
     return problems

@@ -47,6 +47,8 @@ class PauseView:
     paused_at: str | None = None
     pending: Sequence[PendingInterrupt] = ()
     last_step: Sequence[str] = ()
+    # Check typed answers as runs recorded before jsonschema did (schema_check.check_legacy).
+    legacy_answers: bool = False
 
 
 def is_resume_map(value: Any) -> bool:
@@ -101,7 +103,7 @@ def check_resume(cmd: ResumeInput, run: PauseView) -> None:
                 f"Unknown interrupt id(s) {unknown}: pending interrupt ids are {pending}",
                 ErrorKind.UNKNOWN_INTERRUPT,
             )
-        check_answers(run.pending, cmd.resume)
+        check_answers(run.pending, cmd.resume, legacy=run.legacy_answers)
     elif cmd.resume is None:
         if not cmd.update and not cmd.goto:
             raise RejectedError(
@@ -118,14 +120,18 @@ def check_resume(cmd: ResumeInput, run: PauseView) -> None:
             ErrorKind.AMBIGUOUS_RESUME,
         )
     else:
-        check_answers(run.pending, {pending[0]: cmd.resume})
+        check_answers(run.pending, {pending[0]: cmd.resume}, legacy=run.legacy_answers)
 
 
-def check_answers(pending: Sequence[PendingInterrupt], answers: dict[str, Any]) -> None:
-    """Typed answers: refuse one that does not fit its interrupt's response_schema."""
+def check_answers(
+    pending: Sequence[PendingInterrupt], answers: dict[str, Any], *, legacy: bool = False
+) -> None:
+    """Typed answers: refuse one that does not fit its interrupt's response_schema (`legacy`:
+    with the checker of runs recorded before jsonschema)."""
+    checker = schema_check.check_legacy if legacy else schema_check.check
     for p in pending:
         if p.id in answers and p.validate_answer and p.response_schema:
-            problems = schema_check.check(answers[p.id], p.response_schema)
+            problems = checker(answers[p.id], p.response_schema)
             if problems:
                 raise RejectedError(
                     f"The answer to interrupt {p.id} (node '{p.node}') does not fit its "

@@ -51,6 +51,10 @@ MESSAGE_IDS_PER_THREAD = "message-ids-per-thread"
 # Webhook notifications (pauses, answers, passed deadlines, an invocation's end) are activities:
 # runs recorded before send none.
 NOTIFY = "notify"
+# Typed answers are checked with jsonschema (schema_check.check); runs recorded before replay
+# with the hand-written checker (schema_check.check_legacy): a signal resume's verdict is in
+# their state.
+JSONSCHEMA_ANSWERS = "jsonschema-answers"
 
 
 class RunEndedError(Exception):

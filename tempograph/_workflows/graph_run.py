@@ -50,6 +50,7 @@ from temporalio.workflow import HandlerUnfinishedPolicy
 
 from tempograph._workflows.common import (
     COERCE_MESSAGES,
+    JSONSCHEMA_ANSWERS,
     LOCAL_ACTIVITY_TIMEOUT,
     MESSAGE_IDS_PER_THREAD,
     NOTIFY,
@@ -209,6 +210,7 @@ class GraphRun:
         st.coerce_messages = workflow.patched(COERCE_MESSAGES)
         st.message_ids_per_thread = workflow.patched(MESSAGE_IDS_PER_THREAD)
         st.notify = workflow.patched(NOTIFY)
+        st.jsonschema_answers = workflow.patched(JSONSCHEMA_ANSWERS)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )

@@ -55,6 +55,8 @@ class RunState:
     message_ids_per_thread: bool = False
     # Runs recorded with it send webhook notifications (see NOTIFY).
     notify: bool = False
+    # Runs recorded with it check typed answers with jsonschema (see JSONSCHEMA_ANSWERS).
+    jsonschema_answers: bool = False
     # The last pause notified (a pause carried by continue-as-new is not notified again),
     # notifications still being delivered, and the last one that failed for good.
     notified: str | None = None
@@ -130,6 +132,7 @@ class RunState:
             paused_at=self.paused_at,
             pending=self.pending,
             last_step=self.last_step,
+            legacy_answers=not self.jsonschema_answers,
         )
 
     def start_from(self, next_tasks: list[Task], **more: Any) -> StartFrom:

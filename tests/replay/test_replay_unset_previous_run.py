@@ -49,6 +49,7 @@ START_PATCHES = [
     "patch coerce-messages",
     "patch message-ids-per-thread",
     "patch notify",
+    "patch jsonschema-answers",
 ]
 
 
