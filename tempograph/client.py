@@ -108,6 +108,7 @@ from tempograph.messages import (
     WaitInput,
 )
 from tempograph.notifications import run_details, run_summary
+from tempograph.observability import client_options
 from tempograph.ownership import is_run, own_runs, quote
 from tempograph.types import Command, Interrupt, Send
 
@@ -170,6 +171,8 @@ async def connect(address: str | None = None, **kwargs: Any) -> Client:
     if address:
         config["target_host"] = address
     config.setdefault("target_host", "localhost:7233")
+    # The Prometheus runtime and the tracing interceptor, when configured (observability).
+    config.update(client_options())
     config.update(kwargs)
     try:
         return await Client.connect(**config, data_converter=pydantic_data_converter)

@@ -23,6 +23,7 @@ from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.colocation import register_local_worker, unregister_local_worker
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
+from tempograph.observability import RunObserver, worker_interceptors
 
 # Modules the workflow sandbox shares with the host instead of importing afresh for every run
 # (or every replay after eviction). GraphRun's code and the tempograph library are
@@ -98,6 +99,8 @@ class TempographPlugin(SimplePlugin):
             workflows=add_workflows,
             activities=add_activities,
             workflow_runner=runner,
+            # Run metrics, pause/resume logs and spans, node log context (observability).
+            interceptors=[RunObserver()],
         )
 
 
@@ -117,6 +120,12 @@ def create_worker(
     # A paused run costs nothing while evicted; the cache only holds active runs.
     worker_options.setdefault("max_cached_workflows", 1000)
     worker_options.setdefault("workflow_runner", sandbox_runner())
+    # Run metrics, pause/resume logs and spans, node log context; tracing when configured
+    # (tempograph.observability). The caller's interceptors come after (inside) ours.
+    worker_options["interceptors"] = [
+        *worker_interceptors(client),
+        *worker_options.get("interceptors", ()),
+    ]
     # Eager activity dispatch is on by default (disable_eager_activity_execution=False): when a
     # workflow task schedules an activity and this worker has a free slot, the server hands the
     # activity back with the task completion instead of through the task queue.

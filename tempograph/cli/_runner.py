@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 
 from tempograph.logs import configure_logging
+from tempograph.observability import flush
 
 
 def setup_logging(default_level: str) -> None:
@@ -24,7 +25,10 @@ def setup_logging(default_level: str) -> None:
 
 def run_async(coro: Coroutine[Any, Any, None], *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
-    asyncio.run(coro)
+    try:
+        asyncio.run(coro)
+    finally:
+        flush()  # buffered spans: the CLI ends with os._exit, which runs no atexit hook
 
 
 def stop_event() -> asyncio.Event:

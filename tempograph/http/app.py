@@ -13,6 +13,7 @@ from tempograph.http.backend import Backend
 from tempograph.http.errors import install_error_handlers
 from tempograph.http.inbox import router as inbox_router
 from tempograph.http.jsonbody import StrictJSONRoute
+from tempograph.http.metrics import router as metrics_router
 from tempograph.http.routers import assistants, runs, server, threads
 from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
 
@@ -50,6 +51,8 @@ def create_app(
     install_error_handlers(app, graph_client.client.service_client.config.target_host)
     for module in (server, assistants, threads, runs):
         app.include_router(module.router(backend))
+    # /metrics: Prometheus (waiting runs, the process); run events are on the workers'.
+    app.include_router(metrics_router(backend))
     # /inbox: the approvals inbox for browsers (its own sign-in with the same token).
     app.include_router(inbox_router(backend, api_token))
     return app
