@@ -1,4 +1,6 @@
-"""Every LangGraph internal the adapter relies on, in one module (checked on langgraph 1.2.24).
+"""Every LangGraph internal the adapter relies on, in one module, with the switches between the
+LangGraph versions of the supported range (SUPPORTED_LANGGRAPH: 1.0.0 to 1.2.x, both ends tested;
+see tests/langgraph/test_lowest_langgraph.py).
 
 LangGraph runs a node as `PregelNode.bound` followed by its writers, with config keys that
 Pregel's `prepare_single_task` sets: where writes go (`__pregel_send`), how routers read the
@@ -10,6 +12,8 @@ range: `tempograph-hitl[langgraph]`). ../shared/research/agents.md §5 records t
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +21,6 @@ from typing import Any
 from langgraph._internal._constants import (
     CONFIG_KEY_CHECKPOINT_NS,
     CONFIG_KEY_READ,
-    CONFIG_KEY_READ_STATE,
     CONFIG_KEY_RUNTIME,
     CONFIG_KEY_SCRATCHPAD,
     CONFIG_KEY_SEND,
@@ -30,16 +33,39 @@ from langgraph._internal._constants import (
 from langgraph._internal._runnable import RunnableSeq
 from langgraph._internal._scratchpad import PregelScratchpad
 from langgraph.graph._branch import BranchSpec
+from langgraph.runtime import Runtime
+
+try:  # 1.2.x: the state for a Send task's node (ToolNode reads it under create_agent)
+    from langgraph._internal._constants import CONFIG_KEY_READ_STATE
+except ImportError:  # before: no such key (ToolNode took the state from the Send's argument)
+    CONFIG_KEY_READ_STATE = None  # type: ignore[assignment]
+
+try:  # 1.1+: Overwrite(value) bypasses the reducer
+    from langgraph.types import Overwrite
+
+    OVERWRITE_TYPES: tuple[type, ...] = (Overwrite,)
+except ImportError:  # 1.0: no Overwrite
+    OVERWRITE_TYPES = ()
+
+try:  # 1.2.x: Runtime.execution_info (thread/run/task ids, attempt)
+    from langgraph.runtime import ExecutionInfo
+except ImportError:
+    ExecutionInfo = None  # type: ignore[assignment,misc]
+
+_RUNTIME_FIELDS = frozenset(f.name for f in dataclasses.fields(Runtime))
+_SEQ_TAKES_TRACE_POLICY = "trace_policy" in inspect.signature(RunnableSeq.__init__).parameters
 
 __all__ = [
     "BRANCH_PREFIX",
     "JOIN_PREFIX",
+    "OVERWRITE_TYPES",
     "PULL",
     "PUSH",
     "RESUME",
     "TASKS",
     "interrupt_calls",
     "is_branch_writer",
+    "make_runtime",
     "node_runnable",
     "pregel_configurable",
 ]
@@ -63,7 +89,38 @@ def node_runnable(proc: Any) -> Any:
     writers = [w for w in proc.flat_writers if not is_branch_writer(w)]
     if not writers:
         return proc.bound
-    return RunnableSeq(proc.bound, *writers, trace_policy=getattr(proc, "trace_policy", None))
+    if _SEQ_TAKES_TRACE_POLICY:  # 1.2.x
+        return RunnableSeq(proc.bound, *writers, trace_policy=getattr(proc, "trace_policy", None))
+    return RunnableSeq(proc.bound, *writers)
+
+
+def make_runtime(
+    *,
+    context: Any,
+    store: Any,
+    stream_writer: Any,
+    heartbeat: Callable[[], None],
+    checkpoint_ns: str,
+    task_id: str,
+    thread_id: Any,
+    run_id: str | None,
+    node_attempt: int,
+) -> Runtime[Any]:
+    """The node's Runtime with what this LangGraph version has (heartbeat and execution_info
+    arrived in 1.2)."""
+    fields: dict[str, Any] = {"context": context, "store": store, "stream_writer": stream_writer}
+    if "heartbeat" in _RUNTIME_FIELDS:
+        fields["heartbeat"] = heartbeat
+    if "execution_info" in _RUNTIME_FIELDS and ExecutionInfo is not None:
+        fields["execution_info"] = ExecutionInfo(
+            checkpoint_id="",
+            checkpoint_ns=checkpoint_ns,
+            task_id=task_id,
+            thread_id=thread_id,
+            run_id=run_id,
+            node_attempt=node_attempt,
+        )
+    return Runtime(**fields)
 
 
 def _no_null_resume(consume: bool = False) -> Any:
@@ -117,14 +174,16 @@ def pregel_configurable(
         resume=resume,
         subgraph_counter=_counter(),
     )
-    return {
+    out = {
         CONFIG_KEY_SEND: send,
         CONFIG_KEY_READ: read,
-        # Set on Send tasks: the state as the node would get it from an edge (ToolNode reads
-        # it when create_agent sends it the approved tool calls).
-        CONFIG_KEY_READ_STATE: read_state,
         CONFIG_KEY_SCRATCHPAD: scratchpad,
         CONFIG_KEY_CHECKPOINT_NS: checkpoint_ns,
         CONFIG_KEY_TASK_ID: task_id,
         CONFIG_KEY_RUNTIME: runtime,
     }
+    if CONFIG_KEY_READ_STATE is not None:
+        # Set on Send tasks: the state as the node would get it from an edge (ToolNode reads
+        # it when create_agent sends it the approved tool calls).
+        out[CONFIG_KEY_READ_STATE] = read_state
+    return out

@@ -22,9 +22,6 @@ from typing import Any, cast
 
 from langgraph.errors import GraphInterrupt as LangGraphInterrupt
 from langgraph.errors import ParentCommand
-from langgraph.runtime import ExecutionInfo
-from langgraph.runtime import Runtime as LangGraphRuntime
-from langgraph.types import Overwrite
 from langgraph.types import Send as LangGraphSend
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -33,12 +30,14 @@ from tempograph._engine.reducers import to_message_objects
 from tempograph._langgraph._internals import (
     BRANCH_PREFIX,
     JOIN_PREFIX,
+    OVERWRITE_TYPES,
     PULL,
     PUSH,
     RESUME,
     TASKS,
     interrupt_calls,
     is_branch_writer,
+    make_runtime,
     node_runnable,
     pregel_configurable,
 )
@@ -81,7 +80,7 @@ def translate(
     out = Translated()
     for channel, value in writes:
         if channel in state_keys:
-            if isinstance(value, Overwrite):
+            if OVERWRITE_TYPES and isinstance(value, OVERWRITE_TYPES):
                 raise _fatal(
                     f"At key '{channel}': Overwrite(...) is not supported by Tempograph yet "
                     "(reducers always apply)",
@@ -195,19 +194,16 @@ def _pregel_config(
     checkpoint_ns = str(conf.get("checkpoint_ns") or node)
     limit = int(config.get("recursion_limit", 25))
     info = activity.info() if activity.in_activity() else None
-    lg_runtime = LangGraphRuntime(
+    lg_runtime = make_runtime(
         context=getattr(runtime, "context", None),
         store=store,
         stream_writer=writer,
         heartbeat=_heartbeat,
-        execution_info=ExecutionInfo(
-            checkpoint_id="",
-            checkpoint_ns=checkpoint_ns,
-            task_id=task_id,
-            thread_id=conf.get("thread_id"),
-            run_id=info.workflow_run_id if info else None,
-            node_attempt=info.attempt if info else 1,
-        ),
+        checkpoint_ns=checkpoint_ns,
+        task_id=task_id,
+        thread_id=conf.get("thread_id"),
+        run_id=info.workflow_run_id if info else None,
+        node_attempt=info.attempt if info else 1,
     )
     out = {k: v for k, v in config.items() if k not in ("configurable", "metadata", "tags")}
     out["run_name"] = node

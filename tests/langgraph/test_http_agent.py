@@ -21,7 +21,7 @@ from tempograph import GraphClient, create_worker
 from tempograph.http import create_app
 from tempograph.http.testing import serve
 from tests.langgraph.lg_graphs import build_hitl_agent
-from tests.langgraph.test_create_agent import DECISIONS, QUESTION, _message
+from tests.langgraph.test_create_agent import DECISIONS, KNOWN, QUESTION, _message
 
 TASK_QUEUE = "langgraph-http-agent"
 GATE = "HumanInTheLoopMiddleware.after_model"
@@ -54,6 +54,8 @@ def _values(out: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("decision", sorted(DECISIONS))
 async def test_each_decision_through_langgraph_sdk(sdk: LangGraphClient, decision: str) -> None:
+    if decision not in KNOWN:
+        pytest.skip(f"this langchain's middleware has no '{decision}'")
     reference = build_hitl_agent(InMemorySaver())
     config: Any = {"configurable": {"thread_id": uuid.uuid4().hex}}
     paused_ref = reference.invoke(QUESTION, config)
@@ -103,5 +105,6 @@ async def test_a_decision_not_allowed_is_refused_over_http(url: str, sdk: LangGr
     assert [i["id"] for i in state["tasks"][0]["interrupts"]] == [pending["id"]]
     done: Any = await sdk.runs.wait(tid, "hitl_limited", command={"resume": DECISIONS["reject"]})
     assert done["messages"][2]["status"] == "error"
-    assert done["messages"][2]["content"].endswith("with reason: not now")
+    # The rejection's message ("... with reason: not now"; langchain 1.0: "not now" alone).
+    assert done["messages"][2]["content"].endswith("not now")
     assert (await sdk.threads.get(tid))["status"] == "idle"
