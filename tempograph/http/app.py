@@ -5,11 +5,14 @@ stored: thread_store.py and executions.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
 from tempograph.client import GraphClient
 from tempograph.http.auth import check_token, install_token_check
 from tempograph.http.backend import Backend
+from tempograph.http.codec_server import install_codec_server
 from tempograph.http.errors import install_error_handlers
 from tempograph.http.inbox import router as inbox_router
 from tempograph.http.jsonbody import StrictJSONRoute
@@ -24,6 +27,7 @@ def create_app(
     api_token: str | None = None,
     *,
     settings: HttpSettings | None = None,
+    codec_origins: Sequence[str] = (),
 ) -> FastAPI:
     """An ASGI app serving `graph_names` (run by the workers of `graph_client`'s task queue).
 
@@ -33,6 +37,7 @@ def create_app(
     otherwise mean no authentication at all. `settings` (HttpSettings(): a 4 MiB body limit,
     no Host check) sets the body limit, the allowed Host names and the cache sizes; the
     connection timeouts are the server's (tempograph.http.serving.server_config).
+    `codec_origins`: the Temporal UI origins allowed to call the codec server (CORS).
     """
     check_token(api_token)
     settings = settings or HttpSettings()
@@ -55,4 +60,8 @@ def create_app(
     app.include_router(metrics_router(backend))
     # /inbox: the approvals inbox for browsers (its own sign-in with the same token).
     app.include_router(inbox_router(backend, api_token))
+    # /codec: Temporal's codec server, when payloads are encrypted (tempograph.codec), for the
+    # Temporal UI at `codec_origins` (and TEMPOGRAPH_CODEC_CORS_ORIGINS) and the temporal CLI.
+    codec = graph_client.client.data_converter.payload_codec
+    install_codec_server(app, codec, api_token, codec_origins)
     return app

@@ -14,6 +14,9 @@ OPEN_PATHS = frozenset({"/ok"})
 # The approvals inbox checks the same token itself: a browser signs in once and then sends a
 # session cookie (tempograph/http/inbox/_session.py) instead of a header.
 INBOX_PATH = "/inbox"
+# The codec server checks the same token itself, so that its 401 carries the CORS headers the
+# Temporal UI's browser needs to read it, and a CORS preflight (never authenticated) passes.
+CODEC_PATH = "/codec"
 
 
 def check_token(api_token: str | None) -> None:
@@ -47,7 +50,8 @@ def install_token_check(app: FastAPI, api_token: str | None) -> None:
         )
         path = request.url.path
         inbox = path == INBOX_PATH or path.startswith(INBOX_PATH + "/")
-        if not authorized and path not in OPEN_PATHS and not inbox:
+        codec = path.startswith(CODEC_PATH + "/")
+        if not authorized and path not in OPEN_PATHS and not inbox and not codec:
             return JSONResponse(
                 {"detail": "Missing or invalid API key"},
                 status_code=401,
