@@ -13,6 +13,7 @@ range: `tempograph-hitl[langgraph]`). ../shared/research/agents.md §5 records t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 import itertools
 from collections.abc import Callable
@@ -68,6 +69,7 @@ __all__ = [
     "make_runtime",
     "node_runnable",
     "pregel_configurable",
+    "state_reader",
 ]
 
 # Channel names the compiled graph writes to for routing (graph/state.py attach_edge/branch).
@@ -123,6 +125,21 @@ def make_runtime(
     return Runtime(**fields)
 
 
+def _read(
+    values: dict[str, Any], channels: list[str], select: str | list[str], fresh: bool = False
+) -> Any:
+    if isinstance(select, str):
+        return values.get(select)
+    return {key: values[key] for key in select if key in values}
+
+
+def state_reader(values: dict[str, Any]) -> Callable[..., Any]:
+    """`__pregel_read`: the state as channels (a key without a value is left out). Shaped as
+    Pregel installs it, `partial(local_read, scratchpad, channels, ...)`: langgraph-prebuilt
+    1.0.x's ToolNode reads `read.args[1]` (the channel names) for a Send of tool calls."""
+    return functools.partial(_read, values, list(values))
+
+
 def _no_null_resume(consume: bool = False) -> Any:
     return None
 
@@ -153,7 +170,7 @@ def interrupt_calls(configurable: dict[str, Any]) -> int:
 def pregel_configurable(
     *,
     send: Callable[[Any], None],
-    read: Callable[[str | list[str], bool], Any],
+    read: Callable[..., Any],
     read_state: Callable[[], Any] | None,
     resume: list[Any],
     step: int,

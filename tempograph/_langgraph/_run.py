@@ -40,6 +40,7 @@ from tempograph._langgraph._internals import (
     make_runtime,
     node_runnable,
     pregel_configurable,
+    state_reader,
 )
 from tempograph.messages import NODE_STATE_QUERY, ErrorKind, NodeState
 from tempograph.types import Command, GraphInterrupt, Send, _scratchpad
@@ -139,17 +140,6 @@ def hitl_answer_schema(value: Any) -> dict[str, Any] | None:
     }
 
 
-def _reader(values: dict[str, Any]) -> Callable[[str | list[str], bool], Any]:
-    """`__pregel_read`: the state as channels (a key without a value is left out)."""
-
-    def read(select: str | list[str], fresh: bool = False) -> Any:
-        if isinstance(select, str):
-            return values.get(select)
-        return {key: values[key] for key in select if key in values}
-
-    return read
-
-
 async def _step_state(message_keys: frozenset[str]) -> dict[str, Any]:
     """The state of the step this task belongs to, asked of the run (the state every task of
     the step reads; the run does not move on while this task runs)."""
@@ -178,7 +168,7 @@ def _pregel_config(
     triggers: Sequence[str],
     path: tuple[Any, ...],
     send: Callable[[Any], None],
-    read: Callable[[str | list[str], bool], Any],
+    read: Callable[..., Any],
     resume: list[Any],
     runtime: Any,
     writer: Any,
@@ -258,16 +248,16 @@ def make_node(
         return mapper(value) if mapper is not None else value
 
     async def node(state: Any, config: Any, runtime: Any, writer: Any) -> Any:
-        read: Callable[[str | list[str], bool], Any]
+        read: Callable[..., Any]
         read_state: Callable[[], Any] | None = None
         if isinstance(state, StateView):
-            value, read, path = node_input(state), _reader(state), (PULL, name)
+            value, read, path = node_input(state), state_reader(state), (PULL, name)
             is_send = False
         else:
             # A Send task gets the Send's argument; LangGraph nodes may still read the state
             # (ToolNode does, under create_agent), which this activity was not given.
             values = await _step_state(message_keys)
-            value, read, path = state, _reader(values), (PUSH, name)
+            value, read, path = state, state_reader(values), (PUSH, name)
             read_state = functools.partial(node_input, values)
             is_send = True
         pad = _scratchpad.get()
@@ -352,7 +342,7 @@ def make_router(graph: Any, source: str) -> Callable[[Any, Any], list[str | Send
             triggers=[],
             path=(PULL, source),
             send=writes.extend,
-            read=_reader(values),
+            read=state_reader(values),
             resume=[],
             runtime=None,
             writer=_router_writer,
