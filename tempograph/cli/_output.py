@@ -109,7 +109,7 @@ def banner(ep: Endpoints, first_graph_input: Mapping[str, Any] | None = None) ->
     """The lines `tempograph dev` prints once everything listens: URLs, then a first command."""
     rows = []
     if ep.api:
-        rows += [("API", ep.api), ("API docs", f"{ep.api}/docs")]
+        rows += [("API", ep.api), ("API docs", f"{ep.api}/docs"), ("Inbox", f"{ep.api}/inbox")]
     rows.append(("Temporal UI", ep.ui or "(none started here)"))
     temporal = ep.temporal + (f" (embedded; data in {ep.data_dir})" if ep.data_dir else "")
     rows += [("Temporal", temporal), ("task queue", ep.task_queue)]
