@@ -5,8 +5,12 @@ python server.py                # needs `python worker.py` running (same task qu
 python server.py --with-worker  # also runs the worker in this process
 
 This is `tempograph serve` with the graphs registered here (`tempograph serve --help` lists the
-options). Temporal: TEMPORAL_ADDRESS if set, else a dev server on localhost:7233, else the
-embedded one. Environment: PORT (2024), HOST (127.0.0.1), TEMPOGRAPH_TASK_QUEUE (tempograph),
+options). Temporal: TEMPORAL_ADDRESS (or a TOML profile) if set, else a dev server on
+localhost:7233, else the embedded one; TLS, mTLS and API keys from TEMPORAL_TLS_* and
+TEMPORAL_API_KEY as for the `temporal` CLI (tempograph/connection.py). With
+TEMPOGRAPH_ENCRYPTION_KEYS (tempograph/codec.py) payloads are encrypted and /codec serves
+Temporal's codec server protocol for the UI (TEMPOGRAPH_CODEC_CORS_ORIGINS: its origins).
+Environment: PORT (2024), HOST (127.0.0.1), TEMPOGRAPH_TASK_QUEUE (tempograph),
 TEMPOGRAPH_API_TOKEN (when set, requests need `x-api-key: <token>` or
 `Authorization: Bearer <token>`; the SDK sends x-api-key from LANGGRAPH_API_KEY; set but empty
 refuses to start). Without a token on a non-loopback host, a warning is logged.
