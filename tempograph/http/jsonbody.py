@@ -14,10 +14,10 @@ checkpoint) longer than MAX_PATH_ID_CHARS get a 422.
 
 Measured on a 1.06 MB run body of many small objects (tests/http/test_jsonbody.py prints it):
 43-52 ms with json.loads and the walk over every value it needed, 12 ms with orjson and a walk
-of the containers only (orjson alone: 7 ms); a 0.7 MB body of chat messages: 8 -> 3 ms. Differences from `json.loads`: a UTF-8
-byte order mark is skipped, UTF-16/32 bodies are refused (RFC 8259: JSON between systems is
-UTF-8; the Agent Server refuses them too), and integers beyond 64 bits, which orjson turns into
-floats, are read again exactly by `json.loads`.
+of the containers only (orjson alone: 7 ms); a 0.7 MB body of chat messages: 8 -> 3 ms.
+Differences from `json.loads`: a UTF-8 byte order mark is skipped, UTF-16/32 bodies are refused
+(RFC 8259: JSON between systems is UTF-8; the Agent Server refuses them too), and integers
+beyond 64 bits, which orjson turns into floats, are read again exactly by `json.loads`.
 """
 
 from __future__ import annotations
