@@ -19,7 +19,7 @@ from typing import Any
 
 __all__ = ["SUPPORTED_LANGGRAPH", "adapt_langgraph", "is_langgraph_graph"]
 
-SUPPORTED_LANGGRAPH = ">=1.2.24,<1.3"
+SUPPORTED_LANGGRAPH = ">=1.0,<1.3"
 
 
 def is_langgraph_graph(obj: Any) -> bool:
