@@ -26,13 +26,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    import jsonschema
-    from jsonschema.exceptions import ValidationError
-    from referencing import Registry
-    from referencing.exceptions import Unresolvable
+# No temporalio here (the engine is pure): the workflow imports the engine, and so these, with
+# imports passed through the sandbox (graph_run.py; the worker passes `tempograph` through).
+import jsonschema
+from jsonschema.exceptions import ValidationError
+from referencing import Registry
+from referencing.exceptions import Unresolvable
 
 
 def _is_integer(_: Any, value: Any) -> bool:
