@@ -52,6 +52,7 @@ __all__ = [
     "KEYS_FILE_ENV",
     "KEY_ID_METADATA",
     "EncryptionCodec",
+    "NoKeysCodec",
     "EncryptionConfigError",
     "EncryptionKey",
     "data_converter",
@@ -220,16 +221,35 @@ class EncryptionCodec(PayloadCodec):
         return Payload.FromString(plain)
 
 
+class NoKeysCodec(PayloadCodec):
+    """The codec of a process without keys: payloads pass unchanged, and an encrypted one
+    (written by processes that have keys) is refused saying what to configure, instead of the
+    pydantic converter's "Unknown payload encoding binary/encrypted"."""
+
+    async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return list(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        for payload in payloads:
+            if payload.metadata.get("encoding") == ENCODING:
+                key_id = payload.metadata.get(KEY_ID_METADATA, b"").decode(errors="replace")
+                raise EncryptionConfigError(
+                    f"A payload is encrypted (key {key_id!r}) and this process has no "
+                    f"encryption keys: set {KEYS_ENV} (or {KEYS_FILE_ENV}) as for the workers"
+                )
+        return list(payloads)
+
+
 def data_converter(
     keys: Sequence[EncryptionKey] | None = None, *, environ: Mapping[str, str] | None = None
 ) -> DataConverter:
     """The DataConverter of every Tempograph client and worker: Temporal's pydantic converter,
     plus, when keys are given or configured in the environment (TEMPOGRAPH_ENCRYPTION_KEYS /
-    _FILE), the EncryptionCodec and encoded failure messages."""
+    _FILE), the EncryptionCodec and encoded failure messages; without keys, NoKeysCodec."""
     if keys is None:
         keys = keys_from_env(environ)
     if not keys:
-        return pydantic_data_converter
+        return dataclasses.replace(pydantic_data_converter, payload_codec=NoKeysCodec())
     return dataclasses.replace(
         pydantic_data_converter,
         payload_codec=EncryptionCodec(keys),

@@ -18,8 +18,8 @@ the CLI.
 CORS: the browser's preflight (OPTIONS) is answered for the origins allowed
 (TEMPOGRAPH_CODEC_CORS_ORIGINS, comma-separated, plus the embedded dev server's UI under
 `tempograph dev`); another origin gets no CORS headers, so its pages cannot read the answers.
-The endpoint exists only when encryption is configured (the client's data converter has a
-codec).
+The endpoint exists only when the client's data converter has a codec that encodes (keys are
+configured, or the application passed its own codec to `connect`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
+from tempograph.codec import NoKeysCodec
 from tempograph.http.auth import token_matches
 
 CODEC_PATH = "/codec"
@@ -118,6 +119,6 @@ def install_codec_server(
 ) -> None:
     """Serve /codec when `codec` is set (the client's data converter's), with the origins
     given plus TEMPOGRAPH_CODEC_CORS_ORIGINS."""
-    if codec is None:
+    if codec is None or isinstance(codec, NoKeysCodec):
         return
     app.include_router(codec_router(codec, api_token, [*cors_origins, *cors_origins_from_env()]))

@@ -74,6 +74,11 @@ async def test_dev_points_the_ui_at_the_codec_server(tmp_path: Path) -> None:
         code, out, err = await cli("state", thread, "--json", env=cli_env, cwd=tmp_path)
         assert code == 0, err
         assert json.loads(out)["values"]["text"] == MARK
+        # Without the keys: told what to set, one line, nothing decrypted.
+        no_keys = {k: v for k, v in cli_env.items() if k != KEYS_ENV}
+        code, out, err = await cli("state", thread, "--json", env=no_keys, cwd=tmp_path)
+        assert (code, out) == (2, ""), err
+        assert err.startswith("error: ") and f"set {KEYS_ENV}" in err and MARK not in err
 
         ui = f"http://localhost:{ui_port}"
         async with httpx.AsyncClient(timeout=30) as http:

@@ -19,6 +19,7 @@ from tempograph.codec import (
     EncryptionCodec,
     EncryptionConfigError,
     EncryptionKey,
+    NoKeysCodec,
     data_converter,
     keys_from_env,
     new_key,
@@ -28,9 +29,17 @@ from tempograph.codec import (
 K1, K2 = new_key(), new_key()
 
 
-def test_no_keys_no_encryption() -> None:
+async def test_no_keys_no_encryption() -> None:
     assert keys_from_env({}) is None
-    assert data_converter(environ={}) is pydantic_data_converter
+    plain = data_converter(environ={})
+    assert isinstance(plain.payload_codec, NoKeysCodec)
+    assert plain.payload_converter_class is pydantic_data_converter.payload_converter_class
+    [payload] = await plain.encode([{"a": 1}])
+    assert payload.metadata["encoding"] == b"json/plain"
+    # An encrypted payload read without keys: told what to set, not "unknown encoding".
+    [sealed] = await data_converter(environ={KEYS_ENV: f"k7:{K1}"}).encode([{"a": 1}])
+    with pytest.raises(EncryptionConfigError, match=f"key 'k7'.*set {KEYS_ENV}"):
+        await plain.decode([sealed], [dict])
 
 
 def test_keys_from_env_first_encrypts() -> None:
