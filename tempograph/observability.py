@@ -375,6 +375,14 @@ class _RunInbound(WorkflowInboundInterceptor):
         return result
 
     async def _watch(self, instance: Any, continued: bool) -> None:
+        # Observing must never fail the run: an error raised in a workflow coroutine fails the
+        # workflow task, again on every retry (a stuck run), so any error ends the observation.
+        try:
+            await self._observe(instance, continued)
+        except Exception as exc:  # noqa: BLE001
+            workflow.logger.warning("run metrics stopped: %r", exc)
+
+    async def _observe(self, instance: Any, continued: bool) -> None:
         st = _state(instance)
         if st is None:
             return
