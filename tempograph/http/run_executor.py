@@ -81,6 +81,12 @@ class RunRecord:
     # The execution's history events from before this run (a resume continues a paused
     # execution): a stream of the run shows what comes after them.
     history_from: int = 0
+    # Queued behind the thread's run at submission (multitask_strategy "enqueue"): runs.create
+    # answers at once, "pending".
+    queued: bool = False
+    # The run id was answered to a client: it stays the run's id (the Temporal run id, once
+    # known, is an alias) instead of being replaced by the Temporal run id.
+    announced: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return run_json(
@@ -277,6 +283,7 @@ class RunExecutor(ThreadParts):
             kwargs=run_kwargs(body),
             multitask_strategy=body.multitask_strategy,
         )
+        run.queued = busy and body.multitask_strategy == "enqueue"
         self.runs[run.run_id] = run
         run.task = self.spawn(self._job(run, record, request))
         return run
@@ -286,10 +293,11 @@ class RunExecutor(ThreadParts):
     ) -> dict[str, Any]:
         try:
             async with thread.lock:
+                # Still "pending" while a run started by another process finishes.
+                await self.executions.settle(request.thread_id)
                 run.status = "running"
                 run.updated_at = now()
                 await self.store.forget_refused(thread)
-                await self.executions.settle(request.thread_id)
                 body = await self._execute(request, lambda rid, at: self._known(run, rid, at))
                 if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
                     snap = await self.executions.snapshot(request.thread_id)
@@ -334,7 +342,7 @@ class RunExecutor(ThreadParts):
         run.temporal_run_id = temporal_run_id
         run.history_from = history_from
         self.runs[temporal_run_id] = run
-        if not run.known.is_set() and run.status in ("pending", "running"):
+        if not run.known.is_set() and not run.announced and run.status in ("pending", "running"):
             run.run_id = temporal_run_id
         run.known.set()
 
@@ -460,7 +468,18 @@ class RunExecutor(ThreadParts):
         another keeps its provisional id, which stays valid)."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(run.known.wait()), timeout=5)
+        if not run.known.is_set():
+            run.announced = True  # the provisional id stays the run's id
         return run
+
+    async def accepted(self, run: RunRecord) -> RunRecord:
+        """runs.create's answer: a run queued behind the thread's run (enqueue) at once, as
+        "pending" with its provisional id (which stays its id); any other once its Temporal
+        run id is known (`created`)."""
+        if run.queued and not run.known.is_set():
+            run.announced = True
+            return run
+        return await self.created(run)
 
     async def wait_for(self, run: RunRecord) -> dict[str, Any]:
         """The run's wait body. The run goes on if the waiting request goes away."""

@@ -62,7 +62,7 @@ def router(backend: Backend) -> APIRouter:
         live = wants_live(stream_modes(body.stream_mode))
         run = await executor.submit(thread_id, body, stateless=False, stream=live)
         return JSONResponse(
-            (await executor.created(run)).to_json(), headers=run_headers(run, join=False)
+            (await executor.accepted(run)).to_json(), headers=run_headers(run, join=False)
         )
 
     @api.post("/runs")
