@@ -10,6 +10,7 @@ from tempograph.connection import ConnectionConfigError
 from tempograph.devserver import MissingDevServerError
 from tempograph.errors import TempographError
 from tempograph.limits import LimitError
+from tempograph.observability import ObservabilityError
 from tempograph.project import ProjectError
 
 OK = 0
@@ -48,6 +49,8 @@ def error_exit(exc: BaseException) -> tuple[int, str] | None:
     """(exit code, the line to print) for an error the CLI explains in one line; None for a
     bug, which keeps its traceback."""
     if isinstance(exc, ConfigError | ProjectError | ConnectionConfigError | EncryptionConfigError):
+        return USAGE, f"error: {exc}"
+    if isinstance(exc, ObservabilityError):  # e.g. traces asked for without the [otel] extra
         return USAGE, f"error: {exc}"
     if isinstance(exc, TempographError | LimitError):
         # The message says what happened and what to do.
