@@ -74,7 +74,8 @@ class TempographPlugin(SimplePlugin):
 
         worker = Worker(client, task_queue="tempograph", plugins=[TempographPlugin(graphs)])
 
-    The client must use the pydantic data converter (`tempograph.connect` sets it). A worker
+    The client must use Tempograph's data converter (`tempograph.connect` sets it: pydantic, and the
+    encryption codec when keys are configured). A worker
     built this way is not known to GraphClient's eager start; `create_worker` is.
     """
 
@@ -113,7 +114,7 @@ def create_worker(
 ) -> Worker:
     """A worker serving `graphs` by name. `worker_options` go to temporalio.worker.Worker.
 
-    The client must use the pydantic data converter (see `tempograph.connect`), and the search
+    The client must use Tempograph's data converter (see `tempograph.connect`), and the search
     attributes must be registered on the namespace (`ensure_search_attributes`).
     """
     served = checked_graphs(graphs)
