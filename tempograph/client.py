@@ -1013,8 +1013,14 @@ class GraphClient:
         return _status_name(WorkflowExecutionStatus.RUNNING)
 
     @translates_rpc_errors
-    async def pending(self, graph: str | None = None, limit: int = 100) -> list[PendingRun]:
-        """Runs waiting for a human, newest first (search attribute TempographStatus)."""
+    async def pending(
+        self,
+        graph: str | None = None,
+        limit: int | None = 100,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[PendingRun]:
+        """Runs waiting for a human, newest first (search attribute TempographStatus); at most
+        `limit` (None: all). `progress(n)` is called every 500 runs read (long listings)."""
         clause = "TempographStatus = 'interrupted' AND ExecutionStatus = 'Running'"
         if graph:
             clause += f" AND TempographGraph = {quote(graph)}"
@@ -1028,6 +1034,8 @@ class GraphClient:
                     started=execution.start_time,
                 )
             )
+            if progress is not None and len(runs) % 500 == 0:
+                progress(len(runs))
         return runs
 
     async def _previous_run(self, thread_id: str) -> str:

@@ -191,13 +191,26 @@ def history_command(thread: str, limit: int | None, task_queue: str, as_json: bo
 
 @click.command("pending")
 @click.option("--graph", default=None, help="Only runs of this graph.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="At most this many runs (0: all of them).",
+)
 @task_queue_option
 @json_option
-def pending_command(graph: str | None, task_queue: str, as_json: bool) -> None:
+def pending_command(graph: str | None, limit: int, task_queue: str, as_json: bool) -> None:
     """List runs waiting for a human, newest first."""
 
+    def progress(n: int) -> None:
+        click.echo(f"... {n} runs read", err=True)
+
     async def action(graphs: GraphClient) -> None:
-        runs = await graphs.pending(graph=graph)
+        runs = await graphs.pending(graph=graph, limit=limit or None, progress=progress)
+        if limit and len(runs) == limit:
+            # Never a silent cut: say there may be more.
+            click.echo(f"(the newest {limit}; --limit 0 lists all)", err=True)
         if as_json:
             click.echo(to_json([r.model_dump(mode="json") for r in runs]))
         else:

@@ -119,6 +119,10 @@ async def test_tempograph_console_script(server: DevServer, cli_worker: None) ->
     assert "interrupted (after)" in out and f"continue: tempograph resume {thread}" in out
     code, out, _ = await tempograph(server, "pending", "--graph", "steps")
     assert thread in out
+    # A listing cut at --limit says so (on stderr), never silently.
+    code, out, err = await tempograph(server, "pending", "--graph", "steps", "--limit", "1")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert "(the newest 1; --limit 0 lists all)" in err
     code, out, _ = await tempograph(
         server, "update-state", thread, '{"input": "edited"}', "--as-node", "step_1", "--json"
     )
