@@ -17,7 +17,7 @@ from tempograph.http.errors import install_error_handlers
 from tempograph.http.inbox import router as inbox_router
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.metrics import router as metrics_router
-from tempograph.http.routers import assistants, runs, server, threads
+from tempograph.http.routers import assistants, crons, runs, server, threads
 from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
 
 
@@ -54,7 +54,7 @@ def create_app(
     if settings.allowed_hosts is not None:
         app.add_middleware(HostGuard, allowed=settings.allowed_hosts)
     install_error_handlers(app, graph_client.client.service_client.config.target_host)
-    for module in (server, assistants, threads, runs):
+    for module in (server, assistants, threads, runs, crons):
         app.include_router(module.router(backend))
     # /metrics: Prometheus (waiting runs, the process); run events are on the workers'.
     app.include_router(metrics_router(backend))

@@ -1,0 +1,516 @@
+"""Crons (the Agent Server's /runs/crons) as Temporal Schedules.
+
+A cron is the Schedule `tempograph-cron-<cron id>` (a UUID), so it is visible and manageable
+with `temporal schedule list/describe/trigger` and in the Temporal UI. Its spec is the cron
+expression (`timezone`, `end_time`); `enabled` is the schedule's paused state; its action
+starts a GraphRun on the graph's task queue. What only the Agent Server API knows (assistant,
+metadata, the request as sent, timestamps) is the action's memo CRON_MEMO, rewritten by each
+update (a schedule's own memo cannot change); each run the cron starts carries that memo too,
+so a run names its cron.
+
+A stateless cron (POST /runs/crons) starts a new thread at each firing: Temporal names the
+scheduled workflow `<action id>-<the firing's time, RFC 3339>`, and the run's thread id
+defaults to its workflow id, so each firing's thread is `<cron id>-<time>`. Its threads are
+kept (`on_run_completed="keep"`): nothing would delete them after the run, so "delete" is
+refused rather than ignored. Overlapping firings all run (each has its own thread).
+
+A cron on a thread (POST /threads/{id}/runs/crons) is refused: a Schedule starts a workflow
+whose id ends with the firing's time, and a thread's run is the workflow with the thread's own
+id; starting that needs a helper workflow (not built yet).
+
+Only Tempograph's schedules are read or changed: the schedule id has the prefix and a UUID,
+its own memo carries OWNER_MEMO, and its action starts GraphRun on this server's task queue.
+Any other schedule in the namespace is "not found". Visibility (listing schedules) lags
+behind; crons created or deleted by this process are known at once (read-your-writes here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleAction,
+    ScheduleActionStartWorkflow,
+    ScheduleDescription,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleState,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
+
+from tempograph.http.assistant_catalog import AssistantCatalog, subset
+from tempograph.http.bounded import DEFAULT_CAP, BoundedSet
+from tempograph.http.errors import HttpError, check_message, not_supported
+from tempograph.http.rendering import assistant_id_of, iso, now
+from tempograph.http.run_executor import run_invocation
+from tempograph.http.schemas import Breakpoints, RunBody, RunConfig
+from tempograph.http.streaming import stream_modes, wants_live
+from tempograph.messages import GRAPH_ATTRIBUTE, WORKFLOW_TYPE, RunInput
+
+SCHEDULE_PREFIX = "tempograph-cron-"
+# The schedule's own memo (set once): marks it as a Tempograph cron.
+OWNER_MEMO = "tempograph"
+OWNER_VALUE = "cron"
+# The action's memo (rewritten by updates): the cron's Agent Server fields.
+CRON_MEMO = "tempograph_cron"
+MAX_LISTED = 1000
+CRON_NOT_FOUND = "Cron with ID {} not found"
+
+CronSortBy = Literal[
+    "cron_id", "assistant_id", "thread_id", "created_at", "updated_at", "next_run_date", "end_time"
+]
+CRON_FIELDS = (
+    "cron_id",
+    "assistant_id",
+    "thread_id",
+    "on_run_completed",
+    "end_time",
+    "schedule",
+    "timezone",
+    "created_at",
+    "updated_at",
+    "payload",
+    "user_id",
+    "next_run_date",
+    "metadata",
+    "enabled",
+)
+
+
+# -------------------------------------------------------------------------------------------
+# Request bodies (langgraph-sdk 0.4.14's CronClient).
+# -------------------------------------------------------------------------------------------
+
+
+class _RunFields(BaseModel):
+    """What a cron's runs are given: the run fields a cron request may carry."""
+
+    model_config = ConfigDict(extra="allow")
+
+    input: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    config: RunConfig | None = None
+    context: dict[str, Any] | None = None
+    interrupt_before: Breakpoints = None
+    interrupt_after: Breakpoints = None
+    # POSTed by each run when it pauses or ends (tempograph.notifications).
+    webhook: str | None = None
+    # Live modes make the runs' nodes publish their output, for a client that joins them.
+    stream_mode: str | list[str] | None = None
+    # Every event is in the run's history: a join can always resume from Last-Event-ID.
+    stream_resumable: bool | None = None
+    stream_subgraphs: bool | None = None
+    on_run_completed: Literal["delete", "keep"] | None = None
+    enabled: bool | None = None
+    timezone: str | None = None
+    # Honoured as they are: every step is checkpointed, durably (Temporal history).
+    durability: Literal["sync", "async", "exit"] | None = None
+    checkpoint_during: bool | None = None
+
+
+class CronBody(_RunFields):
+    """POST /runs/crons and POST /threads/{id}/runs/crons."""
+
+    assistant_id: str = Field(min_length=1)
+    schedule: str = Field(min_length=1)
+    end_time: datetime | None = None
+    multitask_strategy: str | None = None
+
+
+class CronPatchBody(_RunFields):
+    """PATCH /runs/crons/{cron_id}: only the fields sent change (`end_time: null` clears)."""
+
+    schedule: str | None = Field(default=None, min_length=1)
+    end_time: datetime | None = None
+
+
+class CronSearchBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    enabled: bool | None = None
+    metadata: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=0, le=1000)
+    offset: int = Field(default=0, ge=0)
+    sort_by: CronSortBy | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    select: list[str] | None = None
+
+
+class CronCountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assistant_id: str | None = None
+    thread_id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def unsupported_cron_fields(body: _RunFields) -> None:
+    """Refuse what a cron's runs could not honour (422 naming the field), never ignore it."""
+    if body.on_run_completed == "delete":
+        raise not_supported(
+            'on_run_completed="delete"',
+            'a cron\'s threads are kept (on_run_completed="keep"); delete them with threads.delete',
+        )
+    if body.stream_subgraphs:
+        raise not_supported("stream_subgraphs", "join a cron's run with stream_subgraphs")
+    if isinstance(body, CronBody) and body.multitask_strategy is not None:
+        raise not_supported(
+            "multitask_strategy", "each firing of a stateless cron runs on a new thread"
+        )
+    for name, value in (body.model_extra or {}).items():
+        if value not in (None, False, [], {}, ""):
+            raise not_supported(name)
+    if body.webhook is not None and not body.webhook.startswith(("http://", "https://")):
+        raise HttpError(422, f"webhook: an http(s) URL, got {body.webhook!r}")
+    if body.timezone is not None:
+        try:
+            zoneinfo.ZoneInfo(body.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise HttpError(422, f"timezone: unknown IANA time zone {body.timezone!r}") from None
+    for what in ("input", "metadata", "context"):
+        check_message(what, getattr(body, what))
+    check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
+
+
+# -------------------------------------------------------------------------------------------
+# The store.
+# -------------------------------------------------------------------------------------------
+
+
+def schedule_id(cron_id: str) -> str:
+    return SCHEDULE_PREFIX + cron_id
+
+
+def _cron_id_of(schedule: str) -> str | None:
+    """The cron id of a schedule id of ours (a UUID after the prefix), else None."""
+    if not schedule.startswith(SCHEDULE_PREFIX):
+        return None
+    rest = schedule.removeprefix(SCHEDULE_PREFIX)
+    try:
+        return rest if str(uuid.UUID(rest)) == rest else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Cron:
+    """A cron as read from its schedule."""
+
+    cron_id: str
+    record: dict[str, Any]
+    description: ScheduleDescription
+
+    def to_json(self) -> dict[str, Any]:
+        spec = self.description.schedule.spec
+        state = self.description.schedule.state
+        upcoming = self.description.info.next_action_times
+        return {
+            "cron_id": self.cron_id,
+            "assistant_id": self.record["assistant_id"],
+            "thread_id": self.record.get("thread_id"),
+            "on_run_completed": self.record.get("on_run_completed"),
+            "end_time": iso(spec.end_at),
+            # Temporal keeps a cron expression as calendars: the expression is the request's.
+            "schedule": self.record["payload"]["schedule"],
+            "timezone": spec.time_zone_name or None,
+            "created_at": self.record["created_at"],
+            "updated_at": self.record["updated_at"],
+            "payload": self.record["payload"],
+            "user_id": None,
+            "next_run_date": iso(upcoming[0]) if upcoming and not state.paused else None,
+            "metadata": self.record.get("metadata") or {},
+            "enabled": not state.paused,
+        }
+
+
+class CronStore:
+    """Crons of one server's graphs (its task queue), stored as Temporal Schedules."""
+
+    def __init__(
+        self,
+        client: Client,
+        catalog: AssistantCatalog,
+        task_queue: str,
+        cache_size: int = DEFAULT_CAP,
+    ) -> None:
+        self.client = client
+        self.catalog = catalog
+        self.task_queue = task_queue
+        # Crons created (or deleted) here, before visibility lists (or drops) them.
+        self.created: BoundedSet[str] = BoundedSet(cache_size)
+        self.deleted: BoundedSet[str] = BoundedSet(cache_size)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def _graph(self, assistant_id: str) -> str:
+        graph = self.catalog.graph_of(assistant_id)
+        if graph is None:
+            raise HttpError(404, f"Assistant {assistant_id} not found")
+        return graph
+
+    def _action(self, cron_id: str, graph: str, record: dict[str, Any]) -> ScheduleAction:
+        payload = record["payload"]
+        body = RunBody(
+            assistant_id=payload["assistant_id"],
+            input=payload.get("input"),
+            config=payload.get("config"),
+            context=payload.get("context"),
+            metadata=payload.get("metadata"),
+        )
+        config, context = run_invocation(body)
+        run = RunInput(
+            graph=graph,
+            input=body.input,
+            # None: the run's thread is its workflow id, `<cron id>-<firing time>`.
+            thread_id=None,
+            # A new thread at each firing: no previous run to carry state from.
+            previous_run_id="",
+            interrupt_before=payload.get("interrupt_before"),
+            interrupt_after=payload.get("interrupt_after"),
+            config=config,
+            context=context or None,
+            stream=wants_live(stream_modes(payload.get("stream_mode"))),
+            webhook=payload.get("webhook"),
+        )
+        if body.config is not None and body.config.recursion_limit:
+            run.recursion_limit = body.config.recursion_limit
+        return ScheduleActionStartWorkflow(
+            WORKFLOW_TYPE,
+            args=[run],
+            id=cron_id,
+            task_queue=self.task_queue,
+            memo={CRON_MEMO: record},
+            typed_search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(GRAPH_ATTRIBUTE, graph)]
+            ),
+            static_summary=f"cron {cron_id}: {graph}",
+        )
+
+    @staticmethod
+    def _spec(cron: str, timezone: str | None, end_time: datetime | None) -> ScheduleSpec:
+        return ScheduleSpec(
+            cron_expressions=[cron],
+            time_zone_name=timezone or "",
+            end_at=end_time.astimezone(UTC) if end_time is not None else None,
+        )
+
+    async def create(self, body: CronBody, thread_id: str | None = None) -> dict[str, Any]:
+        unsupported_cron_fields(body)
+        if thread_id is not None:
+            raise not_supported(
+                "a cron on a thread (POST /threads/{thread_id}/runs/crons)",
+                "a Temporal Schedule starts workflows whose id ends with the firing's time, "
+                "not the thread's own id; use a stateless cron (POST /runs/crons)",
+            )
+        if body.end_time is not None and body.end_time.tzinfo is None:
+            raise HttpError(422, "end_time: a time with its UTC offset")
+        graph = self._graph(body.assistant_id)
+        cron_id = str(uuid.uuid4())
+        stamp = iso(now())
+        payload = body.model_dump(exclude_none=True, mode="json")
+        record: dict[str, Any] = {
+            "cron_id": cron_id,
+            "assistant_id": assistant_id_of(graph),
+            "graph": graph,
+            "thread_id": None,
+            "on_run_completed": "keep",
+            "payload": payload,
+            "metadata": body.metadata or {},
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        schedule = Schedule(
+            action=self._action(cron_id, graph, record),
+            spec=self._spec(body.schedule, body.timezone, body.end_time),
+            # Each firing has its own thread: a run paused at an interrupt blocks no other.
+            policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
+            state=ScheduleState(
+                paused=body.enabled is False, note=f"Tempograph cron of graph {graph!r}"
+            ),
+        )
+        try:
+            await self.client.create_schedule(
+                schedule_id(cron_id),
+                schedule,
+                memo={OWNER_MEMO: OWNER_VALUE},
+                search_attributes=TypedSearchAttributes(
+                    [SearchAttributePair(GRAPH_ATTRIBUTE, graph)]
+                ),
+            )
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise HttpError(422, f"schedule: {exc.message}") from None
+            raise
+        self.created.add(cron_id)
+        return (await self.get(cron_id)).to_json()
+
+    async def update(self, cron_id: str, body: CronPatchBody) -> dict[str, Any]:
+        unsupported_cron_fields(body)
+        sent = body.model_fields_set
+        if "end_time" in sent and body.end_time is not None and body.end_time.tzinfo is None:
+            raise HttpError(422, "end_time: a time with its UTC offset")
+        cron = await self.get(cron_id)
+        record = dict(cron.record)
+        changes = body.model_dump(include=sent, mode="json")
+        # What the cron's runs are given: replaced field by field, as sent.
+        run_keys = set(_RunFields.model_fields) - {"enabled", "timezone", "on_run_completed"}
+        payload = dict(record["payload"])
+        for key, value in changes.items():
+            if key in run_keys or key in ("schedule", "end_time", "timezone"):
+                if value is None:
+                    payload.pop(key, None)
+                else:
+                    payload[key] = value
+        if "metadata" in sent:
+            record["metadata"] = body.metadata or {}
+        record["payload"] = payload
+        record["updated_at"] = iso(now())
+        graph = record["graph"]
+        action = self._action(cron_id, graph, record)
+
+        def change(input: ScheduleUpdateInput) -> ScheduleUpdate:
+            schedule = input.description.schedule
+            spec = schedule.spec
+            schedule.spec = self._spec(
+                payload["schedule"],
+                body.timezone if "timezone" in sent else (spec.time_zone_name or None),
+                body.end_time if "end_time" in sent else spec.end_at,
+            )
+            schedule.action = action
+            if body.enabled is not None:
+                schedule.state.paused = not body.enabled
+            return ScheduleUpdate(schedule=schedule)
+
+        try:
+            await self.client.get_schedule_handle(schedule_id(cron_id)).update(change)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise HttpError(404, CRON_NOT_FOUND.format(cron_id)) from None
+            if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+                raise HttpError(422, f"schedule: {exc.message}") from None
+            raise
+        return (await self.get(cron_id)).to_json()
+
+    async def delete(self, cron_id: str) -> None:
+        await self.get(cron_id)  # ours, or 404
+        with contextlib.suppress(RPCError):
+            await self.client.get_schedule_handle(schedule_id(cron_id)).delete()
+        self.deleted.add(cron_id)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def get(self, cron_id: str) -> Cron:
+        """The cron `cron_id`, or 404 (also for a schedule that is not Tempograph's)."""
+        cron = await self._read(cron_id)
+        if cron is None:
+            raise HttpError(404, CRON_NOT_FOUND.format(cron_id))
+        return cron
+
+    async def _read(self, cron_id: str) -> Cron | None:
+        if _cron_id_of(schedule_id(cron_id)) != cron_id or cron_id in self.deleted:
+            return None
+        try:
+            desc = await self.client.get_schedule_handle(schedule_id(cron_id)).describe()
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+        action = desc.schedule.action
+        if (
+            (await desc.memo_value(OWNER_MEMO, None)) != OWNER_VALUE
+            or not isinstance(action, ScheduleActionStartWorkflow)
+            or action.workflow != WORKFLOW_TYPE
+            or action.task_queue != self.task_queue
+            or not action.memo
+            or CRON_MEMO not in action.memo
+        ):
+            return None
+        raw = action.memo[CRON_MEMO]
+        record = raw if isinstance(raw, dict) else await self._decode(raw)
+        if not isinstance(record, dict) or record.get("cron_id") != cron_id:
+            return None
+        return Cron(cron_id, record, desc)
+
+    async def _decode(self, payload: Any) -> Any:
+        [value] = await self.client.data_converter.decode([payload], [dict])
+        return value
+
+    async def _all(self) -> list[Cron]:
+        """Every cron of this task queue: those visibility lists, and those created here."""
+        ids: dict[str, None] = {}
+        try:
+            async for listed in await self.client.list_schedules():
+                cron_id = _cron_id_of(listed.id)
+                if cron_id is not None:
+                    ids[cron_id] = None
+                if len(ids) >= MAX_LISTED:
+                    break
+        except RPCError:
+            pass  # visibility unavailable: the crons known here still answer
+        for cron_id in self.created:
+            ids[cron_id] = None
+        semaphore = asyncio.Semaphore(16)
+
+        async def read(cron_id: str) -> Cron | None:
+            async with semaphore:
+                return await self._read(cron_id)
+
+        found = await asyncio.gather(*(read(c) for c in ids))
+        return [c for c in found if c is not None]
+
+    def _matches(
+        self,
+        cron: Cron,
+        assistant_id: str | None,
+        thread_id: str | None,
+        enabled: bool | None,
+        metadata: dict[str, Any] | None,
+    ) -> bool:
+        if assistant_id is not None:
+            graph = self.catalog.graph_of(assistant_id)
+            if graph is None or graph != cron.record.get("graph"):
+                return False
+        if thread_id is not None and cron.record.get("thread_id") != thread_id:
+            return False
+        if enabled is not None and cron.description.schedule.state.paused == enabled:
+            return False
+        return subset(metadata, cron.record.get("metadata"))
+
+    async def search(self, body: CronSearchBody) -> list[dict[str, Any]]:
+        unknown = sorted(set(body.select or ()) - set(CRON_FIELDS))
+        if unknown:
+            raise HttpError(
+                422, f"select: unknown cron fields {unknown}; choose from {list(CRON_FIELDS)}"
+            )
+        found = [
+            c.to_json()
+            for c in await self._all()
+            if self._matches(c, body.assistant_id, body.thread_id, body.enabled, body.metadata)
+        ]
+        key = body.sort_by or "created_at"
+        found.sort(key=lambda c: str(c.get(key) or ""), reverse=body.sort_order != "asc")
+        found = found[body.offset : body.offset + body.limit]
+        if body.select:
+            found = [{k: c[k] for k in body.select} for c in found]
+        return found
+
+    async def count(self, body: CronCountBody) -> int:
+        crons = await self._all()
+        return sum(
+            self._matches(c, body.assistant_id, body.thread_id, None, body.metadata) for c in crons
+        )

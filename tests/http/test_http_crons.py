@@ -1,0 +1,287 @@
+"""Crons through the real langgraph-sdk (0.4.14) as Temporal Schedules on the session's dev
+server: created, listed by `temporal schedule list`, searched, counted, updated, deleted,
+fired (a trigger instead of waiting a minute) into a run on a new thread; fields a cron
+cannot honour refused with 422; other schedules in the namespace never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleSpec,
+    ScheduleState,
+)
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Worker
+
+from tempograph import GraphClient
+from tempograph.devserver import temporal_cli
+from tempograph.http import create_app
+from tempograph.http.cron_store import SCHEDULE_PREFIX
+from tempograph.http.rendering import assistant_id_of
+from tempograph.http.testing import serve
+from tests.conftest import TASK_QUEUE, SessionServer
+from tests.sample_graphs import all_graphs
+
+EVERY_MINUTE = "* * * * *"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def url(client: Client, worker: Worker) -> AsyncIterator[str]:
+    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
+    async with serve(app) as base:
+        yield base
+
+
+@pytest_asyncio.fixture
+async def sdk(url: str) -> AsyncIterator[LangGraphClient]:
+    lg = get_client(url=url, api_key=None)
+    yield lg
+    await lg.aclose()
+
+
+def status_of(exc: BaseException) -> int:
+    assert isinstance(exc, httpx.HTTPStatusError)
+    return exc.response.status_code
+
+
+async def schedule_list(server: SessionServer) -> list[dict[str, object]]:
+    """`temporal schedule list -o json` against the session's server."""
+    out = await asyncio.to_thread(
+        subprocess.run,
+        [temporal_cli(), "schedule", "list", "--address", server.address, "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    listed = json.loads(out.stdout or "[]")
+    return listed if isinstance(listed, list) else [listed]
+
+
+async def test_cron_lifecycle_visible_as_a_schedule(
+    sdk: LangGraphClient, client: Client, server: SessionServer
+) -> None:
+    marker = uuid.uuid4().hex
+    end = datetime.now(UTC) + timedelta(days=30)
+    # langgraph-sdk types the answer as a Run; the Agent Server sends the Cron.
+    cron: dict[str, Any] = dict(
+        await sdk.crons.create(
+            "chain",
+            schedule="0 9 * * 1-5",
+            input={"log": []},
+            metadata={"team": marker},
+            timezone="Europe/Paris",
+            end_time=end,
+        )
+    )
+    cron_id = cron["cron_id"]
+    assert str(uuid.UUID(cron_id)) == cron_id
+    assert cron["assistant_id"] == assistant_id_of("chain")
+    assert (cron["schedule"], cron["timezone"], cron["enabled"]) == (
+        "0 9 * * 1-5",
+        "Europe/Paris",
+        True,
+    )
+    assert cron["thread_id"] is None and cron["on_run_completed"] == "keep"
+    assert cron["metadata"] == {"team": marker} and cron["payload"]["input"] == {"log": []}
+    assert abs(datetime.fromisoformat(cron["end_time"]) - end) < timedelta(seconds=1)
+    # Monday to Friday at 09:00 in Paris: 07:00 or 08:00 UTC.
+    next_run = datetime.fromisoformat(cron["next_run_date"])
+    assert next_run > datetime.now(UTC) and next_run.astimezone(UTC).hour in (7, 8)
+
+    # A Temporal Schedule, managed by the CLI too.
+    sid = SCHEDULE_PREFIX + cron_id
+    desc = await client.get_schedule_handle(sid).describe()
+    spec = desc.schedule.spec
+    # Temporal keeps the expression as a calendar: 09:00, Monday to Friday.
+    [calendar] = spec.calendars
+    assert [(r.start, r.end) for r in calendar.hour] == [(9, 9)]
+    assert [(r.start, r.end) for r in calendar.day_of_week] == [(1, 5)]
+    assert spec.time_zone_name == "Europe/Paris"
+    action = desc.schedule.action
+    assert isinstance(action, ScheduleActionStartWorkflow)
+    assert (action.workflow, action.task_queue) == ("GraphRun", TASK_QUEUE)
+    for _ in range(100):
+        if any(s.get("scheduleId") == sid for s in await schedule_list(server)):
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"{sid} not in `temporal schedule list`")
+
+    # search and count, by assistant (graph name or UUID), metadata, enabled.
+    [found] = await sdk.crons.search(metadata={"team": marker})
+    assert found == {**cron, "updated_at": found["updated_at"]}
+    by_uuid = await sdk.crons.search(assistant_id=assistant_id_of("chain"), limit=1000)
+    assert cron_id in {c["cron_id"] for c in by_uuid}
+    assert await sdk.crons.search(assistant_id="ask", metadata={"team": marker}) == []
+    assert await sdk.crons.search(enabled=False, metadata={"team": marker}) == []
+    assert await sdk.crons.count(metadata={"team": marker}) == 1
+    assert await sdk.crons.count(assistant_id="chain", metadata={"team": marker}) == 1
+    assert await sdk.crons.count(thread_id="no-such-thread", metadata={"team": marker}) == 0
+    [selected] = await sdk.crons.search(metadata={"team": marker}, select=["cron_id", "enabled"])
+    assert selected == {"cron_id": cron_id, "enabled": True}
+
+    # update: schedule, enabled (the schedule's paused state), metadata, input, end_time cleared.
+    updated = await sdk.crons.update(
+        cron_id,
+        schedule="30 6 * * *",
+        enabled=False,
+        metadata={"team": marker, "v": 2},
+        input={"log": ["x"]},  # type: ignore[dict-item]
+        end_time=None,
+    )
+    assert (updated["schedule"], updated["enabled"], updated["end_time"]) == (
+        "30 6 * * *",
+        False,
+        None,
+    )
+    assert updated["timezone"] == "Europe/Paris" and updated["next_run_date"] is None
+    assert updated["metadata"] == {"team": marker, "v": 2}
+    assert updated["payload"]["input"] == {"log": ["x"]}
+    assert updated["created_at"] == cron["created_at"]
+    assert updated["updated_at"] > cron["updated_at"]
+    desc = await client.get_schedule_handle(sid).describe()
+    assert desc.schedule.state.paused and desc.schedule.spec.end_at is None
+    [calendar] = desc.schedule.spec.calendars
+    assert [(r.start, r.end) for r in calendar.hour] == [(6, 6)]
+    [found] = await sdk.crons.search(enabled=False, metadata={"team": marker})
+    assert found["cron_id"] == cron_id
+
+    await sdk.crons.delete(cron_id)
+    with pytest.raises(RPCError) as gone:
+        await client.get_schedule_handle(sid).describe()
+    assert gone.value.status == RPCStatusCode.NOT_FOUND
+    assert await sdk.crons.search(metadata={"team": marker}) == []
+    assert await sdk.crons.count(metadata={"team": marker}) == 0
+    with pytest.raises(httpx.HTTPStatusError) as again:
+        await sdk.crons.delete(cron_id)
+    assert status_of(again.value) == 404
+
+
+async def test_a_firing_runs_the_graph_on_a_new_thread(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    marker = uuid.uuid4().hex
+    cron: dict[str, Any] = dict(
+        await sdk.crons.create(
+            "chain", schedule=EVERY_MINUTE, input={"log": []}, metadata={"team": marker}
+        )
+    )
+    cron_id = cron["cron_id"]
+    handle = client.get_schedule_handle(SCHEDULE_PREFIX + cron_id)
+    try:
+        started: list[str] = []
+        for firing in (1, 2):
+            # Firings are named to the second: the second trigger comes a second later.
+            await asyncio.sleep(1.1 * (firing - 1))
+            await handle.trigger()
+            for _ in range(600):
+                actions = (await handle.describe()).info.recent_actions
+                started = [a.action.workflow_id for a in actions]  # type: ignore[attr-defined]
+                if len(started) >= firing:
+                    break
+                await asyncio.sleep(0.1)
+        assert len(started) == 2 and len(set(started)) == 2
+        for thread_id in started:
+            # Temporal names the scheduled workflow `<cron id>-<firing time>`: its thread.
+            assert thread_id.startswith(cron_id + "-")
+            runs: list[Any] = []
+            for _ in range(600):
+                runs = list(await sdk.runs.list(thread_id))
+                if runs:
+                    break
+                await asyncio.sleep(0.1)
+            [run] = runs
+            # join waits for the run to end: the graph ran on the cron's input.
+            assert await sdk.runs.join(thread_id, run["run_id"]) == {"log": ["a", "b", "c"]}
+            assert (await sdk.runs.get(thread_id, run["run_id"]))["status"] == "success"
+            thread = await sdk.threads.get(thread_id)
+            assert thread["status"] == "idle"
+            state = await sdk.threads.get_state(thread_id)
+            assert state["values"] == {"log": ["a", "b", "c"]}
+    finally:
+        await sdk.crons.delete(cron_id)
+
+
+async def test_unsupported_fields_are_refused(sdk: LangGraphClient) -> None:
+    thread = await sdk.threads.create()
+    refusals = [
+        sdk.crons.create_for_thread(thread["thread_id"], "chain", schedule=EVERY_MINUTE),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, on_run_completed="delete"),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, multitask_strategy="reject"),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, stream_subgraphs=True),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, webhook="ftp://example.com/hook"),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, timezone="Mars/Olympus_Mons"),
+        sdk.crons.create("chain", schedule="not a cron"),
+        sdk.crons.create("chain", schedule=EVERY_MINUTE, stream_mode="nonsense"),  # type: ignore[arg-type]
+        sdk.crons.search(sort_by="nope"),  # type: ignore[arg-type]
+        sdk.crons.search(select=["cron_id", "nope"]),  # type: ignore[list-item]
+    ]
+    for call in refusals:
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await call
+        assert status_of(refused.value) == 422, refused.value.response.text
+    with pytest.raises(httpx.HTTPStatusError) as missing:
+        await sdk.crons.create("no-such-graph", schedule=EVERY_MINUTE)
+    assert status_of(missing.value) == 404
+    with pytest.raises(httpx.HTTPStatusError) as named:
+        await sdk.crons.create(
+            "chain",
+            schedule=EVERY_MINUTE,
+            on_run_completed="delete",
+        )
+    assert "on_run_completed" in named.value.response.text
+
+
+async def test_other_schedules_are_not_found(sdk: LangGraphClient, client: Client) -> None:
+    """A schedule Tempograph did not create, even with a cron-like id, is never read or
+    changed: not found, not listed, left as it was."""
+    cron_id = str(uuid.uuid4())
+    lookalike = SCHEDULE_PREFIX + cron_id
+    foreign = await client.create_schedule(
+        lookalike,
+        Schedule(
+            action=ScheduleActionStartWorkflow(
+                "SomeoneElsesWorkflow", id="theirs", task_queue="their-queue"
+            ),
+            spec=ScheduleSpec(cron_expressions=[EVERY_MINUTE]),
+            state=ScheduleState(paused=True),
+        ),
+    )
+    try:
+        with pytest.raises(httpx.HTTPStatusError) as update:
+            await sdk.crons.update(cron_id, enabled=True)
+        assert status_of(update.value) == 404
+        with pytest.raises(httpx.HTTPStatusError) as delete:
+            await sdk.crons.delete(cron_id)
+        assert status_of(delete.value) == 404
+        for _ in range(50):  # once visibility lists it, search still leaves it out
+            listed = [s.id async for s in await client.list_schedules()]
+            if lookalike in listed:
+                break
+            await asyncio.sleep(0.1)
+        found = await sdk.crons.search(limit=1000)
+        assert cron_id not in {c["cron_id"] for c in found}
+        desc = await foreign.describe()
+        assert desc.schedule.state.paused
+        for bad in ("not-a-uuid", cron_id.upper()):
+            with pytest.raises(httpx.HTTPStatusError) as odd:
+                await sdk.crons.delete(bad)
+            assert status_of(odd.value) == 404
+    finally:
+        await foreign.delete()
