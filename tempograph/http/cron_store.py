@@ -366,16 +366,13 @@ class CronStore:
             raise HttpError(422, "end_time: a time with its UTC offset")
         cron = await self.get(cron_id)
         record = dict(cron.record)
-        changes = body.model_dump(include=sent, mode="json")
-        # What the cron's runs are given: replaced field by field, as sent.
-        run_keys = set(_RunFields.model_fields) - {"enabled", "timezone", "on_run_completed"}
+        # The request as stored: updated field by field, as sent (null removes a field).
         payload = dict(record["payload"])
-        for key, value in changes.items():
-            if key in run_keys or key in ("schedule", "end_time", "timezone"):
-                if value is None:
-                    payload.pop(key, None)
-                else:
-                    payload[key] = value
+        for key, value in body.model_dump(include=sent, mode="json").items():
+            if value is None:
+                payload.pop(key, None)
+            else:
+                payload[key] = value
         if "metadata" in sent:
             record["metadata"] = body.metadata or {}
         record["payload"] = payload
@@ -431,8 +428,12 @@ class CronStore:
                 return None
             raise
         action = desc.schedule.action
+        try:
+            owner = await desc.memo_value(OWNER_MEMO, None)
+        except Exception:  # another team's memo, in an encoding this client cannot read
+            return None
         if (
-            (await desc.memo_value(OWNER_MEMO, None)) != OWNER_VALUE
+            owner != OWNER_VALUE
             or not isinstance(action, ScheduleActionStartWorkflow)
             or action.workflow != WORKFLOW_TYPE
             or action.task_queue != self.task_queue
@@ -441,7 +442,10 @@ class CronStore:
         ):
             return None
         raw = action.memo[CRON_MEMO]
-        record = raw if isinstance(raw, dict) else await self._decode(raw)
+        try:
+            record = raw if isinstance(raw, dict) else await self._decode(raw)
+        except Exception:
+            return None
         if not isinstance(record, dict) or record.get("cron_id") != cron_id:
             return None
         return Cron(cron_id, record, desc)
