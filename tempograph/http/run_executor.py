@@ -17,18 +17,22 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
 from temporalio.client import (
+    WorkflowExecution,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
 )
+from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._client.failures import translates_rpc_errors
 from tempograph.client import RESUME_ERROR_KINDS
 from tempograph.errors import GraphRunError, TempographError
-from tempograph.http.bounded import BoundedDict
+from tempograph.http.bounded import BoundedDict, BoundedSet
 from tempograph.http.errors import (
     BUSY,
     NOT_FOUND,
@@ -56,7 +60,8 @@ from tempograph.http.rendering import (
 from tempograph.http.schemas import CommandBody, RunBody, unsupported_run_fields
 from tempograph.http.status import TABLE, CancelCause, Outcome, RunStatus
 from tempograph.http.thread_store import ThreadEntry
-from tempograph.messages import ErrorKind
+from tempograph.messages import STATUS_ATTRIBUTE_NAME, ErrorKind, RunInput, StartFrom
+from tempograph.ownership import own_runs, quote
 from tempograph.types import Command
 
 log = logging.getLogger("tempograph.http")
@@ -132,6 +137,10 @@ BOTH_CONFIGURABLE_AND_CONTEXT = (
     "Cannot specify both configurable and context. Prefer setting context alone. Context was "
     "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
 )
+RUN_IN_FLIGHT = (
+    "Run {} is in flight: cancel it first (runs.cancel; action=rollback also deletes it)"
+)
+DELETED_RUN_REASON = "Run deleted through the Tempograph HTTP API (runs.delete or rollback)"
 # configurable keys that name the run rather than configure it: never user keys.
 RUN_CONFIGURABLE = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
 
@@ -196,6 +205,10 @@ class RunExecutor(ThreadParts):
 
     def __post_init__(self, cache_size: int) -> None:
         self.runs = BoundedDict(cache_size, pinned=lambda r: r.in_flight())
+
+    @property
+    def deleted_runs(self) -> BoundedSet[str]:
+        return self.store.deleted_runs
 
     def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run `work` in the background, kept referenced until it ends."""
@@ -270,7 +283,14 @@ class RunExecutor(ThreadParts):
         if busy and body.multitask_strategy == "reject":
             raise HttpError(409, BUSY)
         if busy and body.multitask_strategy in ("interrupt", "rollback"):
+            working = await self.executions.describe(thread_id)
+            working_now = await self.executions.busy(thread_id, working)
             await self.executions.cancel_running(thread_id, CancelCause.USER)
+            if body.multitask_strategy == "rollback" and working is not None and working_now:
+                # The cancelled execution is deleted and the thread returns to before it.
+                closed = await self.executions.describe(thread_id, working.run_id)
+                if closed is not None:
+                    await self._delete_execution(thread_id, closed)
         stamp = now()
         run = RunRecord(
             run_id=str(uuid.uuid4()),
@@ -504,6 +524,7 @@ class RunExecutor(ThreadParts):
 
     async def join(self, thread_id: str, run_id: str) -> dict[str, Any]:
         """The wait body of a run: blocks while it executes."""
+        self._not_deleted(run_id)
         run = self.find_run(thread_id, run_id)
         if run is not None and run.in_flight():
             return await self.wait_for(run)
@@ -542,14 +563,27 @@ class RunExecutor(ThreadParts):
     # Cancelling.
     # -----------------------------------------------------------------------------------------
 
-    async def cancel_run(self, thread_id: str, run_id: str, *, wait: bool) -> None:
-        """Cancel a pending or running run (action "interrupt"; "rollback" is treated alike).
-        The thread keeps its checkpoints; a run without input continues from the latest."""
+    async def cancel_run(
+        self,
+        thread_id: str,
+        run_id: str,
+        *,
+        wait: bool,
+        action: Literal["interrupt", "rollback"] = "interrupt",
+    ) -> None:
+        """Cancel a pending or running run. "interrupt": the thread keeps its checkpoints; a
+        run without input continues from the latest. "rollback": once cancelled, the run is
+        deleted as runs.delete does (the thread returns to before its execution)."""
+        self._not_deleted(run_id)
         run = self.find_run(thread_id, run_id)
         running_here = run is not None and run.in_flight()
         if run is not None and run.task is not None and running_here and run.status == "pending":
             run.task.cancel()  # still queued in this process: it never started
+            if action == "rollback":
+                self._forget_run(run)
             return
+        if action == "rollback":
+            wait = True  # deleted once it has closed
         temporal_run_id = run.temporal_run_id if run is not None else run_id
         desc = (
             await self.executions.describe(thread_id, temporal_run_id) if temporal_run_id else None
@@ -567,10 +601,165 @@ class RunExecutor(ThreadParts):
             if run is not None and run.task is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(run.task), timeout=60)
+            if action == "rollback" and desc is not None:
+                closed = await self.executions.describe(thread_id, desc.run_id)
+                if closed is not None:
+                    await self._delete_execution(thread_id, closed)
             return
         latest = await self.executions.describe(thread_id)
         if latest is not None and latest.status == WorkflowExecutionStatus.RUNNING:
             await self.executions.cancel(thread_id, latest.run_id, CancelCause.USER)
+
+    async def cancel_many(
+        self,
+        *,
+        thread_id: str | None,
+        run_ids: list[str] | None,
+        status: Literal["pending", "running", "all"] | None,
+        action: Literal["interrupt", "rollback"],
+    ) -> None:
+        """POST /runs/cancel: the runs named (thread_id and run_ids), or every run with a
+        status ("pending": queued in this process; "running": executing a step, on any
+        process, from Temporal visibility; "all": both). 404 when none could be cancelled."""
+        targets: list[tuple[str, str]] = []
+        if status is not None:
+            if thread_id is not None or run_ids is not None:
+                raise HttpError(
+                    422,
+                    "When providing a 'status', 'thread_id' and 'run_ids' must be omitted. The "
+                    "'status' parameter cancels all runs with the given status, regardless of "
+                    "thread or run ID.",
+                )
+            wanted = {"pending", "running"} if status == "all" else {status}
+            seen: set[str] = set()
+            for run in list(self.runs.values()):
+                if run.in_flight() and run.status in wanted and run.run_id not in seen:
+                    seen.add(run.run_id)
+                    seen.add(run.temporal_run_id or run.run_id)
+                    targets.append((run.thread_id, run.run_id))
+            if "running" in wanted:
+                for execution in await self._working_executions():
+                    if execution.run_id not in seen:
+                        targets.append((execution.id, execution.run_id))
+        else:
+            if thread_id is None or run_ids is None:
+                raise HttpError(
+                    422, "Must provide either a status or both 'thread_id' and 'run_ids'"
+                )
+            targets = [(thread_id, run_id) for run_id in dict.fromkeys(run_ids)]
+        cancelled = 0
+        for target_thread, run_id in targets:
+            try:
+                await self.cancel_run(target_thread, run_id, wait=False, action=action)
+            except HttpError as exc:
+                if exc.status not in (404, 409):
+                    raise
+                continue
+            cancelled += 1
+        if not cancelled:
+            raise HttpError(404, "No runs found to cancel.")
+
+    async def _working_executions(self) -> list[WorkflowExecution]:
+        """GraphRun executions of this task queue executing a step (not paused), as
+        visibility lists them."""
+        query = own_runs(
+            f"ExecutionStatus = 'Running' AND {STATUS_ATTRIBUTE_NAME} = 'running' "
+            f"AND TaskQueue = {quote(self.gc.task_queue)}"
+        )
+        found: list[WorkflowExecution] = []
+        async for execution in self.executions.client.list_workflows(query, limit=1000):
+            if execution.parent_id is None:  # a subgraph's run is its parent's
+                found.append(execution)
+        return found
+
+    # -----------------------------------------------------------------------------------------
+    # Deleting runs (runs.delete, rollback).
+    # -----------------------------------------------------------------------------------------
+
+    async def delete_run(self, thread_id: str, run_id: str) -> None:
+        """Delete a run: one queued here is dropped; a run executing a step is 409 (cancel
+        it first, or with action "rollback"); otherwise its GraphRun execution is deleted, and
+        when it is the thread's latest, the thread returns to the state before it."""
+        self._not_deleted(run_id)
+        run = self.find_run(thread_id, run_id)
+        if run is not None and run.task is not None and run.in_flight():
+            if run.status == "pending" and run.temporal_run_id is None:
+                run.task.cancel()  # still queued in this process: it never started
+                self._forget_run(run)
+                return
+            raise HttpError(409, RUN_IN_FLIGHT.format(run_id))
+        if run is not None and run.temporal_run_id is None:
+            self._forget_run(run)  # refused or cancelled before it started
+            return
+        temporal_run_id = run.temporal_run_id if run is not None else run_id
+        desc = await self._execution(thread_id, run_id, temporal_run_id)
+        record = self.store.entry(thread_id)
+        if record.lock.locked() or await self.execution_status(thread_id, desc) == "running":
+            raise HttpError(409, RUN_IN_FLIGHT.format(run_id))
+        async with record.lock:
+            await self._delete_execution(thread_id, desc)
+
+    def _not_deleted(self, run_id: str) -> None:
+        if run_id in self.deleted_runs:
+            raise HttpError(404, f"Run {run_id} not found")
+
+    def _forget_run(self, run: RunRecord) -> None:
+        for key in {run.run_id, run.temporal_run_id}:
+            if key is not None:
+                self.deleted_runs.add(key)
+                if key in self.runs and self.runs[key] is run:
+                    del self.runs[key]
+
+    async def _delete_execution(self, thread_id: str, desc: WorkflowExecutionDescription) -> None:
+        """Delete one GraphRun execution (every run it served: a resume shares its run's
+        execution). The thread's latest is first replaced by a restoring execution, so the
+        thread's state is what it was before it."""
+        latest = await self.executions.describe(thread_id)
+        if latest is not None and latest.run_id == desc.run_id:
+            if desc.status == WorkflowExecutionStatus.RUNNING:  # paused, or not yet started
+                handle = self.executions.client.get_workflow_handle(thread_id, run_id=desc.run_id)
+                with contextlib.suppress(RPCError):
+                    await handle.terminate(reason=DELETED_RUN_REASON)
+            await self._restore_before(thread_id, desc)
+        for run in list(self.runs.values()):
+            if run.thread_id == thread_id and run.temporal_run_id == desc.run_id:
+                self._forget_run(run)
+        self.deleted_runs.add(desc.run_id)
+        request = DeleteWorkflowExecutionRequest(
+            namespace=self.executions.client.namespace,
+            workflow_execution=ExecutionRef(workflow_id=thread_id, run_id=desc.run_id),
+        )
+        try:
+            await self.executions.client.workflow_service.delete_workflow_execution(request)
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+    async def _restore_before(self, thread_id: str, desc: WorkflowExecutionDescription) -> None:
+        """Start the thread's next execution from the checkpoint it had before `desc` (the
+        latest of its other executions; none: empty values). A finished checkpoint ends at
+        once; one with nodes next waits before them (a run without input continues)."""
+        history = await self.executions.history(thread_id)
+        before = next(
+            (c for c in history if c.run_id != desc.run_id and c.run_id not in self.deleted_runs),
+            None,
+        )
+        if before is None:
+            start = StartFrom(checkpoint_id="", values={}, next=[], step=-1, pause=False)
+        else:
+            start = StartFrom(
+                checkpoint_id=before.checkpoint_id,
+                values=before.values,
+                next=before.next,
+                step=before.step,
+                pause=bool(before.next),
+            )
+        run_input = RunInput(
+            graph=graph_name(desc), thread_id=thread_id, previous_run_id=desc.run_id
+        )
+        run_input.start_from = start
+        start_run = translates_rpc_errors(type(self.gc)._start)
+        await start_run(self.gc, run_input, thread_id)
 
     # -----------------------------------------------------------------------------------------
     # Reading runs.
@@ -611,8 +800,14 @@ class RunExecutor(ThreadParts):
         )
 
     async def get_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        self._not_deleted(run_id)
         run = self.find_run(thread_id, run_id)
-        if run is not None and (run.task is None or run.in_flight() or run.body is not None):
+        if run is not None and (
+            run.task is None
+            or run.in_flight()
+            or run.body is not None
+            or run.temporal_run_id is None  # cancelled while queued: it never ran
+        ):
             return run.to_json()
         return await self.execution_json(
             thread_id, await self._execution(thread_id, run_id, run_id)
@@ -638,6 +833,8 @@ class RunExecutor(ThreadParts):
                 runs[run.run_id] = run.to_json()  # queued, or refused before it started
         executions = await self.executions.run_ids(thread_id) if desc is not None else []
         for run_id in executions:
+            if run_id in self.deleted_runs:
+                continue
             run_desc = await self.executions.describe(thread_id, run_id)
             if run_desc is not None:
                 known = self.runs.get(run_id)

@@ -103,6 +103,16 @@ class RunBody(BaseModel):
     checkpoint_during: bool | None = None
 
 
+class RunsCancelBody(BaseModel):
+    """POST /runs/cancel: {"thread_id", "run_ids"} or {"status"}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thread_id: str | None = None
+    run_ids: list[str] | None = None
+    status: Literal["pending", "running", "all"] | None = None
+
+
 class ThreadCreateBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

@@ -30,7 +30,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from tempograph.http.bounded import BoundedDict
+from tempograph.http.bounded import BoundedDict, BoundedSet
 from tempograph.http.errors import UNAVAILABLE, HttpError, addressable, thread_not_found
 from tempograph.http.executions import Executions, graph_name
 from tempograph.http.rendering import assistant_id_of, iso, now
@@ -150,6 +150,9 @@ class ThreadStore:
             cache_size, pinned=lambda t: t.lock.locked()
         )
         self.deleted = executions.deleted
+        # Runs deleted here (runs.delete, rollback): their Temporal run ids and provisional
+        # ids. Not shown (404, no checkpoints) while Temporal deletes them in the background.
+        self.deleted_runs: BoundedSet[str] = BoundedSet(cache_size)
 
     # -----------------------------------------------------------------------------------------
     # Look-ups.

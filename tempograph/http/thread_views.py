@@ -40,6 +40,7 @@ from tempograph.http.rendering import (
 )
 from tempograph.http.status import TABLE, thread_error
 from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys
+from tempograph.messages import Checkpoint
 from tempograph.payloads import MAX_PAYLOAD_BYTES
 
 
@@ -227,6 +228,12 @@ class ThreadViews(ThreadParts):
         checkpoint = next((c for c in history if c.checkpoint_id == snap.checkpoint_id), None)
         return state_json(thread_id, graph_name(desc), snap, checkpoint)
 
+    async def checkpoints(self, thread_id: str) -> list[Checkpoint]:
+        """The thread's checkpoints, newest first, less those of runs deleted here (Temporal
+        deletes their executions in the background)."""
+        history = await self.executions.history(thread_id)
+        return [c for c in history if c.run_id not in self.store.deleted_runs]
+
     async def get_history(
         self,
         thread_id: str,
@@ -238,7 +245,7 @@ class ThreadViews(ThreadParts):
         _, desc = await self.store.existing(thread_id)
         if desc is None:
             return []
-        history = await self.executions.history(thread_id)
+        history = await self.checkpoints(thread_id)
         if before is not None:
             ids = [c.checkpoint_id for c in history]
             if before not in ids:
@@ -257,7 +264,7 @@ class ThreadViews(ThreadParts):
 
     async def get_state_at(self, thread_id: str, checkpoint_id: str) -> dict[str, Any]:
         _, desc = await self.store.existing(thread_id)
-        history = await self.executions.history(thread_id) if desc is not None else []
+        history = await self.checkpoints(thread_id) if desc is not None else []
         for checkpoint in history:
             if checkpoint.checkpoint_id == checkpoint_id:
                 assert desc is not None

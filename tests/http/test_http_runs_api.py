@@ -6,6 +6,7 @@ threads.prune."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -60,3 +61,79 @@ async def test_enqueue_answers_at_once_pending_then_runs(sdk: LangGraphClient) -
     got = await sdk.runs.get(tid, queued["run_id"])
     assert (got["run_id"], got["status"]) == (queued["run_id"], "success")
     assert (await sdk.runs.get(tid, first["run_id"]))["status"] == "success"
+
+
+async def logs(sdk: LangGraphClient, tid: str) -> list[list[str]]:
+    return [c["values"].get("log", []) for c in await sdk.threads.get_history(tid, limit=100)]
+
+
+async def test_delete_run_returns_the_thread_to_before_it(sdk: LangGraphClient) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    one = await sdk.runs.create(tid, "slow", input={"log": ["one"]})
+    await sdk.runs.join(tid, one["run_id"])
+    two = await sdk.runs.create(tid, "slow", input={"log": ["two"]})
+    assert "in flight" in await refused(sdk.runs.delete(tid, two["run_id"]), 409)
+    await sdk.runs.join(tid, two["run_id"])
+    assert (await sdk.threads.get_state(tid))["values"]["log"] == ["one", "two"]
+
+    await sdk.runs.delete(tid, two["run_id"])
+    await refused(sdk.runs.get(tid, two["run_id"]), 404)
+    await refused(sdk.runs.delete(tid, two["run_id"]), 404)
+    assert two["run_id"] not in [r["run_id"] for r in await sdk.runs.list(tid)]
+    assert (await sdk.threads.get_state(tid))["values"] == {"log": ["one"], "n": 1}
+    assert not [log for log in await logs(sdk, tid) if "two" in log]
+    assert (await sdk.threads.get(tid))["status"] == "idle"
+    # The thread goes on from there.
+    assert (await sdk.runs.wait(tid, "slow", input={"log": ["three"]}))["log"] == ["one", "three"]
+    # An older run: deleted with its checkpoints; the thread's state is unchanged.
+    await sdk.runs.delete(tid, one["run_id"])
+    assert (await sdk.threads.get_state(tid))["values"]["log"] == ["one", "three"]
+    await refused(sdk.runs.get(tid, one["run_id"]), 404)
+    await refused(sdk.runs.delete(tid, "no-such-run"), 404)
+
+
+async def test_multitask_rollback_deletes_the_cancelled_run(sdk: LangGraphClient) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    one = await sdk.runs.create(tid, "slow", input={"log": ["one"]})
+    await sdk.runs.join(tid, one["run_id"])
+    two = await sdk.runs.create(tid, "slow", input={"log": ["two"]})
+    while not [log for log in await logs(sdk, tid) if "two" in log]:
+        await asyncio.sleep(0.05)  # its node is running
+    three = await sdk.runs.create(
+        tid, "slow", input={"log": ["three"]}, multitask_strategy="rollback"
+    )
+    assert (await sdk.runs.join(tid, three["run_id"]))["log"] == ["one", "three"]
+    await refused(sdk.runs.get(tid, two["run_id"]), 404)
+    assert not [log for log in await logs(sdk, tid) if "two" in log]
+    listed = [r["run_id"] for r in await sdk.runs.list(tid)]
+    assert three["run_id"] in listed and two["run_id"] not in listed
+
+
+async def test_cancel_many(sdk: LangGraphClient) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(tid, "slow", input={})
+    await sdk.runs.cancel_many(thread_id=tid, run_ids=[run["run_id"]])
+    await sdk.runs.join(tid, run["run_id"])
+    assert (await sdk.runs.get(tid, run["run_id"]))["status"] == "interrupted"
+    detail = await refused(sdk.runs.cancel_many(thread_id=tid, run_ids=[run["run_id"]]), 404)
+    assert detail == "No runs found to cancel."
+
+    # By status: every run executing a step.
+    other = (await sdk.threads.create())["thread_id"]
+    busy = await sdk.runs.create(other, "slow", input={})
+    queued = await sdk.runs.create(other, "slow", input={"log": ["q"]})
+    assert queued["status"] == "pending"
+    await sdk.runs.cancel_many(status="pending")
+    assert (await sdk.runs.get(other, queued["run_id"]))["status"] == "interrupted"
+    await sdk.runs.cancel_many(status="running")
+    await sdk.runs.join(other, busy["run_id"])
+    assert (await sdk.runs.get(other, busy["run_id"]))["status"] == "interrupted"
+
+    # With rollback, the cancelled run is deleted.
+    gone = await sdk.runs.create(other, "slow", input={"log": ["gone"]})
+    await sdk.runs.cancel_many(thread_id=other, run_ids=[gone["run_id"]], action="rollback")
+    await refused(sdk.runs.get(other, gone["run_id"]), 404)
+    assert not [log for log in await logs(sdk, other) if "gone" in log]
+
+    await refused(sdk.runs.cancel_many(thread_id=tid, run_ids=["x"], status="all"), 422)
+    await refused(sdk.runs.cancel_many(thread_id=tid), 422)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import urllib.parse
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
@@ -15,7 +15,7 @@ from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.run_executor import RunRecord
-from tempograph.http.schemas import RunBody
+from tempograph.http.schemas import RunBody, RunsCancelBody
 from tempograph.http.sse import EventStream
 from tempograph.http.streaming import join_stream, start_stream, stream_modes, wants_live
 
@@ -35,6 +35,14 @@ def run_headers(run: RunRecord, *, join: bool, stream: bool = False) -> dict[str
         # langgraph-sdk reconnects there (GET, with Last-Event-ID) when the stream drops.
         headers["Location"] = f"{base}/stream"
     return headers
+
+
+def cancel_action(action: str) -> Literal["interrupt", "rollback"]:
+    if action == "interrupt":
+        return "interrupt"
+    if action == "rollback":
+        return "rollback"
+    raise HttpError(422, "action: must be 'interrupt' or 'rollback'")
 
 
 def router(backend: Backend) -> APIRouter:
@@ -128,9 +136,22 @@ def router(backend: Backend) -> APIRouter:
     async def cancel_run(
         thread_id: str, run_id: str, wait: bool = False, action: str = "interrupt"
     ) -> Response:
-        if action not in ("interrupt", "rollback"):
-            raise HttpError(422, "action: must be 'interrupt' or 'rollback'")
-        await executor.cancel_run(thread_id, run_id, wait=wait)
+        await executor.cancel_run(thread_id, run_id, wait=wait, action=cancel_action(action))
+        return Response(status_code=204)
+
+    @api.post("/runs/cancel")
+    async def cancel_runs(body: RunsCancelBody, action: str = "interrupt") -> Response:
+        await executor.cancel_many(
+            thread_id=body.thread_id,
+            run_ids=body.run_ids,
+            status=body.status,
+            action=cancel_action(action),
+        )
+        return Response(status_code=204)
+
+    @api.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
+    async def delete_run(thread_id: str, run_id: str) -> Response:
+        await executor.delete_run(thread_id, run_id)
         return Response(status_code=204)
 
     return api
