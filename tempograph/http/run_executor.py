@@ -248,11 +248,10 @@ class RunExecutor(ThreadParts):
             webhook=body.webhook,
         )
 
-    async def submit(
-        self, thread_id: str, body: RunBody, *, stateless: bool, stream: bool = False
-    ) -> RunRecord:
-        """Validate, apply the multitask strategy, and start the run in the background.
-        `stream`: its node calls publish their live output (a stream asks for it)."""
+    def validate(
+        self, body: RunBody, *, stateless: bool, thread_id: str = "", stream: bool = False
+    ) -> RunRequest:
+        """Check a run body (fields honoured, sizes, assistant) before anything starts."""
         unsupported_run_fields(body)
         if body.webhook is not None and not body.webhook.startswith(("http://", "https://")):
             raise HttpError(422, f"webhook: an http(s) URL, got {body.webhook!r}")
@@ -264,7 +263,14 @@ class RunExecutor(ThreadParts):
         check_message("metadata", body.metadata)
         check_message("context", body.context)
         check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
-        request = self.run_request(thread_id, body, stream=stream)
+        return self.run_request(thread_id, body, stream=stream)
+
+    async def submit(
+        self, thread_id: str, body: RunBody, *, stateless: bool, stream: bool = False
+    ) -> RunRecord:
+        """Validate, apply the multitask strategy, and start the run in the background.
+        `stream`: its node calls publish their live output (a stream asks for it)."""
+        request = self.validate(body, stateless=stateless, thread_id=thread_id, stream=stream)
         record, desc = await self.store.lookup(thread_id)
         if record is None and desc is None:
             if body.if_not_exists != "create" and not stateless:

@@ -137,3 +137,30 @@ async def test_cancel_many(sdk: LangGraphClient) -> None:
 
     await refused(sdk.runs.cancel_many(thread_id=tid, run_ids=["x"], status="all"), 422)
     await refused(sdk.runs.cancel_many(thread_id=tid), 422)
+
+
+async def test_create_batch(sdk: LangGraphClient) -> None:
+    runs = await sdk.runs.create_batch(
+        [
+            {"assistant_id": "chain", "input": {"log": []}, "on_completion": "keep"},
+            {"assistant_id": "ask", "input": {"log": [], "x": 3}, "on_completion": "keep"},
+        ]
+    )
+    assert [r["assistant_id"] for r in runs] == [
+        (await sdk.assistants.search(graph_id=g))[0]["assistant_id"] for g in ("chain", "ask")
+    ]
+    assert len({r["thread_id"] for r in runs}) == 2
+    chain, ask = runs
+    assert await sdk.runs.join(chain["thread_id"], chain["run_id"]) == {"log": ["a", "b", "c"]}
+    asked = await sdk.runs.join(ask["thread_id"], ask["run_id"])
+    assert asked["__interrupt__"][0]["value"] == {"question": "approve?", "x": 3}
+    # One bad body: nothing starts.
+    before = len(await sdk.threads.search(limit=1000))
+    detail = await refused(
+        sdk.runs.create_batch(
+            [{"assistant_id": "chain", "input": {}}, {"assistant_id": "chain", "after_seconds": -1}]
+        ),
+        422,
+    )
+    assert "after_seconds" in detail
+    assert len(await sdk.threads.search(limit=1000)) == before

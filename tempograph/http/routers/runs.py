@@ -4,6 +4,7 @@ on_completion is "keep")."""
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 import uuid
 from typing import Annotated, Any, Literal
@@ -73,8 +74,7 @@ def router(backend: Backend) -> APIRouter:
             (await executor.accepted(run)).to_json(), headers=run_headers(run, join=False)
         )
 
-    @api.post("/runs")
-    async def create_stateless(body: RunBody) -> JSONResponse:
+    async def background_stateless(body: RunBody) -> RunRecord:
         live = wants_live(stream_modes(body.stream_mode))
         run = await executor.submit(str(uuid.uuid4()), body, stateless=True, stream=live)
         await executor.created(run)
@@ -83,7 +83,22 @@ def router(backend: Backend) -> APIRouter:
         run.task.add_done_callback(
             lambda _: executor.spawn(executor.after_stateless(run, on_completion))
         )
+        return run
+
+    @api.post("/runs")
+    async def create_stateless(body: RunBody) -> JSONResponse:
+        run = await background_stateless(body)
         return JSONResponse(run.to_json(), headers=run_headers(run, join=False))
+
+    @api.post("/runs/batch")
+    async def create_batch(bodies: list[RunBody]) -> list[dict[str, Any]]:
+        # Every body is validated (422) before any run starts; the runs start together.
+        if not bodies:
+            raise HttpError(422, "a batch holds at least one run")
+        for body in bodies:
+            executor.validate(body, stateless=True)
+        runs = await asyncio.gather(*(background_stateless(body) for body in bodies))
+        return [run.to_json() for run in runs]
 
     async def stream(thread_id: str, body: RunBody, *, stateless: bool) -> EventStream:
         run, events = await start_stream(executor, thread_id, body, stateless=stateless)
