@@ -13,17 +13,19 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.plugin import SimplePlugin
 from temporalio.service import RPCError
-from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker import Worker, WorkerDeploymentConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from tempograph._activities.nodes import GraphActivities
 from tempograph._langgraph import adapt_langgraph
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
+from tempograph._workflows.versioned import for_worker
 from tempograph.colocation import register_local_worker, unregister_local_worker
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 from tempograph.observability import RunObserver, worker_interceptors
+from tempograph.versioning import VersioningConfigError, deployment_config
 
 # Modules the workflow sandbox shares with the host instead of importing afresh for every run
 # (or every replay after eviction). GraphRun's code and the tempograph library are
@@ -77,10 +79,20 @@ class TempographPlugin(SimplePlugin):
     The client must use Tempograph's data converter (`tempograph.connect` sets it: pydantic, and the
     encryption codec when keys are configured). A worker
     built this way is not known to GraphClient's eager start; `create_worker` is.
+
+    `deployment` and `build_id` (both or neither): the worker's version for Temporal Worker
+    Versioning (tempograph.versioning): runs stay on the version they started on.
     """
 
-    def __init__(self, graphs: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        graphs: Mapping[str, Any],
+        *,
+        deployment: str | None = None,
+        build_id: str | None = None,
+    ) -> None:
         served = checked_graphs(graphs)
+        self._deployment_config = deployment_config(deployment, build_id)
         activities = GraphActivities(served).all()
 
         def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
@@ -104,20 +116,57 @@ class TempographPlugin(SimplePlugin):
             interceptors=[RunObserver()],
         )
 
+    def configure_worker(self, config: Any) -> Any:
+        config = super().configure_worker(config)
+        if self._deployment_config is not None:
+            config["deployment_config"] = _versioned_options(
+                config.get("deployment_config"), self._deployment_config, "the Worker"
+            )
+        # A versioned worker (configured here or on the Worker) runs GraphRun pinned.
+        config["workflows"] = for_worker(
+            config.get("workflows"), _uses_versioning(config.get("deployment_config"))
+        )
+        return config
+
+
+def _uses_versioning(deployment: WorkerDeploymentConfig | None) -> bool:
+    return deployment is not None and deployment.use_worker_versioning
+
+
+def _versioned_options(existing: Any, chosen: Any, where: str) -> Any:
+    """The worker's deployment_config: ours, unless one was also given elsewhere."""
+    if existing is not None and existing != chosen:
+        raise VersioningConfigError(
+            f"Worker versioning is configured twice: deployment/build_id here and a "
+            f"deployment_config passed to {where}. Pass one of them."
+        )
+    return chosen
+
 
 def create_worker(
     client: Client,
     graphs: Mapping[str, Any],
     *,
     task_queue: str = DEFAULT_TASK_QUEUE,
+    deployment: str | None = None,
+    build_id: str | None = None,
     **worker_options: Any,
 ) -> Worker:
     """A worker serving `graphs` by name. `worker_options` go to temporalio.worker.Worker.
+
+    `deployment` and `build_id` (both or neither): this worker's version for Temporal Worker
+    Versioning (tempograph.versioning): a run stays on the version it started on until it
+    ends (GraphRun is pinned), new runs start on the deployment's current version.
 
     The client must use Tempograph's data converter (see `tempograph.connect`), and the search
     attributes must be registered on the namespace (`ensure_search_attributes`).
     """
     served = checked_graphs(graphs)
+    versioned = deployment_config(deployment, build_id)
+    if versioned is not None:
+        worker_options["deployment_config"] = _versioned_options(
+            worker_options.get("deployment_config"), versioned, "create_worker"
+        )
     # A paused run costs nothing while evicted; the cache only holds active runs.
     worker_options.setdefault("max_cached_workflows", 1000)
     worker_options.setdefault("workflow_runner", sandbox_runner())
@@ -133,7 +182,10 @@ def create_worker(
     return GraphWorker(
         client,
         task_queue=task_queue,
-        workflows=[GraphRun, ThreadRecord],
+        # Versioned: GraphRun pinned, the thread record auto-upgrading (_workflows/versioned.py).
+        workflows=for_worker(
+            [GraphRun, ThreadRecord], _uses_versioning(worker_options.get("deployment_config"))
+        ),
         activities=GraphActivities(served).all(),
         **worker_options,
     )
@@ -144,6 +196,11 @@ class GraphWorker(Worker):
     GraphClient can start runs eagerly on it."""
 
     async def run(self) -> None:
+        if _uses_versioning(self.config(active_config=True).get("deployment_config")):
+            # Temporal hands an eagerly started run to this worker whatever the deployment's
+            # current version is (measured): a versioned worker takes no eager starts.
+            await super().run()
+            return
         register_local_worker(self.client, self.task_queue)
         try:
             await super().run()

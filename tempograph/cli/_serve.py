@@ -27,6 +27,7 @@ from tempograph.client import GraphClient
 from tempograph.codec import keys_from_env
 from tempograph.embedded import DevSettings, parse_ui_port, temporal_connection
 from tempograph.project import ProjectError, load_project
+from tempograph.versioning import VersioningConfigError, deployment_config
 from tempograph.worker import checked_graphs, create_worker
 
 if TYPE_CHECKING:
@@ -81,13 +82,30 @@ def checked(graphs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 async def run_worker(
-    graphs: Mapping[str, Any], *, task_queue: str, dev: DevSettings | None = None
+    graphs: Mapping[str, Any],
+    *,
+    task_queue: str,
+    dev: DevSettings | None = None,
+    deployment: str | None = None,
+    build_id: str | None = None,
 ) -> None:
-    """A worker for `graphs` until SIGINT/SIGTERM; prints "ready" once it polls."""
+    """A worker for `graphs` until SIGINT/SIGTERM; prints "ready" once it polls.
+    `deployment`/`build_id`: its worker version (tempograph.versioning)."""
     stop = stop_event()
     async with temporal_connection(dev) as temporal:
-        async with create_worker(temporal.client, graphs, task_queue=task_queue):
-            log.info("worker ready", task_queue=task_queue, graphs=sorted(graphs))
+        async with create_worker(
+            temporal.client,
+            graphs,
+            task_queue=task_queue,
+            deployment=deployment,
+            build_id=build_id,
+        ):
+            log.info(
+                "worker ready",
+                task_queue=task_queue,
+                graphs=sorted(graphs),
+                **({"deployment": deployment, "build_id": build_id} if deployment else {}),
+            )
             click.echo("ready")  # tests and scripts wait for this line
             await stop.wait()
     log.info("worker stopped")
@@ -320,12 +338,41 @@ def dev_command(
 @click.command("worker", short_help="Run a worker for the graphs (production).")
 @graph_options
 @task_queue_option
-def worker_command(graph_specs: tuple[str, ...], config: str | None, task_queue: str) -> None:
+@click.option(
+    "--deployment",
+    envvar="TEMPORAL_DEPLOYMENT_NAME",
+    default=None,
+    show_envvar=True,
+    help="Worker Versioning: the worker deployment this worker belongs to (with --build-id).",
+)
+@click.option(
+    "--build-id",
+    envvar="TEMPORAL_WORKER_BUILD_ID",
+    default=None,
+    show_envvar=True,
+    help="Worker Versioning: this worker's version of the graph code, e.g. a git sha "
+    "(with --deployment). Runs stay on the version they started on.",
+)
+def worker_command(
+    graph_specs: tuple[str, ...],
+    config: str | None,
+    task_queue: str,
+    deployment: str | None,
+    build_id: str | None,
+) -> None:
     """Run a worker for the graphs (production: Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
     TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...; without TEMPORAL_ADDRESS a local dev server, started
-    if none runs). Prints "ready" once it polls; stops on SIGINT/SIGTERM."""
+    if none runs). Prints "ready" once it polls; stops on SIGINT/SIGTERM.
+
+    With --deployment and --build-id (the variables the Temporal Worker Controller sets), the
+    worker is versioned: a run stays on the version it started on until it ends; new runs go to
+    the deployment's current version (`temporal worker deployment set-current-version`)."""
+    try:
+        deployment_config(deployment, build_id)  # a half configuration, refused before connecting
+    except VersioningConfigError as exc:
+        raise ConfigError(str(exc)) from None
     graphs = select_graphs(graph_specs, config)
-    run_async(run_worker(graphs, task_queue=task_queue))
+    run_async(run_worker(graphs, task_queue=task_queue, deployment=deployment, build_id=build_id))
 
 
 @click.command("serve", short_help="Serve the LangGraph HTTP API for the graphs (production).")
