@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import InitVar, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
@@ -27,6 +27,7 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
 )
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._client.failures import translates_rpc_errors
@@ -59,8 +60,14 @@ from tempograph.http.rendering import (
 )
 from tempograph.http.schemas import CommandBody, RunBody, unsupported_run_fields
 from tempograph.http.status import TABLE, CancelCause, Outcome, RunStatus
-from tempograph.http.thread_store import ThreadEntry
-from tempograph.messages import STATUS_ATTRIBUTE_NAME, ErrorKind, RunInput, StartFrom
+from tempograph.http.thread_store import ThreadEntry, delayed
+from tempograph.messages import (
+    STATUS_ATTRIBUTE_NAME,
+    WORKFLOW_TYPE,
+    ErrorKind,
+    RunInput,
+    StartFrom,
+)
 from tempograph.ownership import own_runs, quote
 from tempograph.types import Command
 
@@ -130,6 +137,8 @@ class RunRequest:
     stream: bool = False
     # POSTed when this run pauses or ends (the Agent Server's `webhook`; tempograph.notifications).
     webhook: str | None = None
+    # Start the run's execution this much later (a new thread's first run only: start_delay).
+    after_seconds: float = 0.0
 
 
 # The Agent Server's answer when a run gives both (langgraph-api, agents.md §3).
@@ -246,6 +255,7 @@ class RunExecutor(ThreadParts):
             context=context,
             stream=stream,
             webhook=body.webhook,
+            after_seconds=body.after_seconds or 0.0,
         )
 
     def validate(
@@ -284,6 +294,13 @@ class RunExecutor(ThreadParts):
             # Another workflow holds the thread's workflow id: a run could not start (or would
             # read that workflow as the thread's previous run).
             raise HttpError(409, UNAVAILABLE.format(thread_id))
+        if request.after_seconds and (desc is not None or body.input is None or body.command):
+            raise HttpError(
+                422,
+                "after_seconds: only a run with input on a thread without runs (a new thread, "
+                "or a stateless run) can be delayed: Temporal delays the start of the thread's "
+                "first execution; later runs continue the thread's executions",
+            )
         record = record or self.store.entry(thread_id)
         busy = record.lock.locked() or await self.executions.busy(thread_id, desc)
         if busy and body.multitask_strategy == "reject":
@@ -324,7 +341,10 @@ class RunExecutor(ThreadParts):
                 run.status = "running"
                 run.updated_at = now()
                 await self.store.forget_refused(thread)
-                body = await self._execute(request, lambda rid, at: self._known(run, rid, at))
+                if request.after_seconds:
+                    body = await self._delayed(run, request)
+                else:
+                    body = await self._execute(request, lambda rid, at: self._known(run, rid, at))
                 if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
                     snap = await self.executions.snapshot(request.thread_id)
                     if snap is not None and snap.status == "interrupted":
@@ -423,6 +443,42 @@ class RunExecutor(ThreadParts):
             return error_body(**await self.executions.failure(thread_id, fallback=str(exc)))
         except TempographError as exc:
             return exception_body(exc)
+
+    async def _delayed(self, run: RunRecord, request: RunRequest) -> dict[str, Any]:
+        """A new thread's first run started `after_seconds` later by Temporal (start_delay:
+        durable, whether or not this process is still up then); "pending" until then."""
+        thread_id = request.thread_id
+        run_input = RunInput(
+            graph=request.graph,
+            input=request.input,
+            thread_id=thread_id,
+            interrupt_before=request.interrupt_before,  # type: ignore[arg-type]
+            interrupt_after=request.interrupt_after,  # type: ignore[arg-type]
+            previous_run_id="",
+            config=request.config,
+            context=request.context,
+            stream=request.stream,
+            webhook=request.webhook,
+        )
+        if request.recursion_limit:
+            run_input.recursion_limit = request.recursion_limit
+        options = self.gc._start_options(thread_id, True, request.graph)
+        try:
+            handle = await self.gc.client.start_workflow(
+                WORKFLOW_TYPE,
+                run_input,
+                start_delay=timedelta(seconds=request.after_seconds),
+                **options,
+            )
+        except WorkflowAlreadyStartedError:
+            return error_body("HTTPException", BUSY)
+        run.status = "pending"
+        self._known(run, handle.first_execution_run_id or handle.result_run_id or "", 0)
+        await asyncio.sleep(request.after_seconds)
+        run.status = "running"
+        run.updated_at = now()
+        desc = await self._execution(thread_id, run.run_id, handle.first_execution_run_id)
+        return await self._execution_body(thread_id, desc)
 
     def _start(self, request: RunRequest) -> Awaitable[dict[str, Any]]:
         return self._invoke(
@@ -583,7 +639,13 @@ class RunExecutor(ThreadParts):
         self._not_deleted(run_id)
         run = self.find_run(thread_id, run_id)
         running_here = run is not None and run.in_flight()
-        if run is not None and run.task is not None and running_here and run.status == "pending":
+        if (
+            run is not None
+            and run.task is not None
+            and running_here
+            and run.status == "pending"
+            and run.temporal_run_id is None
+        ):
             run.task.cancel()  # still queued in this process: it never started
             if action == "rollback":
                 self._forget_run(run)
@@ -599,7 +661,8 @@ class RunExecutor(ThreadParts):
                 raise HttpError(404, f"Run {run_id} not found")
             raise HttpError(409, f"Run {run_id} is not pending or running")
         if not running_here and (
-            desc is None or await self.execution_status(thread_id, desc) != "running"
+            desc is None
+            or await self.execution_status(thread_id, desc) not in ("running", "pending")
         ):
             raise HttpError(409, f"Run {run_id} is not pending or running")
         if wait:
@@ -779,6 +842,8 @@ class RunExecutor(ThreadParts):
         self, thread_id: str, desc: WorkflowExecutionDescription
     ) -> RunStatus:
         """The run status of an execution (status.TABLE), from Temporal alone."""
+        if delayed(desc):
+            return "pending"
         paused = refused = False
         if desc.status == WorkflowExecutionStatus.RUNNING:
             snap = await self.executions.snapshot(thread_id, desc.run_id)

@@ -93,8 +93,9 @@ class RunBody(BaseModel):
     stream_subgraphs: bool = False
     # POSTed when the run pauses or ends (tempograph.notifications).
     webhook: str | None = None
+    # A durable delay (Temporal's start_delay): a new thread's first run only.
+    after_seconds: float | None = Field(default=None, ge=0, le=366 * 24 * 3600)
     # Accepted at their defaults only (unsupported_run_fields).
-    after_seconds: float | None = None
     # Resumes are always strict here: true (or unset) is honoured, false is refused.
     strict_resume: bool | None = None
     langsmith_tracer: Any = None
@@ -214,8 +215,6 @@ def unsupported_run_fields(body: RunBody) -> None:
         raise not_supported(
             'on_disconnect="cancel"', 'a run goes on when its request goes away ("continue")'
         )
-    if body.after_seconds:
-        raise not_supported("after_seconds")
     if body.strict_resume is False:
         raise not_supported(
             "strict_resume=false",

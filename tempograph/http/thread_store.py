@@ -54,6 +54,15 @@ DELETED_REASON = "thread deleted"
 MAX_SEARCHED = 500
 
 
+def delayed(execution: WorkflowExecution) -> bool:
+    """Whether the execution waits for its start (after_seconds: Temporal's start_delay)."""
+    return (
+        execution.status == WorkflowExecutionStatus.RUNNING
+        and execution.execution_time is not None
+        and execution.execution_time > now()
+    )
+
+
 def check_metadata_keys(metadata: dict[str, Any] | None) -> None:
     if metadata and REFUSED_KEY in metadata:
         raise HttpError(422, f"metadata: the key {REFUSED_KEY!r} is reserved")

@@ -39,7 +39,7 @@ from tempograph.http.rendering import (
     update_state_json,
 )
 from tempograph.http.status import TABLE, thread_error
-from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys
+from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys, delayed
 from tempograph.messages import Checkpoint
 from tempograph.payloads import MAX_PAYLOAD_BYTES
 
@@ -66,7 +66,9 @@ class ThreadViews(ThreadParts):
             # A record may be written after the thread's first run (metadata, refused resume).
             created = min(created, desc.start_time) if created else desc.start_time
             updated = max(d for d in (updated, desc.close_time, desc.start_time) if d is not None)
-            if desc.status == WorkflowExecutionStatus.COMPLETED:
+            if delayed(desc):
+                status = "busy"  # its first run waits for its start (after_seconds)
+            elif desc.status == WorkflowExecutionStatus.COMPLETED:
                 # The run's result holds its final values: no query (no history replay).
                 values = await self.executions.result(thread_id, desc.run_id)
             else:

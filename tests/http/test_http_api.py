@@ -323,7 +323,6 @@ async def test_422_invalid_bodies(api: httpx.AsyncClient, body: dict[str, Any], 
 
 UNSUPPORTED_RUN_FIELDS = [
     ({"on_disconnect": "cancel"}, "on_disconnect"),
-    ({"after_seconds": 5}, "after_seconds"),
     # Resumes are always strict: false would be ignored.
     ({"strict_resume": False}, "strict_resume"),
     ({"langsmith_tracer": {"project_name": "p"}}, "langsmith_tracer"),

@@ -164,3 +164,29 @@ async def test_create_batch(sdk: LangGraphClient) -> None:
     )
     assert "after_seconds" in detail
     assert len(await sdk.threads.search(limit=1000)) == before
+
+
+async def test_after_seconds_delays_a_new_threads_run_in_temporal(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    started = time.monotonic()
+    run = await sdk.runs.create(tid, "chain", input={"log": []}, after_seconds=2)
+    assert time.monotonic() - started < 1.5
+    assert run["status"] == "pending"
+    assert (await sdk.runs.get(tid, run["run_id"]))["status"] == "pending"
+    assert (await sdk.threads.get(tid))["status"] == "busy"
+    # Temporal holds the delay (start_delay): durable, whatever becomes of this process.
+    desc = await client.get_workflow_handle(tid).describe()
+    assert desc.execution_time is not None
+    assert (desc.execution_time - desc.start_time).total_seconds() >= 2
+    assert await sdk.runs.join(tid, run["run_id"]) == {"log": ["a", "b", "c"]}
+    assert time.monotonic() - started >= 2
+    assert (await sdk.runs.get(tid, run["run_id"]))["status"] == "success"
+    # A thread with runs: its next run continues them, and cannot be delayed.
+    detail = await refused(sdk.runs.create(tid, "chain", input={"log": []}, after_seconds=1), 422)
+    assert detail.startswith("after_seconds: only a run with input on a thread without runs")
+    # Stateless: a new thread each time.
+    assert await sdk.runs.wait(None, "chain", input={"log": []}, after_seconds=1) == {
+        "log": ["a", "b", "c"]
+    }
