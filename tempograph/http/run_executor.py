@@ -186,7 +186,11 @@ def to_command(body: CommandBody) -> Command:
     targets = body.goto if isinstance(body.goto, list) else [body.goto] if body.goto else []
     for target in targets:
         if not isinstance(target, str):
-            raise HttpError(422, "command.goto: Send ({node, input}) is not supported yet")
+            raise HttpError(
+                422,
+                "command.goto: Send ({node, input}) is not supported: a resume's goto names "
+                "nodes only (ResumeInput.goto), which run with the state",
+            )
         goto.append(target)
     return Command(resume=body.resume, update=update, goto=goto)
 

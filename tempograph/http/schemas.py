@@ -124,6 +124,13 @@ class ThreadCreateBody(BaseModel):
     ttl: Any = None
 
 
+class ThreadPruneBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    thread_ids: list[str]
+    strategy: Literal["delete", "keep_latest"] = "delete"
+
+
 class ThreadPatchBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 

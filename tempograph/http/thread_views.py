@@ -11,12 +11,14 @@ from typing import Any
 from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from tempograph._client.failures import translates_rpc_errors
 from tempograph.errors import TempographError
 from tempograph.http.assistant_catalog import subset
 from tempograph.http.errors import (
     THREAD_EXISTS,
     UNAVAILABLE,
     HttpError,
+    addressable,
     check_message,
     check_new_thread_id,
     http_error,
@@ -40,7 +42,7 @@ from tempograph.http.rendering import (
 )
 from tempograph.http.status import TABLE, thread_error
 from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys, delayed
-from tempograph.messages import Checkpoint
+from tempograph.messages import Checkpoint, RunInput, StartFrom
 from tempograph.payloads import MAX_PAYLOAD_BYTES
 
 
@@ -160,6 +162,63 @@ class ThreadViews(ThreadParts):
     async def delete_thread(self, thread_id: str) -> None:
         await self.store.existing(thread_id)
         await self.store.delete(thread_id)
+
+    async def copy_thread(self, thread_id: str) -> dict[str, Any]:
+        """A new thread with the thread's metadata and its latest state: a fork of its latest
+        checkpoint (its earlier checkpoints stay with the original). Paused at an interrupt:
+        the copy asks again (its node runs up to the interrupt, as a resume would); with nodes
+        next otherwise (a breakpoint, a failed or cancelled run): the copy waits before them
+        (a run without input continues); finished: the copy is finished with those values."""
+        record, desc = await self.store.lookup(thread_id)
+        if record is None and desc is None:
+            raise HttpError(409, f"Thread with ID {thread_id} not found")
+        new_id = str(uuid.uuid4())
+        copied = await self.store.create(new_id, dict(record.metadata) if record else {})
+        if desc is None:
+            return await self.thread_object(new_id, copied, None)
+        history = await self.checkpoints(thread_id)
+        if history:
+            latest = history[0]
+            snap = await self.executions.snapshot(thread_id)
+            asking = (
+                desc.status == WorkflowExecutionStatus.RUNNING
+                and snap is not None
+                and snap.paused_at == "interrupt"
+                and snap.checkpoint_id == latest.checkpoint_id
+            )
+            start = StartFrom(
+                checkpoint_id=latest.checkpoint_id,
+                values=latest.values,
+                next=latest.next,
+                step=latest.step,
+                pause=bool(latest.next) and not asking,
+            )
+            run_input = RunInput(
+                graph=graph_name(desc), thread_id=new_id, previous_run_id="", start_from=start
+            )
+            start_run = translates_rpc_errors(type(self.gc)._start)
+            await start_run(self.gc, run_input, new_id, True)
+        return await self.get_thread(new_id)
+
+    async def prune_threads(self, thread_ids: list[str], strategy: str) -> int:
+        """Delete these threads (strategy "delete"); unknown ones are skipped. The number
+        deleted."""
+        if strategy != "delete":
+            raise HttpError(
+                422,
+                f"strategy {strategy!r} is not supported: a thread's checkpoints are its runs' "
+                "Temporal histories, kept whole; use 'delete'",
+            )
+        pruned = 0
+        for thread_id in dict.fromkeys(thread_ids):
+            if not addressable(thread_id):
+                continue
+            record, desc = await self.store.lookup(thread_id)
+            if record is None and desc is None:
+                continue
+            await self.store.delete(thread_id)
+            pruned += 1
+        return pruned
 
     async def search_threads(
         self,

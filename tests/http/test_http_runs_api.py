@@ -190,3 +190,66 @@ async def test_after_seconds_delays_a_new_threads_run_in_temporal(
     assert await sdk.runs.wait(None, "chain", input={"log": []}, after_seconds=1) == {
         "log": ["a", "b", "c"]
     }
+
+
+async def test_command_goto_send_is_refused_naming_it(sdk: LangGraphClient) -> None:
+    tid = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(tid, "ask", input={"log": [], "x": 1})
+    detail = await refused(
+        sdk.runs.wait(tid, "ask", command={"resume": "yes", "goto": {"node": "c", "input": {}}}),
+        422,
+    )
+    assert detail.startswith("command.goto: Send ({node, input}) is not supported")
+    assert (await sdk.threads.get(tid))["status"] == "interrupted"  # nothing happened
+
+
+async def test_copy_thread(sdk: LangGraphClient) -> None:
+    # Finished: the copy has the same values and metadata, its own id, and goes on alone.
+    tid = (await sdk.threads.create(metadata={"owner": "ann"}))["thread_id"]
+    await sdk.runs.wait(tid, "chain", input={"log": []})
+    copy = await sdk.threads.copy(tid)
+    assert copy["thread_id"] != tid and copy["metadata"]["owner"] == "ann"
+    assert copy["status"] == "idle" and copy["values"] == {"log": ["a", "b", "c"]}
+    assert (await sdk.runs.wait(copy["thread_id"], "chain", input={"log": ["x"]}))["log"][:4] == [
+        "a",
+        "b",
+        "c",
+        "x",
+    ]
+    assert (await sdk.threads.get_state(tid))["values"] == {"log": ["a", "b", "c"]}
+
+    # Paused at an interrupt: the copy asks the same question; answering it leaves the
+    # original paused.
+    asked = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(asked, "ask", input={"log": [], "x": 1})
+    twin = await sdk.threads.copy(asked)
+    assert twin["status"] == "interrupted"
+    [pending] = (await sdk.threads.get_state(twin["thread_id"]))["interrupts"]
+    assert pending["value"] == {"question": "approve?", "x": 1}
+    done = await sdk.runs.wait(twin["thread_id"], "ask", command={"resume": "no"})
+    assert done["human"] == "no"
+    assert (await sdk.threads.get(asked))["status"] == "interrupted"
+
+    # At a breakpoint: the copy waits before the same node.
+    held = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(held, "chain", input={"log": []}, interrupt_before=["b"])
+    waiting = await sdk.threads.copy(held)
+    assert (await sdk.threads.get_state(waiting["thread_id"]))["next"] == ["b"]
+    assert await sdk.runs.wait(waiting["thread_id"], "chain") == {"log": ["a", "b", "c"]}
+
+    # A thread never run: an empty copy. An unknown thread: 409, as the Agent Server.
+    empty = await sdk.threads.copy((await sdk.threads.create())["thread_id"])
+    assert empty["status"] == "idle" and empty["values"] is None
+    await refused(sdk.threads.copy("no-such-thread"), 409)
+
+
+async def test_prune_threads(sdk: LangGraphClient) -> None:
+    a = (await sdk.threads.create())["thread_id"]
+    b = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(b, "chain", input={"log": []})
+    assert await sdk.threads.prune([a, b, "no-such-thread"]) == {"pruned_count": 2}
+    await refused(sdk.threads.get(a), 404)
+    await refused(sdk.threads.get(b), 404)
+    assert await sdk.threads.prune([]) == {"pruned_count": 0}
+    detail = await refused(sdk.threads.prune([a], strategy="keep_latest"), 422)
+    assert "keep_latest" in detail

@@ -18,6 +18,7 @@ from tempograph.http.schemas import (
     ThreadCountBody,
     ThreadCreateBody,
     ThreadPatchBody,
+    ThreadPruneBody,
     ThreadSearchBody,
     selected,
     unsupported_checkpoint_filter,
@@ -115,6 +116,14 @@ def router(backend: Backend) -> APIRouter:
             metadata=body.metadata, values=body.values, status=body.status, limit=10_000
         )
         return len(found)
+
+    @api.post("/threads/prune")
+    async def prune_threads(body: ThreadPruneBody) -> dict[str, int]:
+        return {"pruned_count": await views.prune_threads(body.thread_ids, body.strategy)}
+
+    @api.post("/threads/{thread_id}/copy")
+    async def copy_thread(thread_id: str) -> dict[str, Any]:
+        return await views.copy_thread(thread_id)
 
     @api.get("/threads/{thread_id}")
     async def get_thread(thread_id: str) -> dict[str, Any]:
