@@ -6,9 +6,9 @@
 
 `python server.py [--with-worker]` serves graphs/ this way on port 2024. The real `langgraph-sdk`
 (0.4.14) works unchanged: assistants (search, get, count), threads (create, get, patch,
-delete, search, count, get_state [at a checkpoint], update_state, get_history), runs (wait,
-create, stream, join, join_stream, get, list, cancel; on a thread or stateless),
-threads.join_stream. Bodies, statuses and error
+delete, search, count, copy, prune, get_state [at a checkpoint], update_state, get_history),
+runs (wait, create, create_batch, stream, join, join_stream, get, list, cancel, cancel_many,
+delete; on a thread or stateless), threads.join_stream. Bodies, statuses and error
 texts follow the real server (../shared/research/langgraph-hitl.md §5): wait bodies carry
 `__interrupt__` at a dynamic interrupt (only `__interrupt__` when several are pending), values
 only at a static breakpoint, `{"__error__": {"error", "message"}}` with HTTP 200 for graph
@@ -32,10 +32,35 @@ Choices and differences from the Agent Server (this first slice):
   (`interrupts`, `tasks[].interrupts`) `{"id", "value"}` plus `response_schema` when set. The
   metadata key `__tempograph_refused_resume__` is reserved (422).
 * multitask_strategy: when a run is executing on the thread, "reject" answers 409, "enqueue"
-  (the default) waits for it to pause or end, "interrupt" and "rollback" cancel it first
-  (rollback keeps its checkpoints). A thread paused at an interrupt or breakpoint is not busy:
+  (the default) queues the run (runs.create answers at once, the run "pending" with an id that
+  stays its id, "running" once the thread's run has paused or ended), "interrupt" cancels it
+  first (it keeps its checkpoints), "rollback" cancels it and deletes it as runs.delete does.
+  A thread paused at an interrupt or breakpoint is not busy:
   a resume continues it; new input discards the pause (the paused execution is cancelled and a
   new run starts from its state), as LangGraph does.
+* runs.delete: a run queued here is dropped; one executing a step is 409 (cancel it first, or
+  cancel with action=rollback, which deletes it once cancelled); otherwise its GraphRun
+  execution is deleted (Temporal's DeleteWorkflowExecution). When it was the thread's latest,
+  the thread first returns to the checkpoint it had before that execution: a restoring
+  execution forked from it (listed among the thread's runs; a pause at an interrupt there comes
+  back as a wait before that node, which a run without input continues). Differences: a
+  resume continues its run's execution, so deleting (or rolling back) a resume deletes the
+  whole execution, the run that asked included; the deleted run answers 404 and its
+  checkpoints are hidden at once in the process that deleted it, in others once Temporal has
+  deleted it (in the background). runs.cancel_many (POST /runs/cancel): `thread_id` and
+  `run_ids`, or `status` "pending" (queued in this process), "running" (executing a step, any
+  process: Temporal visibility) or "all"; 404 "No runs found to cancel." when none was.
+  runs.create_batch: stateless background runs, every body validated before any starts.
+* after_seconds: a durable delay, Temporal's start_delay on the run's execution (the run is
+  "pending" and its thread "busy" until it starts, whether or not the server process is still
+  up), for a run with input on a thread without runs (a new thread or a stateless run); on a
+  thread with runs, 422 (its next run continues its executions, which cannot be delayed).
+* threads.copy: a new thread (new id, same metadata) forked from the thread's latest
+  checkpoint; the earlier checkpoints stay with the original. Paused at an interrupt, the copy
+  asks again (its node runs up to the interrupt, as a resume would); with nodes next (a
+  breakpoint, a failed or cancelled run) it waits before them; finished, it is finished with
+  those values. Unknown thread: 409, as the Agent Server. threads.prune: strategy "delete"
+  (unknown ids skipped, `pruned_count`); "keep_latest" 422.
 * A run without input on a failed or cancelled thread replays from the latest checkpoint (the
   failed step runs again); with a command, the command then answers the replayed pause.
 * `interrupt_before` / `interrupt_after` given on a run hold for that execution until it ends:
@@ -43,7 +68,8 @@ Choices and differences from the Agent Server (this first slice):
   are ignored.
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
   thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as
-  a list of updates, thread `supersteps`, Send in `command.goto`, subgraph state
+  a list of updates, thread `supersteps`, Send in `command.goto` (422: a resume's goto names
+  nodes only, ResumeInput.goto), subgraph state
   (`subgraphs=true`), crons, the store and assistant CRUD are not supported.
   The default recursion limit is Tempograph's (100).
 * Config and context (agents.md §3): a run's `config` (`configurable`, `metadata`, `tags`,
@@ -62,7 +88,7 @@ Choices and differences from the Agent Server (this first slice):
   thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
-  accepted), `after_seconds`,
+  accepted), `after_seconds` on a thread with runs,
   `strict_resume=false` (resumes are always strict, like the Agent Server's `strict_resume`:
   true is accepted), `langsmith_tracer` (no LangSmith tracing), `feedback_keys` and any other
   field a run body does not know (when set: null, false and empty values pass); on the state
