@@ -105,7 +105,9 @@ async def set_current_version(client: Client, deployment: str, build_id: str) ->
 class VersionState:
     """What `describe_version` reports: the version's status (CURRENT, DRAINING, DRAINED,
     INACTIVE, ...) and its drainage (DRAINING while pinned runs are open on it, DRAINED when
-    none is; Temporal refreshes it periodically, so it lags a few minutes by default)."""
+    none is). Temporal recomputes it periodically (dynamic config
+    matching.wv.VersionDrainageStatusRefreshInterval and ...VisibilityGracePeriod), so by
+    default it lags by minutes."""
 
     status: str
     drainage: str | None

@@ -21,13 +21,16 @@ from temporalio.api.enums.v1 import EventType, VersioningBehavior
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker, WorkerDeploymentConfig
 
 from tempograph import GraphClient, TempographPlugin, connect, create_worker
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph._workflows.versioned import PinnedGraphRun, UpgradingThreadRecord
+from tempograph.devserver import FAST_POLL, temporal_cli
 from tempograph.graph import END, START, CompiledGraph, StateGraph
+from tempograph.messages import SEARCH_ATTRIBUTES
 from tempograph.types import Command, interrupt
 from tempograph.versioning import (
     VersioningConfigError,
@@ -301,3 +304,40 @@ async def test_tempograph_worker_versioned_by_flags_or_controller_variables(
     finally:
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(proc.communicate(), timeout=30)
+
+
+async def test_describe_version_says_drained_once_the_last_pinned_run_ends() -> None:
+    """The drain signal: v1 is DRAINING while a run pinned to it is open, DRAINED once it has
+    ended (Temporal checks every few minutes by default: this server checks every second)."""
+    env = await WorkflowEnvironment.start_local(
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=temporal_cli(),
+        dev_server_log_level="error",
+        dev_server_extra_args=[
+            *FAST_POLL,
+            "--dynamic-config-value",
+            'matching.wv.VersionDrainageStatusVisibilityGracePeriod="1s"',
+            "--dynamic-config-value",
+            'matching.wv.VersionDrainageStatusRefreshInterval="1s"',
+        ],
+    )
+    try:
+        address = env.client.service_client.config.target_host
+        client = await connect(address)
+        queue, deployment, thread = "drain", "drain", "t-drain"
+        async with versioned_worker(address, queue, deployment, "v1", "A") as graphs:
+            await make_current(client, deployment, "v1")
+            await graphs.invoke("deployed", {}, thread_id=thread)
+            async with versioned_worker(address, queue, deployment, "v2", "B"):
+                await make_current(client, deployment, "v2")
+                assert (await describe_version(client, deployment, "v1")).drainage == "DRAINING"
+                await graphs.invoke("deployed", Command(resume="y"), thread_id=thread)
+                deadline = time.monotonic() + 30
+                while (state := await describe_version(client, deployment, "v1")).drainage != (
+                    "DRAINED"
+                ):
+                    assert time.monotonic() < deadline, state
+                    await asyncio.sleep(0.25)
+                assert state.status == "DRAINED"
+    finally:
+        await env.shutdown()
