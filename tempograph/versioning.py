@@ -19,6 +19,9 @@ Consequences, measured on Temporal 1.32 (tests/integration/test_worker_versionin
   worker polls again (then the run finishes on it). `temporal worker deployment
   describe-version --deployment-name NAME --build-id v1` shows the drainage status: DRAINING
   while pinned runs are open, DRAINED when none is (then v1's workers can stop);
+* a thread that continues as new (steps_per_run) keeps its version (measured); subgraph runs,
+  child workflows on the same task queue, inherit their parent's (Temporal's documented rule
+  for children of pinned runs; not measured here);
 * a versioned worker takes no eager starts from a GraphClient in its process: Temporal hands an
   eagerly started run to that worker even when its version is not the current one;
 * every worker of a task queue is versioned, or none: unversioned workers do not receive the

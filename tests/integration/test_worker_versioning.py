@@ -132,8 +132,10 @@ async def test_paused_v1_runs_finish_on_v1_while_new_runs_use_v2(
 
     async with versioned_worker(server.address, queue, deployment, "v1", "worker-A-v1") as on_a:
         await make_current(client, deployment, "v1")
-        for thread in paused:
-            out = await on_a.invoke("deployed", {}, thread_id=thread)
+        for i, thread in enumerate(paused):
+            # The last one continues as new at each step: its next run keeps its version.
+            steps = 1 if i == len(paused) - 1 else None
+            out = await on_a.invoke("deployed", {}, thread_id=thread, steps_per_run=steps)
             assert out["__interrupt__"][0].value == "approve?"
 
         # Deploy v2 while the v1 runs wait, then route new runs to it.
@@ -174,6 +176,10 @@ async def test_paused_v1_runs_finish_on_v1_while_new_runs_use_v2(
         assert await workers_of(client, paused[1]) == {"worker-A-v1", "worker-A2-v1"}
         out = await graphs.invoke("deployed", Command(resume="last"), thread_id=paused[2])
         assert out["done_by"] == "v1 code, answer last"
+        last = await client.get_workflow_handle(paused[2]).fetch_history()
+        started = last.events[0].workflow_execution_started_event_attributes
+        assert started.continued_execution_run_id  # a run continued as new, still on v1
+        assert await pinned_to(client, paused[2]) == {("v1", behaviour)}
 
     # Histories recorded under versioning replay with the unversioned and the pinned definition.
     histories = [await client.get_workflow_handle(t).fetch_history() for t in [*paused, fresh]]
