@@ -14,9 +14,9 @@ long as its thread, and would otherwise keep an old version from ever draining.
 
 Consequences, measured on Temporal 1.32 (tests/integration/test_worker_versioning.py):
 
-* keep v1's workers running while v1 runs are open. If they are gone, a resume of a v1 run is
-  accepted but its work waits, with the pending workflow task visible in the UI, until a v1
-  worker polls again (then the run finishes on it). `temporal worker deployment
+* keep v1's workers running while v1 runs are open. If they are gone, a resume of a v1 run
+  waits (only a v1 worker can take the update; GraphClient keeps waiting) until a v1 worker
+  polls again, and the run then finishes on it. `temporal worker deployment
   describe-version --deployment-name NAME --build-id v1` shows the drainage status: DRAINING
   while pinned runs are open, DRAINED when none is (then v1's workers can stop);
 * a thread that continues as new (steps_per_run) keeps its version (measured); subgraph runs,
@@ -24,8 +24,8 @@ Consequences, measured on Temporal 1.32 (tests/integration/test_worker_versionin
   for children of pinned runs; not measured here);
 * a versioned worker takes no eager starts from a GraphClient in its process: Temporal hands an
   eagerly started run to that worker even when its version is not the current one;
-* every worker of a task queue is versioned, or none: unversioned workers do not receive the
-  tasks of versioned runs.
+* versioned and unversioned workers mixed on one task queue are not tested: use one or the
+  other per task queue.
 """
 
 from __future__ import annotations
