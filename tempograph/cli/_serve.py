@@ -163,7 +163,7 @@ async def run_api(
             if temporal.ui_url
             else []
         )
-        app = create_app(client, sorted(graphs), token, settings=settings, codec_origins=ui_origins)
+        app = create_app(client, graphs, token, settings=settings, codec_origins=ui_origins)
         config = server_config(
             app,
             host=host,

@@ -5,7 +5,8 @@ stored: thread_store.py and executions.py."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -23,13 +24,15 @@ from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
 
 def create_app(
     graph_client: GraphClient,
-    graph_names: list[str],
+    graph_names: Sequence[str] | Mapping[str, Any],
     api_token: str | None = None,
     *,
     settings: HttpSettings | None = None,
     codec_origins: Sequence[str] = (),
 ) -> FastAPI:
     """An ASGI app serving `graph_names` (run by the workers of `graph_client`'s task queue).
+    Given as a mapping {name: compiled graph}, the graphs' topology and schemas are served too
+    (/assistants/{id}/graph, /schemas, /subgraphs); given as names, those answer 501.
 
     With `api_token` (server.py reads TEMPOGRAPH_API_TOKEN), every request needs
     `Authorization: Bearer <token>` or `x-api-key: <token>` (what the SDK sends from

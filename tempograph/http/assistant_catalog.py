@@ -1,10 +1,14 @@
 """Assistants: one system assistant per served graph, computed (a deterministic UUID, as the
-real server's system assistants); nothing is stored."""
+real server's system assistants), plus the graphs themselves when the app was given them
+(their topology and schemas: graph_introspection.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tempograph.graph import CompiledGraph
+from tempograph.http.errors import HttpError
 from tempograph.http.rendering import assistant_id_of, assistant_json, now
 
 
@@ -17,8 +21,17 @@ def subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> bool
 
 
 class AssistantCatalog:
-    def __init__(self, graph_names: list[str]) -> None:
-        self.graphs = list(dict.fromkeys(graph_names))
+    """`graphs`: the served graphs' names, or {name: compiled graph} (then `compiled` answers
+    their topology)."""
+
+    def __init__(self, graphs: Sequence[str] | Mapping[str, Any]) -> None:
+        self.compiled: dict[str, CompiledGraph] = (
+            {k: v for k, v in graphs.items() if isinstance(v, CompiledGraph)}
+            if isinstance(graphs, Mapping)
+            else {}
+        )
+        names = sorted(graphs) if isinstance(graphs, Mapping) else list(graphs)
+        self.graphs = list(dict.fromkeys(names))
         self.started_at = now()
 
     def assistant(self, graph: str) -> dict[str, Any]:
@@ -32,6 +45,18 @@ class AssistantCatalog:
             if assistant_id_of(graph) == assistant_id:
                 return graph
         return None
+
+    def compiled_graph(self, graph: str) -> CompiledGraph:
+        """The compiled graph served as `graph` (501 when the app was given names only)."""
+        found = self.compiled.get(graph)
+        if found is None:
+            raise HttpError(
+                501,
+                f"The graph {graph!r} itself is not known to this server (create_app was given "
+                "graph names, not {name: compiled graph}): its topology and schemas cannot be "
+                "read",
+            )
+        return found
 
     def search(
         self,

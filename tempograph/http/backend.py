@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tempograph.client import GraphClient
@@ -18,7 +19,11 @@ class Backend:
     GraphClient. Its caches are bounded by `cache_size` entries each."""
 
     def __init__(
-        self, graph_client: GraphClient, graph_names: list[str], *, cache_size: int = DEFAULT_CAP
+        self,
+        graph_client: GraphClient,
+        graph_names: Sequence[str] | Mapping[str, Any],
+        *,
+        cache_size: int = DEFAULT_CAP,
     ) -> None:
         self.gc = graph_client
         self.catalog = AssistantCatalog(graph_names)
