@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from tempograph._activities.nodes import GraphActivities
 from tempograph._langgraph import adapt_langgraph
+from tempograph._workflows.assistant_record import AssistantRecord
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph._workflows.versioned import for_worker
@@ -96,7 +97,7 @@ class TempographPlugin(SimplePlugin):
         activities = GraphActivities(served).all()
 
         def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
-            return [*(existing or []), GraphRun, ThreadRecord]
+            return [*(existing or []), GraphRun, ThreadRecord, AssistantRecord]
 
         def add_activities(existing: Sequence[Callable[..., Any]] | None) -> list[Any]:
             return [*(existing or []), *activities]
@@ -184,7 +185,8 @@ def create_worker(
         task_queue=task_queue,
         # Versioned: GraphRun pinned, the thread record auto-upgrading (_workflows/versioned.py).
         workflows=for_worker(
-            [GraphRun, ThreadRecord], _uses_versioning(worker_options.get("deployment_config"))
+            [GraphRun, ThreadRecord, AssistantRecord],
+            _uses_versioning(worker_options.get("deployment_config")),
         ),
         activities=GraphActivities(served).all(),
         **worker_options,

@@ -16,11 +16,13 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import VersioningBehavior
 
+from tempograph._workflows.assistant_record import AssistantRecord
 from tempograph._workflows.common import any_arity
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 
 with workflow.unsafe.imports_passed_through():
+    from tempograph._assistants import ASSISTANT_RECORD_WORKFLOW
     from tempograph.messages import THREAD_RECORD_WORKFLOW, WORKFLOW_TYPE, ThreadMetadata
 
 
@@ -45,8 +47,17 @@ class UpgradingThreadRecord(ThreadRecord):
         return await super().run(*args)
 
 
-UNVERSIONED: tuple[type, ...] = (GraphRun, ThreadRecord)
-VERSIONED: tuple[type, ...] = (PinnedGraphRun, UpgradingThreadRecord)
+# AUTO_UPGRADE too: an assistant record runs no graph code either.
+@workflow.defn(name=ASSISTANT_RECORD_WORKFLOW, versioning_behavior=VersioningBehavior.AUTO_UPGRADE)
+class UpgradingAssistantRecord(AssistantRecord):
+    @workflow.run
+    @any_arity
+    async def run(self, *args: Any) -> None:
+        await super().run(*args)
+
+
+UNVERSIONED: tuple[type, ...] = (GraphRun, ThreadRecord, AssistantRecord)
+VERSIONED: tuple[type, ...] = (PinnedGraphRun, UpgradingThreadRecord, UpgradingAssistantRecord)
 
 
 def for_worker(workflows: Any, versioned: bool) -> list[type]:

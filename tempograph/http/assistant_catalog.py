@@ -1,15 +1,20 @@
 """Assistants: one system assistant per served graph, computed (a deterministic UUID, as the
-real server's system assistants), plus the graphs themselves when the app was given them
-(their topology and schemas: graph_introspection.py)."""
+real server's system assistants), the assistants created through the API (stored in Temporal:
+assistant_store.py), and the graphs themselves when the app was given them (their topology and
+schemas: graph_introspection.py). A run naming a created assistant gets its config and context
+under its own (`apply`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tempograph._assistants import AssistantMemo, AssistantVersion
 from tempograph.graph import CompiledGraph
+from tempograph.http.assistant_store import AssistantStore, canonical_uuid
 from tempograph.http.errors import HttpError
 from tempograph.http.rendering import assistant_id_of, assistant_json, now
+from tempograph.http.schemas import RunBody, RunConfig
 
 
 def subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> bool:
@@ -20,11 +25,43 @@ def subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> bool
     return all(k in actual and actual[k] == v for k, v in wanted.items())
 
 
+def merged_run_body(body: RunBody, assistant: AssistantVersion) -> RunBody:
+    """The run's config and context over the assistant's, as the Agent Server merges them:
+    keys of the run win; tags add up. The assistant's configurable and context are one set of
+    values (Tempograph mirrors one into the other) that goes where the run sends its own."""
+    base = RunConfig.model_validate(assistant.config)
+    values = {**(base.configurable or {}), **assistant.context}
+    run = body.config or RunConfig()
+    configurable = run.configurable
+    context = body.context
+    if context:
+        context = {**values, **context}
+    elif configurable:
+        configurable = {**values, **configurable}
+    elif assistant.context:
+        context = values or None
+    else:
+        configurable = values or None
+    tags = list(dict.fromkeys([*(base.tags or []), *(run.tags or [])])) or None
+    metadata = {**(base.metadata or {}), **(run.metadata or {})} or None
+    config = RunConfig(
+        tags=tags,
+        recursion_limit=run.recursion_limit or base.recursion_limit,
+        configurable=configurable,
+        metadata=metadata,
+        run_name=run.run_name or base.run_name,
+    )
+    return body.model_copy(update={"config": config, "context": context})
+
+
 class AssistantCatalog:
     """`graphs`: the served graphs' names, or {name: compiled graph} (then `compiled` answers
     their topology)."""
 
-    def __init__(self, graphs: Sequence[str] | Mapping[str, Any]) -> None:
+    def __init__(
+        self, graphs: Sequence[str] | Mapping[str, Any], store: AssistantStore | None = None
+    ) -> None:
+        self.store = store
         self.compiled: dict[str, CompiledGraph] = (
             {k: v for k, v in graphs.items() if isinstance(v, CompiledGraph)}
             if isinstance(graphs, Mapping)
@@ -37,14 +74,48 @@ class AssistantCatalog:
     def assistant(self, graph: str) -> dict[str, Any]:
         return assistant_json(graph, self.started_at)
 
-    def graph_of(self, assistant_id: str) -> str | None:
-        """The graph an assistant id names: a graph name or its system assistant's UUID."""
+    def system_graph(self, assistant_id: str) -> str | None:
+        """The graph a system assistant id names: a graph name or its assistant's UUID."""
         if assistant_id in self.graphs:
             return assistant_id
         for graph in self.graphs:
             if assistant_id_of(graph) == assistant_id:
                 return graph
         return None
+
+    def graph_of(self, assistant_id: str) -> str | None:
+        """The graph an assistant id names: a system assistant's, or a created assistant's
+        this process has read (a run reads it afresh first: `apply`)."""
+        graph = self.system_graph(assistant_id)
+        if graph is not None or self.store is None:
+            return graph
+        aid = canonical_uuid(assistant_id)
+        stored = self.store.graphs.get(aid) if aid is not None else None
+        return stored if stored in self.graphs else None
+
+    def assistant_id(self, assistant_id: str) -> str:
+        """The UUID a run reports for `assistant_id` (a graph name: its system assistant's)."""
+        graph = self.system_graph(assistant_id)
+        if graph is not None:
+            return assistant_id_of(graph)
+        return canonical_uuid(assistant_id) or assistant_id
+
+    async def created(self, assistant_id: str) -> AssistantMemo | None:
+        """The created assistant `assistant_id` names, read from Temporal (None: a system
+        assistant's id, or none)."""
+        if self.store is None or self.system_graph(assistant_id) is not None:
+            return None
+        return await self.store.get(assistant_id)
+
+    async def apply(self, body: RunBody) -> RunBody:
+        """`body` with the config and context of the created assistant it names merged under
+        its own."""
+        if self.system_graph(body.assistant_id) is not None:
+            return body
+        memo = await self.created(body.assistant_id)
+        if memo is None:
+            return body  # validating the run answers 404 (after its other checks)
+        return merged_run_body(body, memo.current)
 
     def compiled_graph(self, graph: str) -> CompiledGraph:
         """The compiled graph served as `graph` (501 when the app was given names only)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from tempograph.client import GraphClient
 from tempograph.http.assistant_catalog import AssistantCatalog
+from tempograph.http.assistant_store import AssistantStore
 from tempograph.http.bounded import DEFAULT_CAP, BoundedDict, BoundedSet
 from tempograph.http.executions import Executions
 from tempograph.http.run_executor import RunExecutor, RunRecord
@@ -26,7 +27,9 @@ class Backend:
         cache_size: int = DEFAULT_CAP,
     ) -> None:
         self.gc = graph_client
-        self.catalog = AssistantCatalog(graph_names)
+        self.catalog = AssistantCatalog(
+            graph_names, AssistantStore(graph_client.client, graph_client.task_queue, cache_size)
+        )
         self.executions = Executions(graph_client, BoundedSet(cache_size), cache_size)
         self.store = ThreadStore(self.executions, graph_client.task_queue, cache_size)
         self.views = ThreadViews(graph_client, self.catalog, self.executions, self.store)

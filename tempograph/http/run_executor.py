@@ -284,6 +284,8 @@ class RunExecutor(ThreadParts):
     ) -> RunRecord:
         """Validate, apply the multitask strategy, and start the run in the background.
         `stream`: its node calls publish their live output (a stream asks for it)."""
+        # A created assistant's config and context, under the run's own (read from Temporal).
+        body = await self.catalog.apply(body)
         request = self.validate(body, stateless=stateless, thread_id=thread_id, stream=stream)
         record, desc = await self.store.lookup(thread_id)
         if record is None and desc is None:
@@ -292,7 +294,10 @@ class RunExecutor(ThreadParts):
             check_new_thread_id(thread_id)
             if not stateless and await self.store.foreign(thread_id):
                 raise HttpError(409, UNAVAILABLE.format(thread_id))
-            metadata = {"graph_id": request.graph, "assistant_id": assistant_id_of(request.graph)}
+            metadata = {
+                "graph_id": request.graph,
+                "assistant_id": self.catalog.assistant_id(body.assistant_id),
+            }
             record = self.store.entry(thread_id, metadata)
         elif desc is None and not stateless and await self.store.foreign(thread_id):
             # Another workflow holds the thread's workflow id: a run could not start (or would
@@ -322,7 +327,7 @@ class RunExecutor(ThreadParts):
         run = RunRecord(
             run_id=str(uuid.uuid4()),
             thread_id=thread_id,
-            assistant_id=assistant_id_of(request.graph),
+            assistant_id=self.catalog.assistant_id(body.assistant_id),
             graph=request.graph,
             created_at=stamp,
             updated_at=stamp,

@@ -3,13 +3,16 @@ graph topology and schemas, and stored assistants (create, update, versions, run
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 import pytest_asyncio
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
-from langgraph_sdk.errors import NotFoundError, UnprocessableEntityError
+from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -112,3 +115,129 @@ async def test_get_schemas_context(sdk: LangGraphClient) -> None:
         config is not None
         and config["properties"]["configurable"]["properties"] == (context["properties"])
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Created assistants (stored in Temporal).
+# ---------------------------------------------------------------------------------------------
+
+
+async def eventually_listed(sdk: LangGraphClient, assistant_id: str, **filters: object) -> list:
+    """Search results once visibility lists `assistant_id` (visibility lags a little)."""
+    for _ in range(50):
+        found = await sdk.assistants.search(limit=1000, **filters)  # type: ignore[call-overload]
+        if any(a["assistant_id"] == assistant_id for a in found):
+            return found
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{assistant_id} never listed")
+
+
+async def test_create_get_update_versions_set_latest_delete(sdk: LangGraphClient) -> None:
+    created = await sdk.assistants.create(
+        "config_context",
+        config={"tags": ["t1"]},
+        context={"user_id": "u1"},
+        metadata={"team": "a"},
+        name="Helper",
+        description="first",
+    )
+    aid = created["assistant_id"]
+    assert created["graph_id"] == "config_context" and created["version"] == 1
+    assert (created["config"], created["context"]) == ({"tags": ["t1"]}, {"user_id": "u1"})
+    assert (created["metadata"], created["name"], created["description"]) == (
+        {"team": "a"},
+        "Helper",
+        "first",
+    )
+    assert await sdk.assistants.get(aid) == created
+
+    updated = await sdk.assistants.update(aid, context={"user_id": "u2"}, metadata={"env": "x"})
+    assert updated["version"] == 2 and updated["context"] == {"user_id": "u2"}
+    # Metadata merges; what is not given stays.
+    assert updated["metadata"] == {"team": "a", "env": "x"} and updated["name"] == "Helper"
+    assert updated["config"] == {"tags": ["t1"]} and updated["created_at"] == created["created_at"]
+    assert (await sdk.assistants.get(aid))["version"] == 2
+
+    versions = await sdk.assistants.get_versions(aid)
+    assert [v["version"] for v in versions] == [2, 1]
+    assert versions[1]["context"] == {"user_id": "u1"}
+    assert [
+        v["version"] for v in await sdk.assistants.get_versions(aid, metadata={"env": "x"})
+    ] == [2]
+
+    back = await sdk.assistants.set_latest(aid, 1)
+    assert back["version"] == 1 and back["context"] == {"user_id": "u1"}
+    assert (await sdk.assistants.get(aid))["context"] == {"user_id": "u1"}
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.set_latest(aid, 7)
+
+    found = await eventually_listed(sdk, aid, graph_id="config_context")
+    assert {a["graph_id"] for a in found} == {"config_context"}
+    assert await sdk.assistants.count(metadata={"team": "a"}) >= 1
+    assert aid in [a["assistant_id"] for a in await sdk.assistants.search(name="helper", limit=100)]
+
+    await sdk.assistants.delete(aid)
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.get(aid)
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.update(aid, name="again")
+
+
+async def test_create_with_id_if_exists_and_refusals(sdk: LangGraphClient) -> None:
+    aid = str(uuid.uuid4())
+    first = await sdk.assistants.create("ask", assistant_id=aid, name="one")
+    assert first["assistant_id"] == aid and first["name"] == "one"
+    with pytest.raises(ConflictError):
+        await sdk.assistants.create("ask", assistant_id=aid)
+    same = await sdk.assistants.create("ask", assistant_id=aid, if_exists="do_nothing", name="two")
+    assert same == first
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.create("no-such-graph")
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.assistants.create("ask", assistant_id="not-a-uuid")
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.assistants.create("ask", config={"callbacks": []})
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.assistants.delete(aid, delete_threads=True)
+    system = await sdk.assistants.get("ask")
+    with pytest.raises(ConflictError):
+        await sdk.assistants.update(system["assistant_id"], name="mine")
+    with pytest.raises(ConflictError):
+        await sdk.assistants.delete("ask")
+    assert [v["version"] for v in await sdk.assistants.get_versions("ask")] == [1]
+    # A created assistant has the graph's topology.
+    assert await sdk.assistants.get_graph(aid) == await sdk.assistants.get_graph("ask")
+    await sdk.assistants.delete(aid)
+
+
+async def test_run_uses_the_assistants_config_and_context(sdk: LangGraphClient) -> None:
+    assistant = await sdk.assistants.create(
+        "config_context",
+        context={"user_id": "from-assistant", "model_name": "assistant-model"},
+        config={"tags": ["assistant-tag"]},
+    )
+    aid = assistant["assistant_id"]
+    thread = await sdk.threads.create()
+    tid = thread["thread_id"]
+    # The run's context wins key by key; the assistant's fills the rest; tags add up.
+    out = await sdk.runs.wait(
+        tid, aid, input={"seen": []}, context={"user_id": "from-run"}, config={"tags": ["run-tag"]}
+    )
+    [echo] = out["seen"]
+    assert echo["context"] == {"user_id": "from-run", "model_name": "assistant-model"}
+    assert echo["tags"] == ["assistant-tag", "run-tag"]
+    # The run object names the assistant (runs read back from Temporal name the graph's
+    # system assistant: the assistant id is not recorded in the execution).
+    run = await sdk.runs.create(None, aid, input={"seen": []})
+    assert run["assistant_id"] == aid
+    await sdk.runs.join(run["thread_id"], run["run_id"])
+
+    # A new version is what the next run uses.
+    await sdk.assistants.update(aid, context={"user_id": "v2", "model_name": "m2"})
+    out = await sdk.runs.wait(None, aid, input={"seen": []})
+    assert out["seen"][0]["context"] == {"user_id": "v2", "model_name": "m2"}
+
+    await sdk.assistants.delete(aid)
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await sdk.runs.wait(None, aid, input={"seen": []})
+    assert refused.value.response.status_code == 404

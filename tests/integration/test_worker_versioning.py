@@ -27,7 +27,11 @@ from temporalio.worker import Replayer, Worker, WorkerDeploymentConfig
 from tempograph import GraphClient, TempographPlugin, connect, create_worker
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
-from tempograph._workflows.versioned import PinnedGraphRun, UpgradingThreadRecord
+from tempograph._workflows.versioned import (
+    PinnedGraphRun,
+    UpgradingAssistantRecord,
+    UpgradingThreadRecord,
+)
 from tempograph.devserver import FAST_POLL, temporal_cli
 from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.messages import SEARCH_ATTRIBUTES
@@ -212,6 +216,7 @@ async def test_plugin_worker_is_versioned(server: SessionServer, client: Client)
     assert set(worker.config(active_config=True)["workflows"]) == {
         PinnedGraphRun,
         UpgradingThreadRecord,
+        UpgradingAssistantRecord,
     }
     own = Worker(
         client,
@@ -222,6 +227,7 @@ async def test_plugin_worker_is_versioned(server: SessionServer, client: Client)
     assert set(own.config(active_config=True)["workflows"]) == {
         PinnedGraphRun,
         UpgradingThreadRecord,
+        UpgradingAssistantRecord,
     }
     async with worker:
         await make_current(client, deployment, "p1")
