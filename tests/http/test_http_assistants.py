@@ -241,3 +241,27 @@ async def test_run_uses_the_assistants_config_and_context(sdk: LangGraphClient) 
     with pytest.raises(httpx.HTTPStatusError) as refused:
         await sdk.runs.wait(None, aid, input={"seen": []})
     assert refused.value.response.status_code == 404
+
+
+async def test_another_server_process_sees_the_same_assistant(
+    sdk: LangGraphClient, client: Client, worker: Worker
+) -> None:
+    """Two apps on one Temporal (two server processes): what one creates and changes, the other
+    reads, versions, runs and deletes."""
+    other_app = create_app(GraphClient(client, task_queue=TASK_QUEUE), all_graphs())
+    async with serve(other_app) as other_url:
+        other = get_client(url=other_url, api_key=None)
+        try:
+            created = await sdk.assistants.create("config_context", context={"user_id": "x"})
+            aid = created["assistant_id"]
+            assert await other.assistants.get(aid) == created
+            await other.assistants.update(aid, context={"user_id": "y"})
+            assert (await sdk.assistants.get(aid))["context"] == {"user_id": "y"}
+            assert [v["version"] for v in await sdk.assistants.get_versions(aid)] == [2, 1]
+            out = await other.runs.wait(None, aid, input={"seen": []})
+            assert out["seen"][0]["context"]["user_id"] == "y"
+            await other.assistants.delete(aid)
+            with pytest.raises(NotFoundError):
+                await sdk.assistants.get(aid)
+        finally:
+            await other.aclose()
