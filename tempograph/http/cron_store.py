@@ -261,6 +261,13 @@ class CronStore:
         graph = self.catalog.graph_of(assistant_id)
         if graph is None:
             raise HttpError(404, f"Assistant {assistant_id} not found")
+        if self.catalog.system_graph(assistant_id) is None:
+            # The schedule would start the graph without the assistant's config and context.
+            raise HttpError(
+                422,
+                f"assistant_id: {assistant_id} is a created assistant; a cron runs a graph's "
+                "system assistant (its graph id) only",
+            )
         return graph
 
     def _action(self, cron_id: str, graph: str, record: dict[str, Any]) -> ScheduleAction:

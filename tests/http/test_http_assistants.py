@@ -265,3 +265,13 @@ async def test_another_server_process_sees_the_same_assistant(
                 await sdk.assistants.get(aid)
         finally:
             await other.aclose()
+
+
+async def test_cron_on_a_created_assistant_is_refused(sdk: LangGraphClient) -> None:
+    """A cron would start the graph without the assistant's config and context: refused."""
+    aid = (await sdk.assistants.create("ask", context={"user_id": "c"}))["assistant_id"]
+    try:
+        with pytest.raises(UnprocessableEntityError, match="created assistant"):
+            await sdk.crons.create(aid, schedule="0 0 1 1 *", input={"log": []})
+    finally:
+        await sdk.assistants.delete(aid)
