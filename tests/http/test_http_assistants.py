@@ -14,9 +14,12 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import ConflictError, NotFoundError, UnprocessableEntityError
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer, Worker
 
 from tempograph import GraphClient
+from tempograph._assistants import assistant_record_id
+from tempograph._workflows.assistant_record import AssistantRecord
 from tempograph.http import create_app
 from tempograph.http.testing import serve
 from tests.conftest import TASK_QUEUE
@@ -275,3 +278,20 @@ async def test_cron_on_a_created_assistant_is_refused(sdk: LangGraphClient) -> N
             await sdk.crons.create(aid, schedule="0 0 1 1 *", input={"log": []})
     finally:
         await sdk.assistants.delete(aid)
+
+
+async def test_assistant_record_history_replays(sdk: LangGraphClient, client: Client) -> None:
+    """The TempographAssistant workflow is deterministic: its history (start, a new version,
+    set_latest, a refused set_latest) replays."""
+    aid = (await sdk.assistants.create("ask", name="r"))["assistant_id"]
+    await sdk.assistants.update(aid, name="r2")
+    await sdk.assistants.set_latest(aid, 1)
+    with pytest.raises(NotFoundError):
+        await sdk.assistants.set_latest(aid, 9)
+    handle = client.get_workflow_handle(assistant_record_id(aid))
+    history = await handle.fetch_history()
+    result = await Replayer(
+        workflows=[AssistantRecord], data_converter=pydantic_data_converter
+    ).replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None
+    await sdk.assistants.delete(aid)
