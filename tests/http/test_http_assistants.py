@@ -295,3 +295,13 @@ async def test_assistant_record_history_replays(sdk: LangGraphClient, client: Cl
     ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None
     await sdk.assistants.delete(aid)
+
+
+async def test_search_select_and_pagination(sdk: LangGraphClient) -> None:
+    page = await sdk.assistants.search(
+        limit=2, select=["assistant_id", "graph_id"], response_format="object"
+    )
+    assert len(page["assistants"]) == 2 and page["next"] == "2"
+    assert all(set(a) == {"assistant_id", "graph_id"} for a in page["assistants"])
+    with pytest.raises(UnprocessableEntityError):
+        await sdk.assistants.search(select=["nope"])  # type: ignore[list-item]

@@ -5,7 +5,7 @@ subgraphs)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Response
 
@@ -26,6 +26,25 @@ from tempograph.http.graph_introspection import graph_json, schemas_json, subgra
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.rendering import now
 from tempograph.http.schemas import AssistantCountBody, AssistantSearchBody
+
+AssistantField = Literal[
+    "assistant_id",
+    "graph_id",
+    "name",
+    "description",
+    "config",
+    "context",
+    "created_at",
+    "updated_at",
+    "metadata",
+    "version",
+]
+
+
+class AssistantSearchRequest(AssistantSearchBody):
+    """POST /assistants/search, with `select` (the fields each assistant is answered with)."""
+
+    select: list[AssistantField] | None = None
 
 
 def parse_xray(xray: str) -> int | bool:
@@ -101,11 +120,19 @@ def router(backend: Backend) -> APIRouter:
         return memo_json(await store.create(body, now()))
 
     @api.post("/assistants/search")
-    async def search_assistants(body: AssistantSearchBody) -> list[dict[str, Any]]:
+    async def search_assistants(
+        body: AssistantSearchRequest, response: Response
+    ) -> list[dict[str, Any]]:
         found = matching(await everyone(), body.graph_id, body.name, body.metadata)
         key = body.sort_by or "created_at"
         found.sort(key=lambda a: str(a.get(key) or ""), reverse=body.sort_order == "desc")
-        return found[body.offset : body.offset + body.limit]
+        page = found[body.offset : body.offset + body.limit]
+        if body.offset + body.limit < len(found):
+            # What the SDK's response_format="object" reads as `next`.
+            response.headers["X-Pagination-Next"] = str(body.offset + body.limit)
+        if body.select:
+            page = [{k: a[k] for k in body.select} for a in page]
+        return page
 
     @api.post("/assistants/count")
     async def count_assistants(body: AssistantCountBody) -> int:
