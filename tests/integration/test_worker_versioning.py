@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker, WorkerDeploymentConfig
 
 from tempograph import GraphClient, TempographPlugin, connect, create_worker
+from tempograph._workflows.assistant_record import AssistantRecord
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph._workflows.versioned import (
@@ -264,6 +265,7 @@ async def test_half_or_double_configuration_is_refused(client: Client) -> None:
     assert set(create_worker(client, graphs).config(active_config=True)["workflows"]) == {
         GraphRun,
         ThreadRecord,
+        AssistantRecord,
     }
 
 
