@@ -1,5 +1,6 @@
 """Fresh-eyes review of issue 12's streaming (reviewer v): probes against the real dev server,
-over HTTP with langgraph-sdk and through GraphClient.stream. Each failing test is one finding."""
+over HTTP with langgraph-sdk and through GraphClient.stream. Each test began as a finding or a
+probe of one; the findings are fixed and these keep them fixed."""
 
 from __future__ import annotations
 
