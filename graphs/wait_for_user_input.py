@@ -37,6 +37,25 @@ from tempograph.prebuilt import ToolNode
 from tempograph.types import interrupt
 
 
+def stream_chunks(reply: AIMessage) -> Iterator[ChatGenerationChunk]:
+    """`reply` as a provider streams it: its words one chunk each, then a last chunk with its
+    tool calls as tool_call_chunks. (LangChain hands each chunk to the callbacks itself.)"""
+    for token in re.split(r"(\s)", str(reply.content)):
+        yield ChatGenerationChunk(message=AIMessageChunk(content=token))
+    calls = [
+        {
+            "name": c["name"],
+            "args": json.dumps(c["args"]),
+            "id": c["id"],
+            "index": i,
+            "type": "tool_call_chunk",
+        }
+        for i, c in enumerate(reply.tool_calls)
+    ]
+    last = AIMessageChunk(content="", tool_call_chunks=calls, chunk_position="last")  # type: ignore[arg-type]
+    yield ChatGenerationChunk(message=last)
+
+
 class ScriptedChatModel(GenericFakeChatModel):
     """Stands in for the how-to's ChatAnthropic. Replies from the conversation: to the user's
     request it asks the human where they are (`AskHuman`); to the human's answer it calls
@@ -99,27 +118,7 @@ class ScriptedChatModel(GenericFakeChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         # GenericFakeChatModel's own _stream drops tool calls: stream words, then the calls.
-        reply = self._reply(messages, kwargs.get("tools", []))
-        for token in re.split(r"(\s)", str(reply.content)):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
-            if run_manager:
-                run_manager.on_llm_new_token(token, chunk=chunk)
-            yield chunk
-        calls = [
-            {
-                "name": c["name"],
-                "args": json.dumps(c["args"]),
-                "id": c["id"],
-                "index": i,
-                "type": "tool_call_chunk",
-            }
-            for i, c in enumerate(reply.tool_calls)
-        ]
-        last = AIMessageChunk(content="", tool_call_chunks=calls, chunk_position="last")  # type: ignore[arg-type]
-        chunk = ChatGenerationChunk(message=last)
-        if run_manager:
-            run_manager.on_llm_new_token("", chunk=chunk)
-        yield chunk
+        yield from stream_chunks(self._reply(messages, kwargs.get("tools", [])))
 
     @property
     def _llm_type(self) -> str:

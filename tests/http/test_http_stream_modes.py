@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import operator
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -17,7 +16,7 @@ import pytest
 import pytest_asyncio
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.tools import tool
 from langgraph_sdk import get_client
@@ -25,6 +24,7 @@ from langgraph_sdk.client import LangGraphClient
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
+from graphs.wait_for_user_input import stream_chunks
 from tempograph import GraphClient, create_worker
 from tempograph.config import get_stream_writer
 from tempograph.graph import END, START, MessagesState, StateGraph
@@ -149,27 +149,7 @@ class ScriptedModel(GenericFakeChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        reply = self._reply(messages)
-        for token in re.split(r"(\s)", str(reply.content)):
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
-            if run_manager:
-                run_manager.on_llm_new_token(token, chunk=chunk)
-            yield chunk
-        calls = [
-            {
-                "name": c["name"],
-                "args": json.dumps(c["args"]),
-                "id": c["id"],
-                "index": i,
-                "type": "tool_call_chunk",
-            }
-            for i, c in enumerate(reply.tool_calls)
-        ]
-        last = AIMessageChunk(content="", tool_call_chunks=calls, chunk_position="last")  # type: ignore[arg-type]
-        chunk = ChatGenerationChunk(message=last)
-        if run_manager:
-            run_manager.on_llm_new_token("", chunk=chunk)
-        yield chunk
+        yield from stream_chunks(self._reply(messages))
 
     @property
     def _llm_type(self) -> str:
