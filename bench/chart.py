@@ -25,6 +25,7 @@ COLORS = {
     "temporalio-langgraph": "#ff7f0e",
     "langgraph-temporal": "#d62728",
     "langgraph-sqlite": "#7f7f7f",
+    "tempograph-http": "#9467bd",
 }
 SHORT = {
     "tempograph": "Tempograph",
@@ -34,6 +35,7 @@ SHORT = {
     "temporalio-langgraph": "temporalio-\nlanggraph",
     "langgraph-temporal": "langgraph-\ntemporal",
     "langgraph-sqlite": "LangGraph\n+ SQLite",
+    "tempograph-http": "Tempograph\n(HTTP API)",
 }
 
 
@@ -131,8 +133,36 @@ def scale_lines(rss: Axes, latency: Axes, rate: Axes, results: Results) -> None:
         ax.legend(fontsize=6)
 
 
+def throughput_bars(ax: Axes, results: Results, what: str) -> None:
+    """Grouped bars, one group per N: runs/s (what="rate") or run p50 ms (what="p50")."""
+    sizes = report.throughput_sizes(results)
+    keys = list(results.throughput)
+    width = 0.8 / max(len(keys), 1)
+    for k, key in enumerate(keys):
+        values = []
+        for n in sizes:
+            batches = report.batches_at(results, key, n)
+            runs = [ms for b in batches for ms in b.run_ms]
+            values.append(
+                report.runs_per_s(results, key, n) if what == "rate" else median(runs) / 1000
+            )
+        xs = [i + (k - (len(keys) - 1) / 2) * width for i in range(len(sizes))]
+        ax.bar(xs, values, width, color=COLORS.get(key, "#9467bd"), label=SHORT.get(key, key))
+        for x, v in zip(xs, values, strict=True):
+            if not math.isnan(v):
+                ax.annotate(f"{v:.1f}", (x, v), ha="center", va="bottom", fontsize=6)
+    ax.set_xticks(range(len(sizes)), [f"N={n}" for n in sizes])
+    if what == "rate":
+        ax.set_title("Throughput: N concurrent runs (start, pause, resume, end)", fontsize=10)
+        ax.set_ylabel("runs/s (median of rounds)")
+    else:
+        ax.set_title("Throughput: latency per run (p50)", fontsize=10)
+        ax.set_ylabel("s from start call to final values")
+    ax.legend(fontsize=6)
+
+
 def render(results: Results, path: Path) -> None:
-    fig, axes = plt.subplots(2, 4, figsize=(22, 9.5))
+    fig, axes = plt.subplots(3, 4, figsize=(22, 14))
     slope = report.per_node_ms(results)
     bars(axes[0][0], slope, "Per-node overhead: (T50 - T1) / 49", "ms per node")
     if results.linear:
@@ -160,6 +190,14 @@ def render(results: Results, path: Path) -> None:
     else:
         for ax in axes[1][1:]:
             ax.set_visible(False)
+    if results.throughput:
+        throughput_bars(axes[2][0], results, "rate")
+        throughput_bars(axes[2][1], results, "p50")
+    else:
+        axes[2][0].set_visible(False)
+        axes[2][1].set_visible(False)
+    for ax in axes[2][2:]:
+        ax.set_visible(False)
     fig.suptitle(
         f"Tempograph benchmarks, {results.meta.get('date')} ({results.meta.get('machine')}, "
         f"{results.meta.get('mode')} run)",

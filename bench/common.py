@@ -113,6 +113,25 @@ class ScaleResult:
 
 
 @dataclass
+class ThroughputBatch:
+    """N runs launched at once, each start -> pause -> resume -> end (bench/throughput.py)."""
+
+    n: int
+    wall_s: float  # first start call -> last run's end
+    start_ms: list[float]  # per run: start call -> paused
+    resume_ms: list[float]  # per run: resume call -> final values
+    cpu_s: dict[str, float] = field(default_factory=dict)  # process -> CPU seconds in the batch
+
+    @property
+    def runs_per_s(self) -> float:
+        return self.n / self.wall_s if self.wall_s else math.nan
+
+    @property
+    def run_ms(self) -> list[float]:
+        return [a + b for a, b in zip(self.start_ms, self.resume_ms, strict=True)]
+
+
+@dataclass
 class Results:
     """Everything one `python -m bench.run` measured; report.py and chart.py render it."""
 
@@ -123,4 +142,5 @@ class Results:
     hitl: dict[str, list[list[float]]] = field(default_factory=dict)  # per run: resume ms
     history: dict[str, dict[str, HistoryStats]] = field(default_factory=dict)
     scale: dict[str, ScaleResult] = field(default_factory=dict)
+    throughput: dict[str, list[ThroughputBatch]] = field(default_factory=dict)
     errors: dict[str, dict[str, str]] = field(default_factory=dict)  # scenario -> key -> error

@@ -5,8 +5,9 @@
 One headless dev server (fast poll, in-memory) for everything. Tempograph's worker and the
 floor's (bench/floor.py) run in this process on their own task queues; each peer runs its own
 client and worker in its own process and virtual environment (bench/peers); the paused-scale
-workers run in processes of their own so their memory can be measured. Scenarios: linear-N,
-fan-out, HITL round trip, Temporal history, paused scale (see bench/README.md). Writes
+workers run in processes of their own so their memory can be measured, the throughput
+scenario's workers and HTTP server too. Scenarios: linear-N, fan-out, HITL round trip, Temporal
+history, throughput (N concurrent runs), paused scale (see bench/README.md). Writes
 bench/results/RESULTS.md, bench.png and results.json.
 """
 
@@ -25,7 +26,7 @@ import psutil
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from bench import chart, fanout, graphs, history, hitl, linear, report, scale
+from bench import chart, fanout, graphs, history, hitl, linear, report, scale, throughput
 from bench.common import RESULTS_DIR, Results, free_port, quiet_logs
 from bench.floor import ACTIVITIES, WORKFLOWS
 from bench.peers.client import PEERS, PeerProcess
@@ -33,7 +34,8 @@ from bench.systems import Floor, FloorLocal, Peer, System, Tempograph
 from tempograph import GraphClient, connect, create_worker
 from tempograph.devserver import DevServer
 
-SCENARIOS = ("linear", "fanout", "hitl", "history", "scale")
+SCENARIOS = ("linear", "fanout", "hitl", "history", "throughput", "scale")
+LATENCY = frozenset({"linear", "fanout", "hitl", "history"})
 GRAPH_QUEUE = "bench-graph"
 FLOOR_QUEUE = "bench-floor"
 MAX_CACHED = 1000  # the worker's workflow cache (create_worker's default)
@@ -49,11 +51,13 @@ class Plan:
     scale: tuple[int, ...]  # parked-run levels after the baseline
     resumes: int  # timed resumes per scale level; also the baseline's parked runs
     concurrency: int  # starts in flight at scale
+    throughput: tuple[int, ...]  # runs launched at once per throughput batch
+    throughput_rounds: int  # batches per system and size
 
 
 # Fewer samples at N=50: each run is ~50 sequential round trips, and its median is stable.
-FULL = Plan(3, {1: 15, 10: 15, 50: 7}, 15, 15, (1000, 2000, 10000), 200, 100)
-QUICK = Plan(1, {1: 5, 10: 5, 50: 3}, 5, 5, (1000,), 100, 100)
+FULL = Plan(3, {1: 15, 10: 15, 50: 7}, 15, 15, (1000, 2000, 10000), 200, 100, (100, 500), 2)
+QUICK = Plan(1, {1: 5, 10: 5, 50: 3}, 5, 5, (1000,), 100, 100, (100,), 1)
 
 
 def describe(plan: Plan, quick: bool) -> dict[str, str]:
@@ -68,7 +72,9 @@ def describe(plan: Plan, quick: bool) -> dict[str, str]:
         "mode": "quick" if quick else "full",
         "runs": f"{plan.warmup} warm-up round{'s' if plan.warmup > 1 else ''}, then "
         f"linear N=1/10/50: {linear_runs} runs, "
-        f"fan-out {plan.fanout_runs}, HITL {plan.hitl_runs}",
+        f"fan-out {plan.fanout_runs}, HITL {plan.hitl_runs}; throughput N="
+        f"{'/'.join(map(str, plan.throughput))}, {plan.throughput_rounds} "
+        f"round{'s' if plan.throughput_rounds > 1 else ''} each",
         "local_activities": "yes" if graphs.LOCAL_ACTIVITIES else "no",
     }
 
@@ -159,8 +165,29 @@ async def main(plan: Plan, quick: bool, peer_names: list[str], scenarios: set[st
     try:
         assert srv.process is not None
         client = await connect(srv.address)
-        if scenarios - {"scale"}:
+        if scenarios & LATENCY:
             await latency_scenarios(client, plan, peer_names, srv.address, scenarios, results)
+        if "throughput" in scenarios:
+            print(
+                f"throughput (N={', '.join(map(str, plan.throughput))} concurrent runs, "
+                "start -> pause -> resume -> end)",
+                flush=True,
+            )
+            async with AsyncExitStack() as stack:
+                for key, text in throughput.LABELS.items():
+                    results.labels.setdefault(key, text)
+                peers = await start_peers(stack, peer_names, srv.address, results)
+                for peer in peers:
+                    results.labels.setdefault(peer.key, peer.label)
+                results.throughput = await throughput.run(
+                    client,
+                    srv.address,
+                    srv.process.pid,
+                    sizes=plan.throughput,
+                    rounds=plan.throughput_rounds,
+                    peers=[p for p in peers if isinstance(p, Peer)],
+                    errors=results.errors.setdefault("throughput", {}),
+                )
         if "scale" in scenarios and plan.scale:
             print(f"paused scale ({', '.join(map(str, plan.scale))} parked)", flush=True)
             floor_levels = [n for n in plan.scale if n <= FLOOR_SCALE_MAX]
@@ -192,7 +219,9 @@ async def main(plan: Plan, quick: bool, peer_names: list[str], scenarios: set[st
 def cli(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument(
-        "--quick", action="store_true", help="fewer runs, paused scale at 1,000 only (~1.5 min)"
+        "--quick",
+        action="store_true",
+        help="fewer runs, paused scale at 1,000 only, throughput at N=100 only (~3 min)",
     )
     parser.add_argument("--skip-peers", action="store_true", help="leave the peers out")
     parser.add_argument(

@@ -11,6 +11,7 @@ their history first.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import sys
 import time
@@ -38,9 +39,18 @@ def rss_mb(pid: int) -> float:
 class WorkerProcess:
     """`python -m bench.scale_worker` as a child process."""
 
-    def __init__(self, address: str, task_queue: str, system: str, max_cached: int) -> None:
+    def __init__(
+        self,
+        address: str,
+        task_queue: str,
+        system: str,
+        max_cached: int,
+        options: dict[str, Any] | None = None,
+    ) -> None:
         self.args = ["--address", address, "--task-queue", task_queue, "--system", system]
         self.args += ["--max-cached", str(max_cached)]
+        if options:
+            self.args += ["--options", json.dumps(options)]
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:

@@ -4,14 +4,18 @@
 
 Serves one workflow that parks at an interrupt: for `tempograph` the graph `asks_1`
 (START -> ask0 (interrupt) -> END), for `floor` FloorHitlWorkflow. Prints `ready` on stdout once
-polling, and shuts down when stdin closes.
+polling, and shuts down when stdin closes. `--options JSON`: more keyword arguments for the
+worker (create_worker / temporalio.worker.Worker), e.g. '{"max_concurrent_workflow_tasks": 200}';
+the throughput scenario (bench/throughput.py) uses the same worker.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
+from typing import Any
 
 from temporalio.worker import Worker
 
@@ -23,15 +27,15 @@ from tempograph import connect, create_worker
 SCALE_GRAPH = "asks_1"
 
 
-async def serve(address: str, task_queue: str, system: str, max_cached: int) -> None:
+async def serve(
+    address: str, task_queue: str, system: str, max_cached: int, options: dict[str, Any]
+) -> None:
     quiet_logs()
     client = await connect(address)
+    options = {"max_cached_workflows": max_cached, **options}
     if system == "tempograph":
         worker = create_worker(
-            client,
-            {SCALE_GRAPH: graphs.asks(1, local=False)},
-            task_queue=task_queue,
-            max_cached_workflows=max_cached,
+            client, {SCALE_GRAPH: graphs.asks(1, local=False)}, task_queue=task_queue, **options
         )
     else:
         worker = Worker(
@@ -39,7 +43,7 @@ async def serve(address: str, task_queue: str, system: str, max_cached: int) -> 
             task_queue=task_queue,
             workflows=[FloorHitlWorkflow],
             activities=ACTIVITIES,
-            max_cached_workflows=max_cached,
+            **options,
         )
     async with worker:
         print("ready", flush=True)
@@ -52,8 +56,9 @@ def main() -> None:
     parser.add_argument("--task-queue", required=True)
     parser.add_argument("--system", choices=("tempograph", "floor"), required=True)
     parser.add_argument("--max-cached", type=int, default=1000)
+    parser.add_argument("--options", type=json.loads, default={}, help="worker kwargs as JSON")
     args = parser.parse_args()
-    asyncio.run(serve(args.address, args.task_queue, args.system, args.max_cached))
+    asyncio.run(serve(args.address, args.task_queue, args.system, args.max_cached, args.options))
 
 
 if __name__ == "__main__":

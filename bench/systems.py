@@ -228,8 +228,8 @@ class Peer(System):
         history = {"history"} if name in TEMPORAL_PEERS else set()
         self.scenarios = frozenset({"linear", "fanout", "hitl", *history})
 
-    async def _call(self, **cmd: Any) -> dict[str, Any]:
-        reply = await self.process.call(**cmd)
+    async def _call(self, timeout: float | None = None, **cmd: Any) -> dict[str, Any]:
+        reply = await self.process.call(timeout=timeout, **cmd)
         if "error" in reply:
             raise PeerOpError(str(reply["error"]))
         return reply
@@ -248,6 +248,11 @@ class Peer(System):
 
     async def history(self, run_id: str) -> HistoryStats:
         return HistoryStats.from_reply(await self._call(op="history", id=run_id))
+
+    async def throughput(self, n: int, timeout: float) -> dict[str, Any]:
+        """n runs at once, start -> pause -> resume -> end, timed in the driver
+        (bench/throughput.py): {"wall_s", "start_ms": [...], "resume_ms": [...]}."""
+        return await self._call(timeout=timeout, op="throughput", n=n)
 
 
 async def interleave(

@@ -84,14 +84,19 @@ class PeerProcess:
         self.versions = dict(ready.get("versions", {}))
         return ready
 
-    async def call(self, **cmd: Any) -> dict[str, Any]:
-        """Send one command (e.g. op="linear", n=10) and return the driver's reply."""
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def call(self, *, timeout: float | None = None, **cmd: Any) -> dict[str, Any]:
+        """Send one command (e.g. op="linear", n=10) and return the driver's reply (within
+        `timeout` seconds, default `call_timeout`)."""
         if self._proc is None or self._proc.stdin is None:
             raise PeerError("peer not started")
         async with self._lock:
             self._proc.stdin.write((json.dumps(cmd) + "\n").encode())
             await self._proc.stdin.drain()
-            return await self._read(self.call_timeout, f"reply to {cmd}")
+            return await self._read(timeout or self.call_timeout, f"reply to {cmd}")
 
     async def close(self, timeout: float = 30.0) -> int | None:
         """Ask the driver to quit (it shuts its worker down), kill it if it will not; exit code."""

@@ -30,7 +30,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
 from peer_graphs import Graph, fanout_graph, hitl_graph, linear_graph
-from peer_protocol import ms_since, protocol_stdout, reply, serve
+from peer_protocol import concurrent_runs, ms_since, protocol_stdout, reply, serve
 
 PACKAGES = (
     "langgraph",
@@ -108,6 +108,28 @@ class Driver:
     async def history_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
         return {"error": "unsupported: no Temporal history"}
 
+    async def throughput_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """n runs of START -> ask1 -> END at once, each ainvoke to its interrupt, then
+        ainvoke(Command(resume=...)) to the end, all on the one checkpointer."""
+        app = self.graph("hitl1", lambda: hitl_graph(asks=1))
+        kw: dict[str, Any] = {"version": "v2", "durability": self.durability}
+
+        async def one(thread_id: str) -> tuple[float, float]:
+            config = self.config(thread_id)
+            t0 = time.perf_counter()
+            first = await app.ainvoke({"answers": []}, config, **kw)
+            start_ms = ms_since(t0)
+            if [i.value for i in first.interrupts] != [{"q": "first?"}]:
+                raise AssertionError(f"first interrupt: {first}")
+            t0 = time.perf_counter()
+            final = await app.ainvoke(Command(resume="a1"), config, **kw)
+            resume_ms = ms_since(t0)
+            if final.interrupts or final.value != {"answers": ["a1"]}:
+                raise AssertionError(f"final: {final}")
+            return start_ms, resume_ms
+
+        return await concurrent_runs(int(cmd["n"]), "peer-sq-tp", one)
+
 
 async def amain(args: argparse.Namespace) -> None:
     out = protocol_stdout()
@@ -124,6 +146,7 @@ async def amain(args: argparse.Namespace) -> None:
                     "fanout": driver.fanout_op,
                     "hitl": driver.hitl_op,
                     "history": driver.history_op,
+                    "throughput": driver.throughput_op,
                 },
                 log,
             )

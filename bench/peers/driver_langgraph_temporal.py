@@ -26,7 +26,7 @@ from typing import Any
 from langgraph.pregel import Pregel
 from langgraph.temporal import TemporalGraph
 from peer_graphs import fanout_graph, hitl_graph, linear_graph
-from peer_protocol import ms_since, protocol_stdout, reply, serve
+from peer_protocol import concurrent_runs, ms_since, protocol_stdout, reply, serve
 from temporal_history import history_stats
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner
@@ -46,6 +46,13 @@ def build_fanout(width: int) -> Pregel:
 
 def build_hitl() -> Pregel:
     return hitl_graph().compile(name="hitl")
+
+
+def build_hitl1() -> Pregel:
+    return hitl_graph(asks=1).compile(name="hitl1")
+
+
+THROUGHPUT_MAX_POLL_S = 0.25  # the get_state poll backs off up to this (see throughput_op)
 
 
 class Driver:
@@ -88,10 +95,13 @@ class Driver:
             raise AssertionError(f"join saw {result}")
         return {"ms": ms, "id": thread_id}
 
-    async def wait_parked(self, tg: TemporalGraph, config: dict[str, Any], q: str) -> None:
+    async def wait_parked(
+        self, tg: TemporalGraph, config: dict[str, Any], q: str, max_poll_s: float | None = None
+    ) -> None:
         """Poll the package's get_state (a workflow query) until it reports the interrupt whose
         payload asks `q`. A fresh payload is required: right after a resume signal the query can
-        still see the previous interrupt."""
+        still see the previous interrupt. With `max_poll_s`, the interval doubles up to it."""
+        poll_s = self.poll_s
         while True:
             state = await tg.get_state(config)
             if state["status"] == "interrupted" and any(
@@ -100,7 +110,9 @@ class Driver:
                 return
             if state["status"] == "done":
                 raise AssertionError(f"run finished instead of parking at {q!r}: {state}")
-            await asyncio.sleep(self.poll_s)
+            await asyncio.sleep(poll_s)
+            if max_poll_s is not None:
+                poll_s = min(poll_s * 2, max_poll_s)
 
     async def hitl_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
         tg = self.graph("hitl", build_hitl)
@@ -122,6 +134,28 @@ class Driver:
 
     async def history_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
         return await history_stats(self.client, str(cmd["id"]))
+
+    async def throughput_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """n runs of START -> ask1 -> END at once: astart, poll get_state until the interrupt
+        (backing off from --poll-ms to THROUGHPUT_MAX_POLL_S, so that hundreds of pollers do not
+        flood the server with queries), resume (a signal), then the workflow's result."""
+        tg = self.graph("hitl1", build_hitl1)
+
+        async def one(thread_id: str) -> tuple[float, float]:
+            config = self.config(thread_id)
+            t0 = time.perf_counter()
+            handle = await tg.astart({"answers": []}, config)
+            await self.wait_parked(tg, config, "first?", THROUGHPUT_MAX_POLL_S)
+            start_ms = ms_since(t0)
+            t0 = time.perf_counter()
+            await tg.resume(config, "a1")
+            result = await handle.result()
+            resume_ms = ms_since(t0)
+            if result.channel_values.get("answers") != ["a1"]:
+                raise AssertionError(f"final: {result.channel_values}")
+            return start_ms, resume_ms
+
+        return await concurrent_runs(int(cmd["n"]), "peer-lt-tp", one)
 
 
 async def amain(args: argparse.Namespace) -> None:
@@ -146,6 +180,7 @@ async def amain(args: argparse.Namespace) -> None:
                 "fanout": driver.fanout_op,
                 "hitl": driver.hitl_op,
                 "history": driver.history_op,
+                "throughput": driver.throughput_op,
             },
             log,
         )

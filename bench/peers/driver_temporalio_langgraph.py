@@ -26,10 +26,11 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from peer_graphs import fanout_graph, hitl_graph, linear_graph
-from peer_protocol import ms_since, protocol_stdout, reply, serve
+from peer_protocol import concurrent_runs, ms_since, protocol_stdout, reply, serve
 from temporal_history import history_stats
 from temporalio import workflow
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.langgraph import LangGraphPlugin
 from temporalio.langgraph import graph as registered_graph
 from temporalio.worker import Worker
@@ -176,6 +177,36 @@ class Driver:
     async def history_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
         return await history_stats(self.client, str(cmd["id"]))
 
+    async def throughput_op(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        """n runs of START -> ask1 -> END at once: update-with-start until the first interrupt
+        (the quickest start that knows the run is parked), then the `answer` update until the
+        final state."""
+
+        async def one(wf_id: str) -> tuple[float, float]:
+            t0 = time.perf_counter()
+            start = WithStartWorkflowOperation(
+                HitlWorkflow.run,
+                "hitl1",
+                id=wf_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            )
+            first = await self.client.execute_update_with_start_workflow(
+                HitlWorkflow.parked, start_workflow_operation=start
+            )
+            start_ms = ms_since(t0)
+            if first != [{"q": "first?"}]:
+                raise AssertionError(f"first interrupt: {first}")
+            handle: WorkflowHandle[Any, Any] = self.client.get_workflow_handle(wf_id)
+            t0 = time.perf_counter()
+            final = await handle.execute_update(HitlWorkflow.answer, "a1")
+            resume_ms = ms_since(t0)
+            if final != {"result": {"answers": ["a1"]}}:
+                raise AssertionError(f"final: {final}")
+            return start_ms, resume_ms
+
+        return await concurrent_runs(int(cmd["n"]), "peer-tl-tp", one)
+
 
 def sizes(text: str) -> set[int]:
     return {int(s) for s in text.split(",") if s.strip()}
@@ -188,6 +219,7 @@ async def amain(args: argparse.Namespace) -> None:
     graphs = {f"linear{n}": linear_graph(n, NODE_OPTIONS) for n in sorted(linear)}
     graphs |= {f"fanout{w}": fanout_graph(w, NODE_OPTIONS) for w in sorted(fanout)}
     graphs["hitl"] = hitl_graph(NODE_OPTIONS)
+    graphs["hitl1"] = hitl_graph(NODE_OPTIONS, asks=1)
     try:
         client = await Client.connect(args.address, namespace=args.namespace)
     except Exception as e:
@@ -209,6 +241,7 @@ async def amain(args: argparse.Namespace) -> None:
                 "fanout": driver.fanout_op,
                 "hitl": driver.hitl_op,
                 "history": driver.history_op,
+                "throughput": driver.throughput_op,
             },
             log,
         )

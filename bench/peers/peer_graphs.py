@@ -83,11 +83,12 @@ def fanout_graph(width: int, metadata: dict[str, Any] | None = None) -> Graph:
     return g
 
 
-def hitl_graph(metadata: dict[str, Any] | None = None) -> Graph:
+def hitl_graph(metadata: dict[str, Any] | None = None, asks: int = 2) -> Graph:
+    """START -> ask1 -> ask2 -> END; with asks=1, START -> ask1 -> END (the throughput op)."""
     g = StateGraph(HitlState)
-    g.add_node("ask1", ask1, metadata=dict(metadata or {}))
-    g.add_node("ask2", ask2, metadata=dict(metadata or {}))
-    g.add_edge(START, "ask1")
-    g.add_edge("ask1", "ask2")
-    g.add_edge("ask2", END)
+    names = ["ask1", "ask2"][:asks]
+    for name, fn in zip(names, (ask1, ask2), strict=False):
+        g.add_node(name, fn, metadata=dict(metadata or {}))
+    for a, b in zip([START, *names], [*names, END], strict=True):
+        g.add_edge(a, b)
     return g

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
@@ -53,3 +54,20 @@ async def serve(out: TextIO, ops: dict[str, Op], log: logging.Logger) -> None:
             log.exception("command failed: %s", line.strip())
             answer = {"error": f"{type(e).__name__}: {e}"}
         reply(out, answer)
+
+
+async def concurrent_runs(
+    n: int, prefix: str, one: Callable[[str], Awaitable[tuple[float, float]]]
+) -> dict[str, Any]:
+    """The `throughput` op's reply: launch `n` runs at once (`one(run_id)` starts a run, waits
+    for its pause, resumes it and waits for its end, returning the ms of the start and of the
+    resume) and time the whole batch."""
+    ids = [f"{prefix}-{uuid.uuid4().hex[:12]}" for _ in range(n)]
+    t0 = time.perf_counter()
+    timed = await asyncio.gather(*(one(run_id) for run_id in ids))
+    wall_s = time.perf_counter() - t0
+    return {
+        "wall_s": wall_s,
+        "start_ms": [s for s, _ in timed],
+        "resume_ms": [r for _, r in timed],
+    }
