@@ -37,6 +37,7 @@ async def smoke(name: str, address: str, namespace: str) -> list[str]:
             {"op": "linear", "n": 50},
             {"op": "fanout", "width": 8},
             {"op": "hitl"},
+            {"op": "throughput", "n": 5},
         ]
         for cmd in commands:
             label = " ".join(str(v) for v in cmd.values())
@@ -44,6 +45,9 @@ async def smoke(name: str, address: str, namespace: str) -> list[str]:
             show(label, reply)
             if "error" in reply:
                 failures.append(f"{name} {label}: {reply['error']}")
+            elif cmd["op"] == "throughput":
+                if len(reply["start_ms"]) != cmd["n"] or len(reply["resume_ms"]) != cmd["n"]:
+                    failures.append(f"{name} {label}: not {cmd['n']} runs timed: {reply}")
             else:
                 ids[label] = reply["id"]
         for label in ("linear 10", "fanout 8", "hitl"):
