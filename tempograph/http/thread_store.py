@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -30,6 +30,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._workflows.thread_record import SET_TTL_UPDATE, TTL_MEMO, ThreadTTL, ttl_memo
 from tempograph.http.bounded import BoundedDict, BoundedSet
 from tempograph.http.errors import UNAVAILABLE, HttpError, addressable, thread_not_found
 from tempograph.http.executions import Executions, graph_name
@@ -86,6 +87,8 @@ class ThreadEntry:
     error_checkpoint: str | None = None
     # The record memo's `updated_at` last applied here (an older memo read later is ignored).
     synced_at: datetime | None = None
+    # The thread's TTL (the record's TTL memo): its deadline moves with each activity.
+    ttl: ThreadTTL | None = None
 
     def refused_at(self, checkpoint_id: str | None) -> dict[str, str] | None:
         """The refused resume's error, if the run is still where it was refused."""
@@ -148,6 +151,31 @@ async def _thread_memo(execution: WorkflowExecution) -> ThreadMetadata:
     return memo if isinstance(memo, ThreadMetadata) else ThreadMetadata()
 
 
+async def _ttl_memo(execution: WorkflowExecution) -> ThreadTTL | None:
+    """The record's TTL (None without one, or when its memo cannot be read)."""
+    try:
+        memo = await execution.memo_value(TTL_MEMO, default=None, type_hint=ThreadTTL)
+    except Exception:  # noqa: BLE001 - a memo written by something else: no TTL
+        return None
+    return memo if isinstance(memo, ThreadTTL) else None
+
+
+async def expired_at(execution: WorkflowExecution) -> datetime | None:
+    """When a closed record expired (its TTL ran out): the thread's deletion time."""
+    if execution.status != WorkflowExecutionStatus.COMPLETED or execution.close_time is None:
+        return None
+    ttl = await _ttl_memo(execution)
+    return execution.close_time if ttl is not None and ttl.expired else None
+
+
+def ttl_json(ttl: ThreadTTL, created_at: datetime) -> dict[str, Any]:
+    """The Agent Server's `ttl` of a thread (GET /threads/{id}?include=ttl). A record that
+    has not yet run its first workflow task has no deadline in its memo: it will count from
+    its start."""
+    expires = ttl.expires_at or created_at + timedelta(minutes=ttl.ttl_minutes)
+    return {"strategy": ttl.strategy, "ttl_minutes": ttl.ttl_minutes, "expires_at": iso(expires)}
+
+
 class ThreadStore:
     def __init__(self, executions: Executions, task_queue: str, cache_size: int) -> None:
         self.executions = executions
@@ -195,17 +223,38 @@ class ThreadStore:
         if desc is None:
             return cached
         if desc.status == WorkflowExecutionStatus.RUNNING:
-            return self._cache_record(thread_id, desc, await _thread_memo(desc))
-        if desc.status == WorkflowExecutionStatus.TERMINATED and desc.close_time is not None:
-            # A tombstone: the thread was deleted (by any server process), unless a run
-            # started on it afterwards.
+            return await self._cache_running(thread_id, desc)
+        expired = await expired_at(desc)
+        deleted_at = desc.close_time if desc.status == WorkflowExecutionStatus.TERMINATED else None
+        gone_at = deleted_at or expired
+        if gone_at is not None:
+            # A tombstone: the thread was deleted (by any server process) or its TTL ran out,
+            # unless a run started on it afterwards.
             latest = await self.executions.describe_run(thread_id)
-            if latest is None or latest.start_time < desc.close_time:
+            if latest is None or latest.start_time < gone_at:
+                if expired is not None:
+                    await self._purge_expired(thread_id)
                 self.deleted.add(thread_id)
                 if cached is not None and not cached.lock.locked():
                     self.threads.pop(thread_id, None)
                 return None
         return cached
+
+    async def _cache_running(self, thread_id: str, execution: WorkflowExecution) -> ThreadEntry:
+        record = self._cache_record(thread_id, execution, await _thread_memo(execution))
+        record.ttl = await _ttl_memo(execution)
+        return record
+
+    async def _purge_expired(self, thread_id: str) -> None:
+        """A thread whose TTL ran out (its record ended expired): delete its runs' executions,
+        as a deletion does (the record, ended, stays as its tombstone)."""
+        log.info("thread %s expired (TTL): deleting its runs", thread_id)
+        try:
+            await self.executions.delete_all(thread_id)
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.UNAVAILABLE:
+                raise
+            log.warning("cannot delete the runs of expired thread %s: %s", thread_id, exc)
 
     async def _describe_record(self, thread_id: str) -> WorkflowExecutionDescription | None:
         """The thread's TempographThread record execution; None when there is none, or when
@@ -266,17 +315,23 @@ class ThreadStore:
     # Writing records.
     # -----------------------------------------------------------------------------------------
 
-    async def create(self, thread_id: str, metadata: dict[str, Any] | None) -> ThreadEntry:
-        """Start the thread's record. WorkflowAlreadyStartedError when one exists."""
+    async def create(
+        self, thread_id: str, metadata: dict[str, Any] | None, ttl: ThreadTTL | None = None
+    ) -> ThreadEntry:
+        """Start the thread's record (with its TTL: the record counts it from its start).
+        WorkflowAlreadyStartedError when one exists."""
         stamp = now()
-        record = ThreadEntry(thread_id, stamp, stamp, dict(metadata or {}))
+        record = ThreadEntry(thread_id, stamp, stamp, dict(metadata or {}), ttl=ttl)
+        memo = thread_memo(ThreadMetadata(metadata=record.metadata))
+        if ttl is not None:
+            memo.update(ttl_memo(ttl))
         await self.client.start_workflow(
             THREAD_RECORD_WORKFLOW,
             ThreadMetadata(metadata=record.metadata),
             id=thread_record_id(thread_id),
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
+            memo=memo,
         )
         record.persisted = True
         self.threads[thread_id] = record
@@ -305,6 +360,37 @@ class ThreadStore:
         saved.updated_at = saved.updated_at or now()
         record.apply(saved)
         record.persisted = True
+
+    async def set_ttl(self, record: ThreadEntry, ttl: ThreadTTL) -> None:
+        """Give the thread this TTL, counted from now (update-with-start: the record is
+        started if the thread has none yet)."""
+        if await self.foreign(record.thread_id):
+            raise HttpError(409, UNAVAILABLE.format(record.thread_id))
+        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            THREAD_RECORD_WORKFLOW,
+            ThreadMetadata(metadata=record.metadata),
+            id=thread_record_id(record.thread_id),
+            task_queue=self.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
+        )
+        record.ttl = await self.client.execute_update_with_start_workflow(
+            SET_TTL_UPDATE, ttl, start_workflow_operation=start, result_type=ThreadTTL
+        )
+        record.persisted = True
+
+    async def touch(self, thread_id: str) -> None:
+        """The thread was active (a run started, its state was edited): a thread with a TTL
+        has its deadline moved (an empty metadata patch). Nothing for a thread without one."""
+        record = self.threads.get(thread_id)
+        if record is None or record.ttl is None or not record.persisted:
+            return
+        try:
+            await self.save_metadata(record, {})
+        except (HttpError, RPCError, WorkflowUpdateFailedError) as exc:
+            if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
+                raise
+            log.warning("cannot refresh the TTL of %s: %s", thread_id, exc)
 
     async def remember_refused(
         self, record: ThreadEntry, error: dict[str, str], checkpoint_id: str | None
@@ -400,10 +486,13 @@ class ThreadStore:
                         found[execution.id] = Candidate(execution.id, None, execution)
             except RPCError as exc:
                 log.warning("cannot list threads from Temporal visibility: %s", exc.message)
-            for thread_id, deleted_at in (await self._list_records()).items():
+            tombstones, expired = await self._list_records()
+            for thread_id, deleted_at in tombstones.items():
                 known = found.get(thread_id)
                 if known and known.execution and known.execution.start_time < deleted_at:
                     del found[thread_id]
+                    if thread_id in expired:
+                        await self._purge_expired(thread_id)
                     self.deleted.add(thread_id)
         wanted = list(dict.fromkeys(ids)) if ids is not None else list(self.threads)
         wanted = [t for t in wanted if addressable(t)]
@@ -423,24 +512,35 @@ class ThreadStore:
         await asyncio.gather(*(add(t) for t in wanted))
         return list(found.values())
 
-    async def _list_records(self) -> dict[str, datetime]:
+    async def _list_records(self) -> tuple[dict[str, datetime], set[str]]:
         """Load the records of this task queue's threads (those never run included); return
-        the tombstones (thread id -> when it was deleted)."""
+        the tombstones (thread id -> when it was deleted or expired), and which of them
+        expired (their TTL ran out)."""
         query = (
             f"WorkflowType = {quote(THREAD_RECORD_WORKFLOW)} "
-            f"AND ExecutionStatus IN ('Running', 'Terminated') "
+            f"AND ExecutionStatus IN ('Running', 'Terminated', 'Completed') "
             f"AND TaskQueue = {quote(self.task_queue)}"
         )
         tombstones: dict[str, datetime] = {}
+        expired: set[str] = set()
         try:
             async for execution in self.client.list_workflows(query, limit=MAX_SEARCHED):
                 thread_id = execution.id.removesuffix("/thread")
                 if execution.status == WorkflowExecutionStatus.RUNNING:
                     if thread_id not in self.deleted:
-                        self._cache_record(thread_id, execution, await _thread_memo(execution))
-                elif execution.close_time is not None and thread_id not in self.threads:
-                    tombstones[thread_id] = execution.close_time
+                        await self._cache_running(thread_id, execution)
+                    continue
+                if execution.status == WorkflowExecutionStatus.COMPLETED:
+                    deleted_at = await expired_at(execution)  # a TTL that ran out
+                    if deleted_at is not None and thread_id not in self.deleted:
+                        expired.add(thread_id)
+                else:
+                    deleted_at = execution.close_time
+                if deleted_at is not None and thread_id not in self.threads:
+                    # The newest closed record counts (listed newest first).
+                    tombstones.setdefault(thread_id, deleted_at)
         except RPCError as exc:
             log.warning("cannot list thread records from Temporal visibility: %s", exc.message)
         # A thread re-created after a deletion has a running record again.
-        return {t: when for t, when in tombstones.items() if t not in self.threads}
+        kept = {t: when for t, when in tombstones.items() if t not in self.threads}
+        return kept, expired & set(kept)

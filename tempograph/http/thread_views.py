@@ -12,6 +12,7 @@ from temporalio.client import WorkflowExecutionDescription, WorkflowExecutionSta
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from tempograph._client.failures import translates_rpc_errors
+from tempograph._workflows.thread_record import ThreadTTL
 from tempograph.errors import TempographError
 from tempograph.http.assistant_catalog import subset
 from tempograph.http.errors import (
@@ -41,8 +42,15 @@ from tempograph.http.rendering import (
     update_state_json,
 )
 from tempograph.http.status import TABLE, thread_error
-from tempograph.http.thread_store import Candidate, ThreadEntry, check_metadata_keys, delayed
-from tempograph.messages import Checkpoint, RunInput, StartFrom
+from tempograph.http.thread_store import (
+    Candidate,
+    ThreadEntry,
+    check_metadata_keys,
+    delayed,
+    ttl_json,
+)
+from tempograph.http.thread_updates import Update, extracted
+from tempograph.messages import Checkpoint, RunInput, StartFrom, StateUpdate
 from tempograph.payloads import MAX_PAYLOAD_BYTES
 
 
@@ -121,17 +129,28 @@ class ThreadViews(ThreadParts):
     # Threads.
     # -----------------------------------------------------------------------------------------
 
-    async def get_thread(self, thread_id: str) -> dict[str, Any]:
+    async def get_thread(self, thread_id: str, *, include_ttl: bool = False) -> dict[str, Any]:
         record, desc = await self.store.existing(thread_id)
-        return await self.thread_object(thread_id, record, desc)
+        thread = await self.thread_object(thread_id, record, desc)
+        if include_ttl and record is not None and record.ttl is not None:
+            # Only a thread with a TTL has it.
+            thread["ttl"] = ttl_json(record.ttl, record.created_at)
+        return thread
 
     async def create_thread(
-        self, thread_id: str | None, metadata: dict[str, Any] | None, if_exists: str | None
+        self,
+        thread_id: str | None,
+        metadata: dict[str, Any] | None,
+        if_exists: str | None,
+        *,
+        ttl: ThreadTTL | None = None,
+        supersteps: list[Update] | None = None,
     ) -> dict[str, Any]:
         thread_id = thread_id or str(uuid.uuid4())
         check_new_thread_id(thread_id)
         check_message("metadata", metadata)
         check_metadata_keys(metadata)
+        graph = self.superstep_graph(metadata) if supersteps else None
         record, desc = await self.store.lookup(thread_id)
         if record is not None or desc is not None:
             if if_exists == "do_nothing":
@@ -140,7 +159,7 @@ class ThreadViews(ThreadParts):
         if await self.store.foreign(thread_id):
             raise HttpError(409, UNAVAILABLE.format(thread_id))
         try:
-            record = await self.store.create(thread_id, metadata)
+            record = await self.store.create(thread_id, metadata, ttl)
         except WorkflowAlreadyStartedError:
             # Created meanwhile by another request or server process (or another workflow
             # took the record's id meanwhile).
@@ -149,13 +168,73 @@ class ThreadViews(ThreadParts):
             if if_exists == "do_nothing":
                 return await self.get_thread(thread_id)
             raise HttpError(409, THREAD_EXISTS.format(thread_id)) from None
+        if graph is not None and supersteps:
+            await self.apply_supersteps(thread_id, graph, supersteps)
+            return await self.get_thread(thread_id)
         return await self.thread_object(thread_id, record, None)
 
-    async def patch_thread(self, thread_id: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+    def superstep_graph(self, metadata: dict[str, Any] | None) -> str:
+        """The graph whose state the supersteps build: the thread's `graph_id` (metadata; the
+        SDK's graph_id= puts it there), as on the Agent Server."""
+        graph = (metadata or {}).get("graph_id")
+        if not isinstance(graph, str) or not graph:
+            raise HttpError(
+                422,
+                "supersteps: the thread has no graph: give metadata.graph_id (the SDK's "
+                f"graph_id=), one of {sorted(self.catalog.graphs)}",
+            )
+        if graph not in self.catalog.graphs:
+            raise HttpError(
+                422,
+                f"metadata.graph_id: unknown graph {graph!r}; this server serves "
+                f"{sorted(self.catalog.graphs)}",
+            )
+        return graph
+
+    async def apply_supersteps(self, thread_id: str, graph: str, updates: list[Update]) -> None:
+        """Build the new thread's state from its supersteps, in order, one checkpoint each
+        (bulk update_state): the first starts the thread's first run from an empty state with
+        the update applied (as a fork edited with update_state), the others edit it as
+        update_state does. When one is refused, the thread is deleted again (nothing half
+        made is left) and the answer names the superstep."""
+        done = 0
+        try:
+            first = updates[0]
+            start = StartFrom(
+                checkpoint_id="",
+                values={},
+                next=[],
+                step=-1,
+                pause=True,
+                update=StateUpdate(values=first.values, as_node=first.as_node),
+            )
+            run_input = RunInput(
+                graph=graph, thread_id=thread_id, previous_run_id="", start_from=start
+            )
+            start_run = translates_rpc_errors(type(self.gc)._start)
+            await start_run(self.gc, run_input, thread_id, True)
+            done = 1
+            for update in updates[1:]:
+                await self.gc.update_state(thread_id, update.values, update.as_node)
+                done += 1
+        except (TempographError, ValueError) as exc:
+            await self.store.delete(thread_id)
+            error = http_error(exc) if isinstance(exc, TempographError) else None
+            status = error.status if error is not None else 422
+            raise HttpError(
+                status if 400 <= status < 500 else 422,
+                f"{updates[done].where}: {exc} (the thread was not created)",
+            ) from None
+
+    async def patch_thread(
+        self, thread_id: str, metadata: dict[str, Any] | None, ttl: ThreadTTL | None = None
+    ) -> dict[str, Any]:
         check_message("metadata", metadata)
         check_metadata_keys(metadata)
         record, desc = await self.store.existing(thread_id)
         record = record or self.store.entry(thread_id)
+        if ttl is not None:
+            await self.store.set_ttl(record, ttl)
         await self.store.save_metadata(record, metadata or {})
         return await self.thread_object(thread_id, record, desc)
 
@@ -231,6 +310,7 @@ class ThreadViews(ThreadParts):
         sort_order: str | None = None,
         limit: int = 10,
         offset: int = 0,
+        extract: dict[str, str] | None = None,
     ) -> list[dict[str, Any]]:
         """Filter and sort on what Temporal's visibility and describe tell cheaply (status,
         times, graph); build the full thread objects (state queries) for the page only, or for
@@ -264,6 +344,9 @@ class ThreadViews(ThreadParts):
         built = await asyncio.gather(*(build(c) for c in found))
         if values:
             built = [t for t in built if subset(values, t["values"])][offset : offset + limit]
+        if extract:
+            for thread in built:
+                thread["extracted"] = extracted(thread, extract)
         return list(built)
 
     # -----------------------------------------------------------------------------------------
@@ -335,11 +418,14 @@ class ThreadViews(ThreadParts):
     async def update_state(
         self,
         thread_id: str,
-        values: dict[str, Any] | None,
+        values: dict[str, Any] | list[dict[str, Any]] | None,
         as_node: str | None,
         checkpoint_id: str | None,
     ) -> dict[str, Any]:
+        """One edit, or a list of edits applied in order (each as `as_node`, one checkpoint
+        each; the first at `checkpoint_id`). The answer is the last edit's checkpoint."""
         check_message("values", values)
+        edits = values if isinstance(values, list) else [values]
         record, desc = await self.store.existing(thread_id)
         if desc is None:
             raise HttpError(
@@ -366,17 +452,28 @@ class ThreadViews(ThreadParts):
                 checkpoint_id = None  # the head: a plain edit of the paused run
             if checkpoint_id is not None:
                 await self.executions.close_paused(thread_id)
-            try:
-                result = await self.gc.update_state(
-                    thread_id, values, as_node, checkpoint_id=checkpoint_id
-                )
-            except TempographError as exc:
-                error = http_error(exc)
-                if error is None:
-                    raise
-                raise error from None
-            except ValueError as exc:  # an unknown checkpoint id
-                raise HttpError(404, str(exc)) from None
+            applied: str | None = None
+            for i, edit in enumerate(edits):
+                try:
+                    result = await self.gc.update_state(
+                        thread_id, edit, as_node, checkpoint_id=checkpoint_id if i == 0 else None
+                    )
+                except (TempographError, ValueError) as exc:
+                    if isinstance(exc, TempographError):
+                        error = http_error(exc)
+                        if error is None:
+                            raise
+                    else:  # an unknown checkpoint id
+                        error = HttpError(404, str(exc))
+                    if i == 0:
+                        raise error from None
+                    raise HttpError(
+                        error.status,
+                        f"values[{i}]: {exc} (values[0..{i - 1}] were applied: checkpoint "
+                        f"{applied})",
+                    ) from None
+                applied = result.checkpoint_id
             await self.store.forget_refused(record)
             record.updated_at = now()
+        await self.store.touch(thread_id)
         return update_state_json(thread_id, result.checkpoint_id)

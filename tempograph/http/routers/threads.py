@@ -25,10 +25,26 @@ from tempograph.http.schemas import (
     unsupported_checkpoint_ns,
     unsupported_state_select,
     unsupported_subgraphs,
-    unsupported_ttl,
 )
 from tempograph.http.sse import EventStream
 from tempograph.http.streaming import thread_stream
+from tempograph.http.thread_updates import (
+    check_extract,
+    parse_state_values,
+    parse_supersteps,
+    parse_ttl,
+)
+
+
+class ThreadSearchRequest(ThreadSearchBody):
+    """The search body with `extract` ({alias: path} into values, metadata, config,
+    interrupts; the values come back under `extracted`)."""
+
+    extract: Any = None
+
+
+# The thread fields GET /threads/{id}?include= may add.
+INCLUDABLE = frozenset({"ttl"})
 
 
 def checkpoint_id_of(before: str | CheckpointRef | dict[str, Any] | None) -> str | None:
@@ -74,10 +90,13 @@ def router(backend: Backend) -> APIRouter:
 
     @api.post("/threads")
     async def create_thread(body: ThreadCreateBody) -> dict[str, Any]:
-        if body.supersteps:
-            raise HttpError(422, "supersteps are not supported yet: create the thread, then run")
-        unsupported_ttl(body.ttl)
-        return await views.create_thread(body.thread_id, body.metadata, body.if_exists)
+        return await views.create_thread(
+            body.thread_id,
+            body.metadata,
+            body.if_exists,
+            ttl=parse_ttl(body.ttl),
+            supersteps=parse_supersteps(body.supersteps),
+        )
 
     # An endless stream (heartbeats keep it open): outside the OpenAPI spec, which clients and
     # fuzzers call expecting an answer that ends.
@@ -96,8 +115,9 @@ def router(backend: Backend) -> APIRouter:
         return EventStream(events)
 
     @api.post("/threads/search")
-    async def search_threads(body: ThreadSearchBody) -> list[dict[str, Any]]:
+    async def search_threads(body: ThreadSearchRequest) -> list[dict[str, Any]]:
         selected(body.select, [])  # an unknown field: 422 before any work
+        extract = check_extract(body.extract)
         found = await views.search_threads(
             ids=body.ids,
             metadata=body.metadata,
@@ -107,8 +127,15 @@ def router(backend: Backend) -> APIRouter:
             sort_order=body.sort_order,
             limit=body.limit,
             offset=body.offset,
+            extract=extract,
         )
-        return selected(body.select, found)
+        if body.select is None or extract is None:
+            return selected(body.select, found)
+        # `extracted` comes with the selected fields, as on the Agent Server.
+        return [
+            {**picked, "extracted": thread["extracted"]}
+            for picked, thread in zip(selected(body.select, found), found, strict=True)
+        ]
 
     @api.post("/threads/count")
     async def count_threads(body: ThreadCountBody) -> int:
@@ -126,13 +153,16 @@ def router(backend: Backend) -> APIRouter:
         return await views.copy_thread(thread_id)
 
     @api.get("/threads/{thread_id}")
-    async def get_thread(thread_id: str) -> dict[str, Any]:
-        return await views.get_thread(thread_id)
+    async def get_thread(thread_id: str, include: str | None = None) -> dict[str, Any]:
+        fields = {f.strip() for f in (include or "").split(",") if f.strip()}
+        unknown = sorted(fields - INCLUDABLE)
+        if unknown:
+            raise HttpError(422, f"include: unknown fields {unknown}; choose from ['ttl']")
+        return await views.get_thread(thread_id, include_ttl="ttl" in fields)
 
     @api.patch("/threads/{thread_id}")
     async def patch_thread(thread_id: str, body: ThreadPatchBody) -> dict[str, Any]:
-        unsupported_ttl(body.ttl)
-        return await views.patch_thread(thread_id, body.metadata)
+        return await views.patch_thread(thread_id, body.metadata, parse_ttl(body.ttl))
 
     @api.delete("/threads/{thread_id}", status_code=204)
     async def delete_thread(thread_id: str) -> Response:
@@ -149,12 +179,11 @@ def router(backend: Backend) -> APIRouter:
 
     @api.post("/threads/{thread_id}/state")
     async def update_state(thread_id: str, body: StateUpdateBody) -> dict[str, Any]:
-        if isinstance(body.values, list):
-            raise HttpError(422, "values: a list of updates is not supported; send one object")
+        values = parse_state_values(body.values)
         checkpoint_id = body.checkpoint_id or (
             body.checkpoint.checkpoint_id if body.checkpoint else None
         )
-        return await views.update_state(thread_id, body.values, body.as_node, checkpoint_id)
+        return await views.update_state(thread_id, values, body.as_node, checkpoint_id)
 
     @api.post("/threads/{thread_id}/state/checkpoint")
     async def get_state_checkpoint(thread_id: str, body: StateCheckpointBody) -> dict[str, Any]:
