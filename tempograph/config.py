@@ -1,5 +1,5 @@
-"""What a node can ask about its invocation, as in `langgraph.config`: `get_config()` and
-`get_stream_writer()`.
+"""What a node can ask about its invocation, as in `langgraph.config`: `get_config()`,
+`get_stream_writer()` and `get_store()`.
 
 The node activity sets both for the duration of the node's call (context variables, so they
 also work in a sync node's thread and in LangChain Runnables the node calls; routers that run
@@ -20,10 +20,13 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from pydantic_core import to_jsonable_python
+
+if TYPE_CHECKING:
+    from tempograph.store.base import BaseStore
 
 __all__ = [
     "MAX_CUSTOM_BYTES",
@@ -31,6 +34,7 @@ __all__ = [
     "RunnableConfig",
     "StreamWriter",
     "get_config",
+    "get_store",
     "get_stream_writer",
 ]
 
@@ -112,6 +116,16 @@ def get_stream_writer() -> StreamWriter:
     if writer is None:
         raise RuntimeError("Called get_stream_writer outside of a runnable context (a node)")
     return writer
+
+
+def get_store() -> BaseStore:
+    """The store of the node (or router) running now (tempograph.store.BaseStore: the worker's
+    store, as `runtime.store`). Outside a node: RuntimeError, as in LangGraph."""
+    runtime = _runtime.get()
+    store = getattr(runtime, "store", None)
+    if store is None:
+        raise RuntimeError("Called get_store outside of a runnable context (a node)")
+    return store
 
 
 @contextmanager

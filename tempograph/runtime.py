@@ -5,18 +5,23 @@ A node that takes a parameter named `runtime` (or annotated `Runtime[...]`) rece
 `context` is the invocation's `context` (`GraphClient.invoke(..., context={...})`), turned into
 the graph's `context_schema` (`StateGraph(State, context_schema=Ctx)`: a dataclass or a pydantic
 model is built from the dict, keys it does not have are left out; a TypedDict stays a dict);
-None when the invocation passed none.
+None when the invocation passed none. Its `store` is the worker's store (tempograph.store: the
+database named by TEMPOGRAPH_STORE_URI, by default the SQLite file .tempograph/store.sqlite),
+also given to a node parameter named `store` and answered by `tempograph.config.get_store()`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
 from tempograph.config import StreamWriter
+
+if TYPE_CHECKING:
+    from tempograph.store.base import BaseStore
 
 __all__ = ["Runtime", "get_runtime"]
 
@@ -29,10 +34,11 @@ def _no_writer(_: Any) -> None:
 
 @dataclass(frozen=True)
 class Runtime(Generic[ContextT]):
-    """What a node gets besides its state: the run's context and its stream writer."""
+    """What a node gets besides its state: the run's context, the store and its stream
+    writer."""
 
     context: ContextT = None  # type: ignore[assignment]
-    store: Any = None  # no store yet (LangGraph's BaseStore): always None
+    store: BaseStore | None = None
     stream_writer: StreamWriter = field(default=_no_writer)
     previous: Any = None
 

@@ -4,9 +4,10 @@ test session."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +67,21 @@ def graphs(client: Client, worker: Worker) -> GraphClient:
 @pytest.fixture
 def thread() -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_uri() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres_cluster.py). Without
+    PostgreSQL: skipped, except under CI (CI=true), where .ci/run installs it: failed."""
+    import os
+
+    from tests.postgres_cluster import PostgresUnavailableError, cluster
+
+    with contextlib.ExitStack() as stack:
+        try:
+            uri = stack.enter_context(cluster())
+        except PostgresUnavailableError as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is needed under CI: {exc}")
+            pytest.skip(f"PostgreSQL unavailable: {exc}")
+        yield uri

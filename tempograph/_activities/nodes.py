@@ -53,6 +53,7 @@ from tempograph.messages import (
 from tempograph.notifications import DEFAULT_INBOX_URL, INBOX_URL_ENV
 from tempograph.payloads import check_size
 from tempograph.runtime import Runtime, coerce_context
+from tempograph.store import BaseStore, default_store
 from tempograph.types import (
     NO_DEFAULT,
     Command,
@@ -75,8 +76,14 @@ HEARTBEAT_EVERY = 2.0
 class GraphActivities:
     """Activities bound to the graphs one worker serves (by name)."""
 
-    def __init__(self, graphs: Mapping[str, CompiledGraph]) -> None:
+    def __init__(self, graphs: Mapping[str, CompiledGraph], store: BaseStore | None = None) -> None:
         self.graphs = dict(graphs)
+        # The nodes' store (runtime.store): the one given, else TEMPOGRAPH_STORE_URI's, looked
+        # up at each call (opened once per URI). Looked up now too: a bad URI stops the worker
+        # from starting instead of failing every node.
+        self._given_store = store
+        if store is None:
+            default_store()
         self.states = StateCache()
         for name, graph in graphs.items():
             self.graphs.update(graph.subgraphs(name))
@@ -132,7 +139,7 @@ class GraphActivities:
         config = _config(task)
         if publisher is not None:
             _capture_tokens(config, publisher)
-        injected = _injected(graph, config, task.context, custom.write)
+        injected = _injected(graph, config, task.context, custom.write, self.store)
         token = _enter_task(list(task.resume))
         try:
             async with _heartbeating():
@@ -173,7 +180,7 @@ class GraphActivities:
         result = NodeResult()
         state = graph.coerce_state(task.state)
         config = _base_config(task.config, task.source)
-        injected = _injected(graph, config, task.context, _router_writer)
+        injected = _injected(graph, config, task.context, _router_writer, self.store)
         for branch in graph.branches(task.source):
             with _node_context(injected):
                 goto, sends = route(branch, state, injected)
@@ -210,6 +217,10 @@ class GraphActivities:
             step=snapshot.step,
             checkpoint_id=snapshot.checkpoint_id,
         )
+
+    @property
+    def store(self) -> BaseStore:
+        return self._given_store if self._given_store is not None else default_store()
 
     def _graph(self, name: str) -> CompiledGraph:
         graph = self.graphs.get(name)
@@ -344,6 +355,7 @@ def _injected(
     config: dict[str, Any],
     context: dict[str, Any] | None,
     writer: Any,
+    store: BaseStore,
 ) -> dict[str, Any]:
     """What a node may take besides its state, by kind (tempograph.graph.call_args)."""
     try:
@@ -353,8 +365,8 @@ def _injected(
             f"The run's context does not fit the graph's context_schema: {exc}",
             ErrorKind.INVALID_INPUT,
         ) from exc
-    runtime: Runtime[Any] = Runtime(context=ctx, stream_writer=writer)
-    return {"config": config, "runtime": runtime, "writer": writer, "store": None}
+    runtime: Runtime[Any] = Runtime(context=ctx, store=store, stream_writer=writer)
+    return {"config": config, "runtime": runtime, "writer": writer, "store": store}
 
 
 def _node_context(injected: dict[str, Any]) -> contextlib.AbstractContextManager[None]:

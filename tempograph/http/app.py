@@ -1,7 +1,7 @@
 """The LangGraph Agent Server HTTP API, served from Tempograph (FastAPI): `create_app` only
 assembles it. Routes: tempograph/http/routers/ (one router per resource); what they answer:
 thread_views.py, run_executor.py, streaming.py, rendering.py, status.py; where each thing is
-stored: thread_store.py and executions.py."""
+stored: thread_store.py and executions.py; the store (/store): tempograph.store."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from tempograph.http.inbox import router as inbox_router
 from tempograph.http.jsonbody import StrictJSONRoute
 from tempograph.http.metrics import router as metrics_router
 from tempograph.http.routers import assistants, crons, runs, server, threads
+from tempograph.http.routers import store as store_router
 from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
+from tempograph.store import BaseStore, default_store
 
 
 def create_app(
@@ -29,6 +31,7 @@ def create_app(
     *,
     settings: HttpSettings | None = None,
     codec_origins: Sequence[str] = (),
+    store: BaseStore | None = None,
 ) -> FastAPI:
     """An ASGI app serving `graph_names` (run by the workers of `graph_client`'s task queue).
     Given as a mapping {name: compiled graph}, the graphs' topology and schemas are served too
@@ -41,6 +44,8 @@ def create_app(
     no Host check) sets the body limit, the allowed Host names and the cache sizes; the
     connection timeouts are the server's (tempograph.http.serving.server_config).
     `codec_origins`: the Temporal UI origins allowed to call the codec server (CORS).
+    `store`: what /store serves (tempograph.store), by default TEMPOGRAPH_STORE_URI's (else
+    the SQLite file .tempograph/store.sqlite): the database the workers' nodes use.
     """
     check_token(api_token)
     settings = settings or HttpSettings()
@@ -59,6 +64,8 @@ def create_app(
     install_error_handlers(app, graph_client.client.service_client.config.target_host)
     for module in (server, assistants, threads, runs, crons):
         app.include_router(module.router(backend))
+    app.state.store = store if store is not None else default_store()
+    app.include_router(store_router.router(app.state.store))
     # /metrics: Prometheus (waiting runs, the process); run events are on the workers'.
     app.include_router(metrics_router(backend))
     # /inbox: the approvals inbox for browsers (its own sign-in with the same token).
