@@ -16,9 +16,11 @@ from temporalio.service import RPCError
 from temporalio.worker import Worker, WorkerDeploymentConfig, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from tempograph._activities.cron_firing import fire_cron
 from tempograph._activities.nodes import GraphActivities
 from tempograph._langgraph import adapt_langgraph
 from tempograph._workflows.assistant_record import AssistantRecord
+from tempograph._workflows.cron_thread import CronThread, UpgradingCronThread
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph._workflows.versioned import for_worker
@@ -94,10 +96,10 @@ class TempographPlugin(SimplePlugin):
     ) -> None:
         served = checked_graphs(graphs)
         self._deployment_config = deployment_config(deployment, build_id)
-        activities = GraphActivities(served).all()
+        activities = [*GraphActivities(served).all(), fire_cron]
 
         def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
-            return [*(existing or []), GraphRun, ThreadRecord, AssistantRecord]
+            return [*(existing or []), GraphRun, ThreadRecord, AssistantRecord, CronThread]
 
         def add_activities(existing: Sequence[Callable[..., Any]] | None) -> list[Any]:
             return [*(existing or []), *activities]
@@ -124,10 +126,20 @@ class TempographPlugin(SimplePlugin):
                 config.get("deployment_config"), self._deployment_config, "the Worker"
             )
         # A versioned worker (configured here or on the Worker) runs GraphRun pinned.
-        config["workflows"] = for_worker(
-            config.get("workflows"), _uses_versioning(config.get("deployment_config"))
+        versioned = _uses_versioning(config.get("deployment_config"))
+        config["workflows"] = _cron_for_worker(
+            for_worker(config.get("workflows"), versioned), versioned
         )
         return config
+
+
+def _cron_for_worker(workflows: Sequence[type], versioned: bool) -> list[type]:
+    """The thread cron firing workflow (_workflows/cron_thread.py) as a (un)versioned worker
+    needs it: auto-upgrading on a versioned one (it runs no graph code)."""
+    swap: dict[type, type] = (
+        {CronThread: UpgradingCronThread} if versioned else {UpgradingCronThread: CronThread}
+    )
+    return [swap.get(w, w) for w in workflows]
 
 
 def _uses_versioning(deployment: WorkerDeploymentConfig | None) -> bool:
@@ -183,12 +195,16 @@ def create_worker(
     return GraphWorker(
         client,
         task_queue=task_queue,
-        # Versioned: GraphRun pinned, the thread record auto-upgrading (_workflows/versioned.py).
-        workflows=for_worker(
-            [GraphRun, ThreadRecord, AssistantRecord],
+        # Versioned: GraphRun pinned, the thread record auto-upgrading (_workflows/versioned.py);
+        # a thread cron's firings (TempographCronFiring and its activity) too.
+        workflows=_cron_for_worker(
+            for_worker(
+                [GraphRun, ThreadRecord, AssistantRecord, CronThread],
+                _uses_versioning(worker_options.get("deployment_config")),
+            ),
             _uses_versioning(worker_options.get("deployment_config")),
         ),
-        activities=GraphActivities(served).all(),
+        activities=[*GraphActivities(served).all(), fire_cron],
         **worker_options,
     )
 

@@ -14,9 +14,15 @@ defaults to its workflow id, so each firing's thread is `<cron id>-<time>`. Its 
 kept (`on_run_completed="keep"`): nothing would delete them after the run, so "delete" is
 refused rather than ignored. Overlapping firings all run (each has its own thread).
 
-A cron on a thread (POST /threads/{id}/runs/crons) is refused: a Schedule starts a workflow
-whose id ends with the firing's time, and a thread's run is the workflow with the thread's own
-id; starting that needs a helper workflow (not built yet).
+A cron on a thread (POST /threads/{id}/runs/crons) runs on that thread: a Schedule starts a
+workflow whose id ends with the firing's time, and a thread's run is the workflow with the
+thread's own id, so its action starts TempographCronFiring (tempograph/_cron.py,
+_workflows/cron_thread.py), whose activity starts the thread's run as runs.create on the thread
+does: new input discards a pause, and a busy thread gets the cron's multitask_strategy
+("enqueue" by default: the firing waits durably until the thread's run pauses or ends;
+"reject": the firing does nothing; "interrupt": the running run is cancelled). "rollback" is
+refused (422). The thread must exist (404); a firing after the thread was deleted starts
+nothing. Its `input` is required (a firing starts a run with input).
 
 Only Tempograph's schedules are read or changed: the schedule id has the prefix and a UUID,
 its own memo carries OWNER_MEMO, and its action starts GraphRun on this server's task queue.
@@ -51,6 +57,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._cron import CRON_THREAD_WORKFLOW, CronFiring
 from tempograph.http.assistant_catalog import AssistantCatalog, subset
 from tempograph.http.bounded import DEFAULT_CAP, BoundedSet
 from tempograph.http.errors import HttpError, check_message, not_supported
@@ -58,6 +65,7 @@ from tempograph.http.rendering import assistant_id_of, iso, now
 from tempograph.http.run_executor import run_invocation
 from tempograph.http.schemas import Breakpoints, RunBody, RunConfig
 from tempograph.http.streaming import stream_modes, wants_live
+from tempograph.http.thread_store import ThreadStore
 from tempograph.messages import GRAPH_ATTRIBUTE, WORKFLOW_TYPE, RunInput
 
 SCHEDULE_PREFIX = "tempograph-cron-"
@@ -68,6 +76,9 @@ OWNER_VALUE = "cron"
 CRON_MEMO = "tempograph_cron"
 MAX_LISTED = 1000
 CRON_NOT_FOUND = "Cron with ID {} not found"
+# The workflows a cron's schedule starts: GraphRun (stateless), the firing (on a thread).
+ACTION_WORKFLOWS = frozenset({WORKFLOW_TYPE, CRON_THREAD_WORKFLOW})
+THREAD_STRATEGIES = ("reject", "interrupt", "enqueue")
 
 CronSortBy = Literal[
     "cron_id", "assistant_id", "thread_id", "created_at", "updated_at", "next_run_date", "end_time"
@@ -168,10 +179,6 @@ def unsupported_cron_fields(body: _RunFields) -> None:
         )
     if body.stream_subgraphs:
         raise not_supported("stream_subgraphs", "join a cron's run with stream_subgraphs")
-    if isinstance(body, CronBody) and body.multitask_strategy is not None:
-        raise not_supported(
-            "multitask_strategy", "each firing of a stateless cron runs on a new thread"
-        )
     for name, value in (body.model_extra or {}).items():
         if value not in (None, False, [], {}, ""):
             raise not_supported(name)
@@ -247,10 +254,13 @@ class CronStore:
         catalog: AssistantCatalog,
         task_queue: str,
         cache_size: int = DEFAULT_CAP,
+        threads: ThreadStore | None = None,
     ) -> None:
         self.client = client
         self.catalog = catalog
         self.task_queue = task_queue
+        # Where a thread cron's thread is looked up (404 for none).
+        self.threads = threads
         # Crons created (or deleted) here, before visibility lists (or drops) them.
         self.created: BoundedSet[str] = BoundedSet(cache_size)
         self.deleted: BoundedSet[str] = BoundedSet(cache_size)
@@ -280,12 +290,14 @@ class CronStore:
             metadata=payload.get("metadata"),
         )
         config, context = run_invocation(body)
+        thread_id = record.get("thread_id")
         run = RunInput(
             graph=graph,
             input=body.input,
-            # None: the run's thread is its workflow id, `<cron id>-<firing time>`.
-            thread_id=None,
-            # A new thread at each firing: no previous run to carry state from.
+            # Stateless, None: the run's thread is its workflow id, `<cron id>-<firing time>`.
+            thread_id=thread_id,
+            # Stateless: a new thread at each firing, no previous run to carry state from (on
+            # a thread, the firing's activity sets it).
             previous_run_id="",
             interrupt_before=payload.get("interrupt_before"),
             interrupt_after=payload.get("interrupt_after"),
@@ -296,6 +308,22 @@ class CronStore:
         )
         if body.config is not None and body.config.recursion_limit:
             run.recursion_limit = body.config.recursion_limit
+        if thread_id is not None:
+            firing = CronFiring(
+                cron_id=cron_id,
+                thread_id=thread_id,
+                task_queue=self.task_queue,
+                run=run,
+                multitask_strategy=payload.get("multitask_strategy") or "enqueue",
+            )
+            return ScheduleActionStartWorkflow(
+                CRON_THREAD_WORKFLOW,
+                args=[firing],
+                id=cron_id,
+                task_queue=self.task_queue,
+                memo={CRON_MEMO: record},
+                static_summary=f"cron {cron_id}: {graph} on thread {thread_id}",
+            )
         return ScheduleActionStartWorkflow(
             WORKFLOW_TYPE,
             args=[run],
@@ -318,12 +346,28 @@ class CronStore:
 
     async def create(self, body: CronBody, thread_id: str | None = None) -> dict[str, Any]:
         unsupported_cron_fields(body)
-        if thread_id is not None:
-            raise not_supported(
-                "a cron on a thread (POST /threads/{thread_id}/runs/crons)",
-                "a Temporal Schedule starts workflows whose id ends with the firing's time, "
-                "not the thread's own id; use a stateless cron (POST /runs/crons)",
-            )
+        if thread_id is None:
+            if body.multitask_strategy is not None:
+                raise not_supported(
+                    "multitask_strategy", "each firing of a stateless cron runs on a new thread"
+                )
+        else:
+            if body.on_run_completed is not None:
+                # The Agent Server's thread cron has no such field: the thread is the caller's.
+                raise not_supported("on_run_completed", "a thread cron runs on its own thread")
+            if body.multitask_strategy not in (None, *THREAD_STRATEGIES):
+                raise HttpError(
+                    422,
+                    f"multitask_strategy: one of {list(THREAD_STRATEGIES)} for a cron on a "
+                    f"thread, got {body.multitask_strategy!r} (rollback would delete the run it "
+                    "cancels: not supported for crons)",
+                )
+            if body.input is None:
+                raise HttpError(
+                    422, "input: a cron on a thread starts a run with input at each firing"
+                )
+            if self.threads is not None:
+                await self.threads.existing(thread_id)  # 404 for an unknown thread
         if body.end_time is not None and body.end_time.tzinfo is None:
             raise HttpError(422, "end_time: a time with its UTC offset")
         graph = self._graph(body.assistant_id)
@@ -334,21 +378,23 @@ class CronStore:
             "cron_id": cron_id,
             "assistant_id": assistant_id_of(graph),
             "graph": graph,
-            "thread_id": None,
-            "on_run_completed": "keep",
+            "thread_id": thread_id,
+            "on_run_completed": "keep" if thread_id is None else None,
             "payload": payload,
             "metadata": body.metadata or {},
             "created_at": stamp,
             "updated_at": stamp,
         }
+        note = f"Tempograph cron of graph {graph!r}" + (
+            f" on thread {thread_id!r}" if thread_id is not None else ""
+        )
         schedule = Schedule(
             action=self._action(cron_id, graph, record),
             spec=self._spec(body.schedule, body.timezone, body.end_time),
-            # Each firing has its own thread: a run paused at an interrupt blocks no other.
+            # Stateless: each firing has its own thread, a run paused at an interrupt blocks no
+            # other. On a thread: each firing applies the cron's multitask strategy itself.
             policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.ALLOW_ALL),
-            state=ScheduleState(
-                paused=body.enabled is False, note=f"Tempograph cron of graph {graph!r}"
-            ),
+            state=ScheduleState(paused=body.enabled is False, note=note),
         )
         try:
             await self.client.create_schedule(
@@ -373,6 +419,13 @@ class CronStore:
             raise HttpError(422, "end_time: a time with its UTC offset")
         cron = await self.get(cron_id)
         record = dict(cron.record)
+        if record.get("thread_id") is not None:
+            if body.on_run_completed is not None:
+                raise not_supported("on_run_completed", "a thread cron runs on its own thread")
+            if "input" in sent and body.input is None:
+                raise HttpError(
+                    422, "input: a cron on a thread starts a run with input at each firing"
+                )
         # The request as stored: updated field by field, as sent (null removes a field).
         payload = dict(record["payload"])
         for key, value in body.model_dump(include=sent, mode="json").items():
@@ -442,7 +495,7 @@ class CronStore:
         if (
             owner != OWNER_VALUE
             or not isinstance(action, ScheduleActionStartWorkflow)
-            or action.workflow != WORKFLOW_TYPE
+            or action.workflow not in ACTION_WORKFLOWS
             or action.task_queue != self.task_queue
             or not action.memo
             or CRON_MEMO not in action.memo

@@ -152,6 +152,8 @@ RUN_IN_FLIGHT = (
 DELETED_RUN_REASON = "Run deleted through the Tempograph HTTP API (runs.delete or rollback)"
 # configurable keys that name the run rather than configure it: never user keys.
 RUN_CONFIGURABLE = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
+# The config metadata key naming a created assistant's runs' assistant.
+ASSISTANT_KEY = "assistant_id"
 
 
 def run_invocation(body: RunBody) -> tuple[dict[str, Any] | None, dict[str, Any]]:
@@ -215,9 +217,12 @@ class RunExecutor(ThreadParts):
     # Provisional and Temporal ids; a run still going stays until it ends.
     runs: BoundedDict[str, RunRecord] = field(init=False)
     tasks: set[asyncio.Task[Any]] = field(init=False, default_factory=set)
+    # The assistant each execution's run named (read once from its start input: immutable).
+    assistants: BoundedDict[str, str] = field(init=False)
 
     def __post_init__(self, cache_size: int) -> None:
         self.runs = BoundedDict(cache_size, pinned=lambda r: r.in_flight())
+        self.assistants = BoundedDict(cache_size)
 
     @property
     def deleted_runs(self) -> BoundedSet[str]:
@@ -287,6 +292,14 @@ class RunExecutor(ThreadParts):
         # A created assistant's config and context, under the run's own (read from Temporal).
         body = await self.catalog.apply(body)
         request = self.validate(body, stateless=stateless, thread_id=thread_id, stream=stream)
+        if self.catalog.system_graph(body.assistant_id) is None:
+            # A created assistant: named in the run's config metadata (as the Agent Server
+            # does), where a later read of the execution finds it (`assistant_of`).
+            request.config = dict(request.config or {})
+            request.config["metadata"] = {
+                **(request.config.get("metadata") or {}),
+                ASSISTANT_KEY: self.catalog.assistant_id(body.assistant_id),
+            }
         record, desc = await self.store.lookup(thread_id)
         if record is None and desc is None:
             if body.if_not_exists != "create" and not stateless:
@@ -870,7 +883,7 @@ class RunExecutor(ThreadParts):
         return run_json(
             run_id=desc.run_id,
             thread_id=thread_id,
-            assistant_id=assistant_id_of(graph_name(desc)),
+            assistant_id=run.assistant_id if run else await self.assistant_of(thread_id, desc),
             created_at=desc.start_time,
             updated_at=desc.close_time or desc.start_time,
             status=await self.execution_status(thread_id, desc),
@@ -878,6 +891,31 @@ class RunExecutor(ThreadParts):
             kwargs=run.kwargs if run else {},
             multitask_strategy=run.multitask_strategy if run else "enqueue",
         )
+
+    async def assistant_of(self, thread_id: str, desc: WorkflowExecutionDescription) -> str:
+        """The assistant an execution's run named: the one in its start input's config
+        metadata (a created assistant), else its graph's system assistant."""
+        found = self.assistants.get(desc.run_id)
+        if found is not None:
+            return found
+        found = assistant_id_of(graph_name(desc))
+        handle = self.executions.client.get_workflow_handle(thread_id, run_id=desc.run_id)
+        try:
+            async for event in handle.fetch_history_events(page_size=1):
+                payloads = event.workflow_execution_started_event_attributes.input.payloads
+                if payloads:
+                    [start] = await self.executions.client.data_converter.decode(
+                        [payloads[0]], [dict]
+                    )
+                    named = ((start.get("config") or {}).get("metadata") or {}).get(ASSISTANT_KEY)
+                    if isinstance(named, str) and named:
+                        found = named
+                break
+        except Exception as exc:  # noqa: BLE001 - unreadable: the graph's system assistant
+            log.warning("cannot read the start input of %s: %s", thread_id, exc)
+            return found
+        self.assistants[desc.run_id] = found
+        return found
 
     async def get_run(self, thread_id: str, run_id: str) -> dict[str, Any]:
         self._not_deleted(run_id)

@@ -16,6 +16,9 @@ from typing import Literal
 
 from temporalio.client import WorkflowExecutionStatus
 
+from tempograph._cron import CANCELLED_BY_USER
+from tempograph._cron import SUPERSEDED as SUPERSEDED_REASON
+
 ThreadStatus = Literal["idle", "busy", "interrupted", "error"]
 RunStatus = Literal["pending", "running", "success", "error", "timeout", "interrupted"]
 
@@ -24,8 +27,9 @@ class CancelCause(Enum):
     """Why a run was cancelled: the reason of the cancel request, which Temporal records in
     the run's history (WorkflowExecutionCancelRequested `cause`)."""
 
-    USER = "Cancelled through the Tempograph HTTP API (runs.cancel or multitask_strategy)"
-    SUPERSEDED = "Superseded: new input on the thread discarded this pause (Tempograph HTTP API)"
+    # Also written by a thread cron's firing (tempograph._cron), which cancels the same way.
+    USER = CANCELLED_BY_USER
+    SUPERSEDED = SUPERSEDED_REASON
     OTHER = ""  # any other cancel request (GraphClient.cancel, the Temporal CLI or UI)
 
     @classmethod

@@ -229,9 +229,8 @@ async def test_run_uses_the_assistants_config_and_context(sdk: LangGraphClient) 
     [echo] = out["seen"]
     assert echo["context"] == {"user_id": "from-run", "model_name": "assistant-model"}
     assert echo["tags"] == ["assistant-tag", "run-tag"]
-    # The run object names the assistant (runs read back from Temporal name the graph's
-    # system assistant: the assistant id is not recorded in the execution).
-    run = await sdk.runs.create(None, aid, input={"seen": []})
+    # The run object names the assistant.
+    run = await sdk.runs.create(tid, aid, input={"seen": []})
     assert run["assistant_id"] == aid
     await sdk.runs.join(run["thread_id"], run["run_id"])
 
@@ -268,6 +267,40 @@ async def test_another_server_process_sees_the_same_assistant(
                 await sdk.assistants.get(aid)
         finally:
             await other.aclose()
+
+
+async def test_runs_read_back_elsewhere_name_the_created_assistant(
+    sdk: LangGraphClient, client: Client, worker: Worker
+) -> None:
+    """A second server process, which never saw the run nor the assistant, reads the run back
+    (from Temporal) naming the assistant, and starts a batch with it."""
+    aid = (await sdk.assistants.create("config_context", context={"user_id": "b"}))["assistant_id"]
+    tid = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(tid, aid, input={"seen": []})
+    await sdk.runs.join(tid, run["run_id"])
+    plain = await sdk.runs.create(tid, "config_context", input={"seen": []})
+    await sdk.runs.join(tid, plain["run_id"])
+    other_app = create_app(GraphClient(client, task_queue=TASK_QUEUE), all_graphs())
+    async with serve(other_app) as other_url:
+        other = get_client(url=other_url, api_key=None)
+        try:
+            assert (await other.runs.get(tid, run["run_id"]))["assistant_id"] == aid
+            listed = {r["run_id"]: r["assistant_id"] for r in await other.runs.list(tid)}
+            assert listed[run["run_id"]] == aid
+            assert (
+                listed[plain["run_id"]]
+                == (await sdk.assistants.get("config_context"))["assistant_id"]
+            )
+            # create_batch reads the created assistant from Temporal (it was 404 here).
+            batch = await other.runs.create_batch(
+                [{"assistant_id": aid, "input": {"seen": []}, "on_completion": "keep"}]
+            )
+            assert [r["assistant_id"] for r in batch] == [aid]
+            out = await other.runs.join(batch[0]["thread_id"], batch[0]["run_id"])
+            assert out["seen"][0]["context"]["user_id"] == "b"
+        finally:
+            await other.aclose()
+    await sdk.assistants.delete(aid)
 
 
 async def test_cron_on_a_created_assistant_is_refused(sdk: LangGraphClient) -> None:

@@ -1,7 +1,9 @@
 """Crons through the real langgraph-sdk (0.4.14) as Temporal Schedules on the session's dev
 server: created, listed by `temporal schedule list`, searched, counted, updated, deleted,
-fired (a trigger instead of waiting a minute) into a run on a new thread; fields a cron
-cannot honour refused with 422; other schedules in the namespace never touched."""
+fired (a trigger instead of waiting a minute) into a run on a new thread, or on the cron's
+thread (crons.create_for_thread: the thread goes on; a busy thread gets the cron's multitask
+strategy); fields a cron cannot honour refused with 422; other schedules in the namespace
+never touched."""
 
 from __future__ import annotations
 
@@ -22,13 +24,18 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
+    ScheduleHandle,
     ScheduleSpec,
     ScheduleState,
+    WorkflowFailureError,
 )
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from tempograph import GraphClient
+from tempograph._cron import CRON_THREAD_WORKFLOW
+from tempograph._workflows.cron_thread import CronThread
 from tempograph.devserver import temporal_cli
 from tempograph.http import create_app
 from tempograph.http.cron_store import SCHEDULE_PREFIX
@@ -221,7 +228,15 @@ async def test_a_firing_runs_the_graph_on_a_new_thread(
 async def test_unsupported_fields_are_refused(sdk: LangGraphClient) -> None:
     thread = await sdk.threads.create()
     refusals = [
+        # A thread cron starts a run with input at each firing.
         sdk.crons.create_for_thread(thread["thread_id"], "chain", schedule=EVERY_MINUTE),
+        sdk.crons.create_for_thread(
+            thread["thread_id"],
+            "chain",
+            schedule=EVERY_MINUTE,
+            input={"log": []},
+            multitask_strategy="rollback",
+        ),
         sdk.crons.create("chain", schedule=EVERY_MINUTE, on_run_completed="delete"),
         sdk.crons.create("chain", schedule=EVERY_MINUTE, multitask_strategy="reject"),
         sdk.crons.create("chain", schedule=EVERY_MINUTE, stream_subgraphs=True),
@@ -239,6 +254,11 @@ async def test_unsupported_fields_are_refused(sdk: LangGraphClient) -> None:
     with pytest.raises(httpx.HTTPStatusError) as missing:
         await sdk.crons.create("no-such-graph", schedule=EVERY_MINUTE)
     assert status_of(missing.value) == 404
+    with pytest.raises(httpx.HTTPStatusError) as no_thread:
+        await sdk.crons.create_for_thread(
+            str(uuid.uuid4()), "chain", schedule=EVERY_MINUTE, input={"log": []}
+        )
+    assert status_of(no_thread.value) == 404
     with pytest.raises(httpx.HTTPStatusError) as named:
         await sdk.crons.create(
             "chain",
@@ -285,3 +305,163 @@ async def test_other_schedules_are_not_found(sdk: LangGraphClient, client: Clien
             assert status_of(odd.value) == 404
     finally:
         await foreign.delete()
+
+
+async def fire(client: Client, handle: ScheduleHandle) -> tuple[str, dict[str, Any]]:
+    """Trigger the schedule once; the firing workflow's id and result."""
+    before = len((await handle.describe()).info.recent_actions)
+    await handle.trigger()
+    for _ in range(600):
+        actions = (await handle.describe()).info.recent_actions
+        if len(actions) > before:
+            started = actions[-1].action
+            workflow_id = started.workflow_id  # type: ignore[attr-defined]
+            run_id = started.first_execution_run_id  # type: ignore[attr-defined]
+            result = await client.get_workflow_handle(workflow_id, run_id=run_id).result()
+            return workflow_id, result
+        await asyncio.sleep(0.1)
+    raise AssertionError("the schedule never fired")
+
+
+async def test_a_thread_cron_runs_on_its_thread(
+    sdk: LangGraphClient, client: Client, server: SessionServer
+) -> None:
+    marker = uuid.uuid4().hex
+    tid = (await sdk.threads.create())["thread_id"]
+    cron: dict[str, Any] = dict(
+        await sdk.crons.create_for_thread(
+            tid, "chain", schedule=EVERY_MINUTE, input={"log": ["x"]}, metadata={"team": marker}
+        )
+    )
+    cron_id = cron["cron_id"]
+    assert cron["thread_id"] == tid and cron["on_run_completed"] is None
+    assert cron["assistant_id"] == assistant_id_of("chain") and cron["enabled"]
+    sid = SCHEDULE_PREFIX + cron_id
+    handle = client.get_schedule_handle(sid)
+    try:
+        action = (await handle.describe()).schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        assert (action.workflow, action.task_queue) == (CRON_THREAD_WORKFLOW, TASK_QUEUE)
+        for _ in range(100):
+            if any(s.get("scheduleId") == sid for s in await schedule_list(server)):
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError(f"{sid} not in `temporal schedule list`")
+        assert [c["cron_id"] for c in await sdk.crons.search(thread_id=tid)] == [cron_id]
+        assert await sdk.crons.count(thread_id=tid) == 1
+        assert await sdk.crons.count(thread_id=tid, assistant_id="ask") == 0
+
+        # Each firing continues the thread, as runs.create on it does.
+        workflow_id, result = await fire(client, handle)
+        assert workflow_id.startswith(cron_id + "-") and result["outcome"] == "started"
+        first = await sdk.runs.join(tid, result["run_id"])
+        assert first == {"log": ["x", "a", "b", "c"]}
+        _, result = await fire(client, handle)
+        assert result["outcome"] == "started"
+        second = await sdk.runs.join(tid, result["run_id"])
+        assert second == {"log": ["x", "a", "b", "c", "x", "a", "b", "c"]}
+        runs = await sdk.runs.list(tid)
+        assert len(runs) == 2 and {r["status"] for r in runs} == {"success"}
+        assert (await sdk.threads.get(tid))["status"] == "idle"
+
+        # update: disabled, a new input, kept on its thread; the firing uses the new input.
+        updated = await sdk.crons.update(cron_id, enabled=False, input={"log": ["y"]})  # type: ignore[dict-item]
+        assert updated["thread_id"] == tid and updated["enabled"] is False
+        _, result = await fire(client, handle)  # a trigger fires a paused schedule too
+        assert (await sdk.runs.join(tid, result["run_id"]))["log"][-4:] == ["y", "a", "b", "c"]
+        # (the SDK leaves out a None: sent by hand)
+        no_input = await sdk.http.client.patch(f"/runs/crons/{cron_id}", json={"input": None})
+        assert no_input.status_code == 422 and "input" in no_input.text
+
+        # The firing workflow's history replays.
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        replayed = await Replayer(
+            workflows=[CronThread], data_converter=pydantic_data_converter
+        ).replay_workflow(history, raise_on_replay_failure=False)
+        assert replayed.replay_failure is None
+
+        # A deleted thread: the firing starts nothing.
+        await sdk.threads.delete(tid)
+        _, result = await fire(client, handle)
+        assert result["outcome"] == "thread_gone"
+    finally:
+        await sdk.crons.delete(cron_id)
+    assert await sdk.crons.count(thread_id=tid) == 0
+
+
+async def busy_thread(sdk: LangGraphClient) -> tuple[str, str]:
+    """A thread whose "slow" run is executing its step (1.5 s)."""
+    tid = (await sdk.threads.create())["thread_id"]
+    run = await sdk.runs.create(tid, "slow", input={"log": ["first"]})
+    return tid, run["run_id"]
+
+
+async def thread_cron(sdk: LangGraphClient, client: Client, tid: str, strategy: str) -> str:
+    cron = await sdk.crons.create_for_thread(
+        tid, "slow", schedule=EVERY_MINUTE, input={"log": [strategy]}, multitask_strategy=strategy
+    )
+    return str(cron["cron_id"])
+
+
+async def test_a_thread_cron_on_a_busy_thread_follows_its_multitask_strategy(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    crons: list[str] = []
+    try:
+        # reject: nothing starts.
+        tid, first = await busy_thread(sdk)
+        crons.append(await thread_cron(sdk, client, tid, "reject"))
+        _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
+        assert result["outcome"] == "rejected"
+        assert (await sdk.runs.join(tid, first))["log"] == ["first"]
+        assert [r["run_id"] for r in await sdk.runs.list(tid)] == [first]
+
+        # enqueue: the firing waits until the running run has ended, then continues the thread.
+        tid, first = await busy_thread(sdk)
+        crons.append(await thread_cron(sdk, client, tid, "enqueue"))
+        _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
+        assert result["outcome"] == "started"
+        assert (await sdk.runs.get(tid, first))["status"] == "success"
+        assert (await sdk.runs.join(tid, result["run_id"]))["log"] == ["first", "enqueue"]
+
+        # interrupt: the running run is cancelled (as runs.cancel does), the cron's run starts.
+        tid, first = await busy_thread(sdk)
+        crons.append(await thread_cron(sdk, client, tid, "interrupt"))
+        _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
+        assert result["outcome"] == "started"
+        assert (await sdk.runs.join(tid, result["run_id"]))["log"] == ["first", "interrupt"]
+        assert (await sdk.runs.get(tid, first))["status"] == "interrupted"
+
+        # A thread paused at an interrupt: the new input discards the pause (superseded).
+        tid = (await sdk.threads.create())["thread_id"]
+        paused = await sdk.runs.wait(tid, "ask", input={"log": []})
+        assert "__interrupt__" in paused
+        cron = await sdk.crons.create_for_thread(
+            tid, "ask", schedule=EVERY_MINUTE, input={"log": ["cron"]}
+        )
+        crons.append(cron["cron_id"])
+        _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
+        assert result["outcome"] == "started"
+        again = await sdk.runs.join(tid, result["run_id"])
+        assert "__interrupt__" in again  # the new run asks again
+        assert (await sdk.threads.get(tid))["status"] == "interrupted"
+    finally:
+        for cron_id in crons:
+            await sdk.crons.delete(cron_id)
+
+
+async def test_a_firing_with_bad_input_fails_at_once(client: Client) -> None:
+    """TempographCronFiring started with input it cannot use (by hand, the CLI): the workflow
+    fails with InvalidInput at its first task, never a workflow task failing over and over."""
+    handle = await client.start_workflow(
+        CRON_THREAD_WORKFLOW,
+        {"thread_id": "t", "nonsense": 1},
+        id=f"bad-firing-{uuid.uuid4().hex}",
+        task_queue=TASK_QUEUE,
+    )
+    with pytest.raises(WorkflowFailureError) as failed:
+        await asyncio.wait_for(handle.result(), timeout=30)
+    assert "InvalidInput" in repr(failed.value.cause) or "Invalid CronFiring" in str(
+        failed.value.cause
+    )

@@ -253,3 +253,36 @@ async def test_prune_threads(sdk: LangGraphClient) -> None:
     assert await sdk.threads.prune([]) == {"pruned_count": 0}
     detail = await refused(sdk.threads.prune([a], strategy="keep_latest"), 422)
     assert "keep_latest" in detail
+
+
+async def test_cancel_answers_as_the_agent_server(url: str, sdk: LangGraphClient) -> None:
+    """POST .../cancel: 202 at once; with wait=1, 200 and the cancelled run's values once it
+    has stopped (langgraph-api's cancel_run); with rollback and wait, null (it is deleted)."""
+    async with httpx.AsyncClient(base_url=url, timeout=60) as api:
+        for wait, action, code in ((0, "interrupt", 202), (1, "interrupt", 200)):
+            tid = (await sdk.threads.create())["thread_id"]
+            run = await sdk.runs.create(tid, "slow", input={"log": ["a"]})
+            r = await api.post(
+                f"/threads/{tid}/runs/{run['run_id']}/cancel",
+                params={"wait": wait, "action": action},
+            )
+            assert r.status_code == code, r.text
+            if wait:
+                assert r.json()["log"] == ["a"]
+                assert r.headers["location"].endswith(f"/runs/{run['run_id']}/join")
+            await sdk.runs.join(tid, run["run_id"])
+            assert (await sdk.runs.get(tid, run["run_id"]))["status"] == "interrupted"
+        tid = (await sdk.threads.create())["thread_id"]
+        run = await sdk.runs.create(tid, "slow", input={"log": ["b"]})
+        r = await api.post(
+            f"/threads/{tid}/runs/{run['run_id']}/cancel",
+            params={"wait": 1, "action": "rollback"},
+        )
+        assert (r.status_code, r.json()) == (200, None)
+        await refused(sdk.runs.get(tid, run["run_id"]), 404)
+        # The SDK takes both answers.
+        run = await sdk.runs.create(tid, "slow", input={})
+        assert await sdk.runs.cancel(tid, run["run_id"]) is None
+        await sdk.runs.join(tid, run["run_id"])
+        run = await sdk.runs.create(tid, "slow", input={"log": ["c"]})
+        assert (await sdk.runs.cancel(tid, run["run_id"], wait=True))["log"] == ["c"]

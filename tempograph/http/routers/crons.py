@@ -1,5 +1,6 @@
-"""/runs/crons: crons as Temporal Schedules (tempograph/http/cron_store.py): create, search,
-count, update, delete; a cron on a thread is refused (422)."""
+"""/runs/crons and /threads/{id}/runs/crons: crons as Temporal Schedules
+(tempograph/http/cron_store.py): create (stateless, or on a thread), search, count, update,
+delete."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from tempograph.http.jsonbody import StrictJSONRoute
 
 def router(backend: Backend) -> APIRouter:
     api = APIRouter(route_class=StrictJSONRoute)
-    crons = CronStore(backend.gc.client, backend.catalog, backend.gc.task_queue)
+    crons = CronStore(
+        backend.gc.client, backend.catalog, backend.gc.task_queue, threads=backend.store
+    )
 
     @api.post("/runs/crons")
     async def create_cron(body: CronBody) -> dict[str, Any]:

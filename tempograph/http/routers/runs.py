@@ -25,6 +25,12 @@ def _url_part(value: str) -> str:
     return urllib.parse.quote(value, safe="!$&'()*+,;=:@")  # RFC 3986 pchar
 
 
+def run_headers_of(thread_id: str, run_id: str) -> dict[str, str]:
+    """Content-Location and Location (the join), as the Agent Server's cancel with wait."""
+    base = f"/threads/{_url_part(thread_id)}/runs/{_url_part(run_id)}"
+    return {"Content-Location": base, "Location": f"{base}/join"}
+
+
 def run_headers(run: RunRecord, *, join: bool, stream: bool = False) -> dict[str, str]:
     """Content-Location (and Location of the join, or of the stream to rejoin): the thread id
     percent-encoded, as headers are latin-1 and thread ids are any string."""
@@ -96,7 +102,8 @@ def router(backend: Backend) -> APIRouter:
         if not bodies:
             raise HttpError(422, "a batch holds at least one run")
         for body in bodies:
-            executor.validate(body, stateless=True)
+            # A created assistant is read from Temporal first (this process may never have).
+            executor.validate(await backend.catalog.apply(body), stateless=True)
         runs = await asyncio.gather(*(background_stateless(body) for body in bodies))
         return [run.to_json() for run in runs]
 
@@ -151,8 +158,19 @@ def router(backend: Backend) -> APIRouter:
     async def cancel_run(
         thread_id: str, run_id: str, wait: bool = False, action: str = "interrupt"
     ) -> Response:
-        await executor.cancel_run(thread_id, run_id, wait=wait, action=cancel_action(action))
-        return Response(status_code=204)
+        # As the Agent Server: 202 at once; with wait, 200 and the cancelled run's result once
+        # it has stopped (null when rollback deleted it).
+        chosen = cancel_action(action)
+        await executor.cancel_run(thread_id, run_id, wait=wait, action=chosen)
+        if not wait:
+            return Response(status_code=202)
+        try:
+            result: Any = await executor.join(thread_id, run_id)
+        except HttpError as exc:
+            if exc.status != 404 or chosen != "rollback":
+                raise
+            result = None
+        return JSONResponse(result, headers=run_headers_of(thread_id, run_id))
 
     @api.post("/runs/cancel")
     async def cancel_runs(body: RunsCancelBody, action: str = "interrupt") -> Response:

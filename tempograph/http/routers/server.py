@@ -1,13 +1,62 @@
-"""GET /ok (health, open without a token) and GET /info."""
+"""GET /ok (health, open without a token) and GET /info (what the server is and supports, in
+the Agent Server's shape: langgraph-api's meta_info)."""
 
 from __future__ import annotations
 
+import importlib.metadata
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.routing import BaseRoute
 
 from tempograph.http.backend import Backend
 from tempograph.http.jsonbody import StrictJSONRoute
+
+DISTRIBUTION = "tempograph-hitl"
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def serves(routes: list[BaseRoute], path: str) -> bool:
+    """Whether the app has a route at `path` (the store is its own router, mounted or not)."""
+    return any(getattr(route, "path", None) == path for route in routes)
+
+
+def info(backend: Backend, routes: list[BaseRoute]) -> dict[str, Any]:
+    """/info. `flags` say what this server supports, truthfully: crons are Temporal Schedules,
+    resumes are always strict (langgraph-sdk's strict_resume), nothing is traced to LangSmith."""
+    return {
+        "version": version(),
+        # The Agent Server reports the langgraph library it runs; Tempograph runs graphs in
+        # its own engine (LangGraph graphs translated), never langgraph itself: null.
+        "langgraph_py_version": None,
+        "flags": {
+            "assistants": True,
+            "crons": True,
+            "store": serves(routes, "/store/items"),
+            "strict_resume": True,
+            "langsmith": False,
+            "langsmith_tracing_replicas": False,
+            "langsmith_tracing_session_on_runs": False,
+        },
+        "host": {
+            "kind": "tempograph",
+            "project_id": None,
+            "host_revision_id": None,
+            "revision_id": None,
+            "tenant_id": None,
+        },
+        "tempograph": {
+            "namespace": backend.gc.client.namespace,
+            "task_queue": backend.gc.task_queue,
+        },
+        "graphs": backend.catalog.graphs,
+    }
 
 
 def router(backend: Backend) -> APIRouter:
@@ -18,12 +67,7 @@ def router(backend: Backend) -> APIRouter:
         return {"ok": True}
 
     @api.get("/info")
-    async def info() -> dict[str, Any]:
-        return {
-            "version": "tempograph-0.1.0",
-            "langgraph_py_version": None,
-            "flags": {"assistants": True, "crons": False, "langsmith": False},
-            "graphs": backend.catalog.graphs,
-        }
+    async def get_info(request: Request) -> dict[str, Any]:
+        return info(backend, request.app.routes)
 
     return api

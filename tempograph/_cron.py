@@ -1,0 +1,58 @@
+"""A cron on a thread: what its Temporal Schedule starts at each firing, shared by the HTTP API
+(tempograph/http/cron_store.py builds it), the TempographCronFiring workflow
+(tempograph/_workflows/cron_thread.py) and its activity (tempograph/_activities/cron_firing.py).
+
+A Schedule starts a workflow whose id ends with the firing's time; a thread's run is the
+GraphRun execution whose id is the thread's own. So the schedule starts TempographCronFiring,
+whose activity starts (or continues) the thread's GraphRun as runs.create on the thread does,
+following the cron's multitask strategy when the thread is busy. No graph code, no LangGraph.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tempograph.messages import RunInput
+
+CRON_THREAD_WORKFLOW = "TempographCronFiring"
+CRON_FIRE_ACTIVITY = "tempograph.cron_fire"
+# The memo key of the runs a thread cron starts: {"cron_id": ...}.
+CRON_RUN_MEMO = "tempograph_cron_run"
+
+# The reasons of cancel requests, as the HTTP API writes them and reads them back
+# (tempograph.http.status.CancelCause): a cron's firing cancels the way runs.create does.
+CANCELLED_BY_USER = "Cancelled through the Tempograph HTTP API (runs.cancel or multitask_strategy)"
+SUPERSEDED = "Superseded: new input on the thread discarded this pause (Tempograph HTTP API)"
+
+# What a thread cron's firing does on a busy thread (the Agent Server's multitask strategies;
+# "rollback" is refused when the cron is created: it would delete the run it cancels).
+ThreadCronStrategy = Literal["reject", "interrupt", "enqueue"]
+
+
+class CronFiring(BaseModel):
+    """The start input of TempographCronFiring: one firing of a thread cron."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cron_id: str = Field(min_length=1)
+    thread_id: str = Field(min_length=1)
+    # The GraphRun task queue (the HTTP server's).
+    task_queue: str = Field(min_length=1)
+    # The run to start: thread_id and previous_run_id are set by the activity.
+    run: RunInput
+    multitask_strategy: ThreadCronStrategy = "enqueue"
+
+
+FiringOutcome = Literal["started", "rejected", "busy", "thread_gone", "conflict"]
+
+
+class FiringResult(BaseModel):
+    """What one firing did. "busy": the thread is still running a step after the activity's
+    wait (enqueue): the workflow waits and tries again. "rejected": busy, strategy "reject".
+    "thread_gone": the thread was deleted. "conflict": another workflow holds the thread's id."""
+
+    outcome: FiringOutcome
+    run_id: str | None = None
+    detail: str = ""
