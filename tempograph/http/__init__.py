@@ -5,16 +5,16 @@
     # uvicorn.run(app, port=2024); then langgraph_sdk.get_client(url="http://localhost:2024")
 
 `python server.py [--with-worker]` serves graphs/ this way on port 2024. The real `langgraph-sdk`
-(0.4.14) works unchanged: assistants (search, get, count), threads (create, get, patch,
-delete, search, count, copy, prune, get_state [at a checkpoint], update_state, get_history),
-runs (wait, create, create_batch, stream, join, join_stream, get, list, cancel, cancel_many,
-delete; on a thread or stateless), threads.join_stream. Bodies, statuses and error
+(0.4.14) works unchanged. What each of its client methods does here (supported, differs and
+how, or the 4xx it answers) is ONE table, tempograph/http/support.py, from which the README's
+list is generated (`python -m tempograph.http.support --markdown`). Bodies, statuses and error
 texts follow the real server (../shared/research/langgraph-hitl.md §5): wait bodies carry
 `__interrupt__` at a dynamic interrupt (only `__interrupt__` when several are pending), values
 only at a static breakpoint, `{"__error__": {"error", "message"}}` with HTTP 200 for graph
-errors and refused resumes; 404 / 409 / 422 / 401 answer `{"detail": "..."}`.
+errors and refused resumes; 404 / 409 / 422 / 401 answer `{"detail": "..."}`. GET /info says
+what is supported (routers/server.py).
 
-Choices and differences from the Agent Server (this first slice):
+How it is built, and the differences that cut across methods:
 
 * Storage: Temporal only. A thread is a workflow id, a run a GraphRun execution (`run_id` is
   its Temporal run id). A resume continues the paused execution, so the runs answering a
@@ -67,11 +67,10 @@ Choices and differences from the Agent Server (this first slice):
   runs that continue it (resume, or no input) keep them; breakpoints sent with a continuing run
   are ignored.
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
-  thread it adds a checkpoint with the edit (a new run from the last checkpoint). `values` as
-  a list of updates, thread `supersteps`, Send in `command.goto` (422: a resume's goto names
-  nodes only, ResumeInput.goto), subgraph state
-  (`subgraphs=true`), crons, the store and assistant CRUD are not supported.
-  The default recursion limit is Tempograph's (100).
+  thread it adds a checkpoint with the edit (a new run from the last checkpoint). Subgraph
+  state (`subgraphs=true`) is not supported. The default recursion limit is Tempograph's (100).
+* Crons are Temporal Schedules (cron_store.py); a cron on a thread fires TempographCronFiring
+  (tempograph/_cron.py), which continues the thread with the cron's multitask strategy.
 * Config and context (agents.md §3): a run's `config` (`configurable`, `metadata`, `tags`,
   `run_name`, `recursion_limit`) and `context` reach its nodes (their `config` / `runtime`
   parameters, get_config(), the graph's context_schema), mirrored as on the Agent Server:
@@ -82,10 +81,10 @@ Choices and differences from the Agent Server (this first slice):
   context_schema's defaults. Differences: `configurable` holds no server keys (assistant_id,
   graph_id, run_id, langgraph_auth_*, ...) and `metadata` none of its keys; `thread_id`,
   `checkpoint_id`, `checkpoint_ns` in `configurable` name the run (not configuration, not
-  passed on); `callbacks` and any other config key are refused (422: nodes run in a worker);
-  assistants carry no config or context (one per graph).
+  passed on); `callbacks` and any other config key are refused (422: nodes run in a worker).
+  A created assistant's config and context are merged under the run's (assistant_catalog.py).
 * Fields not honoured are refused, never ignored: 422 "<field> is not supported yet" for
-  thread `supersteps` and `ttl` (create, patch), `subgraphs=true` (state routes), a history
+  `subgraphs=true` (state routes), a history
   `checkpoint` naming a checkpoint or namespace (page with `before`), and on runs
   `on_disconnect="cancel"` (a run always goes on when its request goes away: "continue" is
   accepted), `after_seconds` on a thread with runs,

@@ -19,6 +19,7 @@ from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody, RunsCancelBody
 from tempograph.http.sse import EventStream
 from tempograph.http.streaming import join_stream, start_stream, stream_modes, wants_live
+from tempograph.http.support import THREAD_STREAM_REFUSAL
 
 
 def _url_part(value: str) -> str:
@@ -181,6 +182,16 @@ def router(backend: Backend) -> APIRouter:
             action=cancel_action(action),
         )
         return Response(status_code=204)
+
+    # threads.stream (langgraph-sdk's v3 thread streaming protocol): not served; said so
+    # instead of a bare "Not Found" (support.py's table).
+    @api.post("/threads/{thread_id}/commands")
+    async def thread_commands(thread_id: str) -> Response:
+        raise HttpError(404, THREAD_STREAM_REFUSAL)
+
+    @api.get("/threads/{thread_id}/stream/events")
+    async def thread_stream_events(thread_id: str) -> Response:
+        raise HttpError(404, THREAD_STREAM_REFUSAL)
 
     @api.delete("/threads/{thread_id}/runs/{run_id}", status_code=204)
     async def delete_run(thread_id: str, run_id: str) -> Response:

@@ -22,9 +22,25 @@ def version() -> str:
         return "0.0.0+unknown"
 
 
+def served_routes(routes: list[BaseRoute]) -> set[tuple[str, str]]:
+    """(method, path) of every route, those of included routers too (FastAPI >= 0.165 keeps
+    an included router as one `_IncludedRouter` entry; Tempograph includes them unprefixed)."""
+    found: set[tuple[str, str]] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found |= served_routes(included.routes)
+            continue
+        path = getattr(route, "path", None)
+        for method in getattr(route, "methods", None) or ():
+            if path is not None:
+                found.add((method, path))
+    return found
+
+
 def serves(routes: list[BaseRoute], path: str) -> bool:
     """Whether the app has a route at `path` (the store is its own router, mounted or not)."""
-    return any(getattr(route, "path", None) == path for route in routes)
+    return any(served == path for _, served in served_routes(routes))
 
 
 def info(backend: Backend, routes: list[BaseRoute]) -> dict[str, Any]:
