@@ -374,9 +374,12 @@ class ThreadStore:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
         )
-        record.ttl = await self.client.execute_update_with_start_workflow(
-            SET_TTL_UPDATE, ttl, start_workflow_operation=start, result_type=ThreadTTL
-        )
+        try:
+            record.ttl = await self.client.execute_update_with_start_workflow(
+                SET_TTL_UPDATE, ttl, start_workflow_operation=start, result_type=ThreadTTL
+            )
+        except WorkflowUpdateFailedError as exc:  # its record ended meanwhile (expired)
+            raise HttpError(409, f"ttl: thread {record.thread_id}: {exc.cause or exc}") from None
         record.persisted = True
 
     async def touch(self, thread_id: str) -> None:
