@@ -382,19 +382,6 @@ class ThreadStore:
             raise HttpError(409, f"ttl: thread {record.thread_id}: {exc.cause or exc}") from None
         record.persisted = True
 
-    async def touch(self, thread_id: str) -> None:
-        """The thread was active (a run started, its state was edited): a thread with a TTL
-        has its deadline moved (an empty metadata patch). Nothing for a thread without one."""
-        record = self.threads.get(thread_id)
-        if record is None or record.ttl is None or not record.persisted:
-            return
-        try:
-            await self.save_metadata(record, {})
-        except (HttpError, RPCError, WorkflowUpdateFailedError) as exc:
-            if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
-                raise
-            log.warning("cannot refresh the TTL of %s: %s", thread_id, exc)
-
     async def remember_refused(
         self, record: ThreadEntry, error: dict[str, str], checkpoint_id: str | None
     ) -> None:
@@ -414,18 +401,20 @@ class ThreadStore:
         record.error, record.error_checkpoint = error, checkpoint_id
 
     async def forget_refused(self, record: ThreadEntry) -> None:
-        """The thread moves on: its refused resume is no longer its error."""
-        if record.error is None:
-            return
+        """The thread moves on (a run starts on it, its state is edited): its refused resume
+        is no longer its error, and a thread with a TTL was active (its deadline moves: the
+        same metadata patch, empty when there is no error to clear). Nothing is sent to
+        Temporal for a thread with neither."""
+        had_error = record.error is not None
         record.error, record.error_checkpoint = None, None
-        if not record.persisted:
+        if not record.persisted or (not had_error and record.ttl is None):
             return
         try:
-            await self.save_metadata(record, {REFUSED_KEY: None})
+            await self.save_metadata(record, {REFUSED_KEY: None} if had_error else {})
         except (HttpError, RPCError, WorkflowUpdateFailedError) as exc:
             if isinstance(exc, RPCError) and exc.status == RPCStatusCode.UNAVAILABLE:
                 raise
-            log.warning("cannot clear the refused resume of %s: %s", record.thread_id, exc)
+            log.warning("cannot update the record of %s: %s", record.thread_id, exc)
 
     async def tombstone(self, thread_id: str) -> None:
         """Leave the thread's record terminated: the mark that the thread was deleted.

@@ -475,5 +475,4 @@ class ThreadViews(ThreadParts):
                 applied = result.checkpoint_id
             await self.store.forget_refused(record)
             record.updated_at = now()
-        await self.store.touch(thread_id)
         return update_state_json(thread_id, result.checkpoint_id)

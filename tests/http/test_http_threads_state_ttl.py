@@ -313,6 +313,19 @@ async def test_ttl_refreshed_by_a_state_edit(sdk: LangGraphClient, http: httpx.A
     await wait_gone(http, tid, 20)
 
 
+async def test_ttl_refreshed_by_runs(sdk: LangGraphClient, http: httpx.AsyncClient) -> None:
+    tid = (await sdk.threads.create(ttl=0.05))["thread_id"]
+    r = await http.get(f"/threads/{tid}", params={"include": "ttl"})
+    first_deadline = r.json()["ttl"]["expires_at"]
+    for i in range(4):
+        await asyncio.sleep(1.0)
+        out = await sdk.runs.wait(tid, "chain", input={"log": [str(i)]})
+        assert out["log"][-1] == "c"
+    r = await http.get(f"/threads/{tid}", params={"include": "ttl"})
+    assert r.status_code == 200 and r.json()["ttl"]["expires_at"] > first_deadline
+    await wait_gone(http, tid, 20)
+
+
 async def test_bad_ttls_are_refused(http: httpx.AsyncClient) -> None:
     cases: list[tuple[Any, str]] = [
         ({"ttl": 5, "strategy": "keep_latest"}, "keep_latest"),
