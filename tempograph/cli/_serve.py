@@ -27,6 +27,7 @@ from tempograph.client import GraphClient
 from tempograph.codec import keys_from_env
 from tempograph.embedded import DevSettings, parse_ui_port, temporal_connection
 from tempograph.project import ProjectError, load_project
+from tempograph.store import DEFAULT_STORE_URI, STORE_URI_ENV, default_store
 from tempograph.versioning import VersioningConfigError, deployment_config
 from tempograph.worker import checked_graphs, create_worker
 
@@ -257,6 +258,32 @@ def port_option(default_env: str | None) -> Any:
     )
 
 
+def store_option(f: Any) -> Any:
+    return click.option(
+        "--store",
+        "store_uri",
+        envvar=STORE_URI_ENV,
+        default=None,
+        show_envvar=True,
+        metavar="URI",
+        help="The store nodes (runtime.store) and /store use: sqlite:///path/file.sqlite or "
+        f"postgresql://... [default: {DEFAULT_STORE_URI}, under the working directory]. The "
+        "HTTP server and every worker must name the same one.",
+    )(f)
+
+
+def use_store(store_uri: str | None) -> None:
+    """Make `store_uri` the process's store (TEMPOGRAPH_STORE_URI: the worker's nodes and the
+    HTTP app read it); refuse a URI no store can open before anything starts."""
+    if store_uri:
+        os.environ[STORE_URI_ENV] = store_uri.strip()
+    try:
+        store = default_store()
+    except (ValueError, ImportError) as exc:
+        raise ConfigError(str(exc)) from None
+    log.info("store", store=repr(store))
+
+
 @click.command("dev", short_help="Serve this folder's graphs: dev server, worker, HTTP API.")
 @graph_options
 @host_option(None)
@@ -287,6 +314,7 @@ def port_option(default_env: str | None) -> Any:
     help="Where the dev server keeps its SQLite file (runs survive restarts).",
 )
 @task_queue_option
+@store_option
 @json_option
 def dev_command(
     graph_specs: tuple[str, ...],
@@ -297,6 +325,7 @@ def dev_command(
     ui_port: str | None,
     data_dir: Path,
     task_queue: str,
+    store_uri: str | None,
     as_json: bool,
 ) -> None:
     """Serve this folder's graphs for local work, in one process: the Temporal dev server
@@ -309,6 +338,7 @@ def dev_command(
     """
     http_extra()
     graphs = select_graphs(graph_specs, config)
+    use_store(store_uri)
     try:
         ui = parse_ui_port(ui_port, temporal_port)
     except ValueError:
@@ -353,12 +383,14 @@ def dev_command(
     help="Worker Versioning: this worker's version of the graph code, e.g. a git sha "
     "(with --deployment). Runs stay on the version they started on.",
 )
+@store_option
 def worker_command(
     graph_specs: tuple[str, ...],
     config: str | None,
     task_queue: str,
     deployment: str | None,
     build_id: str | None,
+    store_uri: str | None,
 ) -> None:
     """Run a worker for the graphs (production: Temporal from TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
     TEMPORAL_API_KEY, TEMPORAL_TLS_*, ...; without TEMPORAL_ADDRESS a local dev server, started
@@ -372,6 +404,7 @@ def worker_command(
     except VersioningConfigError as exc:
         raise ConfigError(str(exc)) from None
     graphs = select_graphs(graph_specs, config)
+    use_store(store_uri)
     run_async(run_worker(graphs, task_queue=task_queue, deployment=deployment, build_id=build_id))
 
 
@@ -383,6 +416,7 @@ def worker_command(
     "--with-worker", is_flag=True, help="Also run a worker for the graphs in this process."
 )
 @task_queue_option
+@store_option
 @json_option
 def serve_command(
     graph_specs: tuple[str, ...],
@@ -391,6 +425,7 @@ def serve_command(
     port: int,
     with_worker: bool,
     task_queue: str,
+    store_uri: str | None,
     as_json: bool,
 ) -> None:
     """Serve the LangGraph Agent Server HTTP API for the graphs (workers run them: `tempograph
@@ -399,6 +434,7 @@ def serve_command(
     TEMPOGRAPH_*_TIMEOUT, TEMPOGRAPH_MAX_CONNECTIONS, TEMPOGRAPH_ALLOWED_HOSTS (see README)."""
     http_extra()
     graphs = select_graphs(graph_specs, config)
+    use_store(store_uri)
     run_async(
         run_api(
             graphs,
