@@ -1,7 +1,9 @@
 """LangGraph's official JavaScript SDK (`@langchain/langgraph-sdk`, pinned in tests/js/package.json)
 against Tempograph's HTTP API: node scripts in tests/js/ stream runs of the example agents with
-stream modes values + updates + messages-tuple, answer their interrupts with `command.resume`
-and print what they saw as JSON; the assertions are here.
+stream modes values + updates + messages-tuple, answer their interrupts with `command.resume`,
+tour the newer methods (api_tour.mjs: assistants create/update/versions, graph and schemas,
+crons stateless and on a thread, runs cancel and delete) and print what they saw as JSON; the
+assertions are here.
 
 Needs node >= 20 and npm on PATH (a clear failure without them, never a skip). `npm ci` runs
 once into tests/js/node_modules and again only when package.json or package-lock.json change."""
@@ -28,12 +30,18 @@ from graphs import inbox_review, wait_for_user_input
 from tempograph import GraphClient, create_worker
 from tempograph.http import create_app
 from tempograph.http.testing import serve
+from tests.sample_graphs import build_slow
 
 JS = Path(__file__).resolve().parents[1] / "js"
 MODULES = JS / "node_modules"
 STAMP = MODULES / ".tempograph-installed"  # hash of the manifests npm ci installed
 TASK_QUEUE = "js-sdk"
-GRAPHS = {"inbox_review": inbox_review.graph, "wait_for_user_input": wait_for_user_input.graph}
+GRAPHS = {
+    "inbox_review": inbox_review.graph,
+    "wait_for_user_input": wait_for_user_input.graph,
+    # A step that takes 1.5 s: a run to cancel while it executes (api_tour.mjs).
+    "slow": build_slow(),
+}
 NODE_MAJOR = 20
 SCRIPT_TIMEOUT = 90.0
 
@@ -97,7 +105,7 @@ def node() -> Iterator[str]:
 @pytest_asyncio.fixture(scope="module")
 async def url(client: Client) -> AsyncIterator[str]:
     async with create_worker(client, GRAPHS, task_queue=TASK_QUEUE):
-        app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(GRAPHS))
+        app = create_app(GraphClient(client, task_queue=TASK_QUEUE), GRAPHS)
         async with serve(app) as base:
             yield base
 
@@ -126,6 +134,13 @@ async def _run_script(node: str, url: str, script: str) -> Any:
 async def review(node: str, url: str) -> dict[str, Any]:
     """What review.mjs saw: per answer type, the streamed request, resume and thread."""
     result: dict[str, Any] = await _run_script(node, url, "review.mjs")
+    return result
+
+
+@pytest_asyncio.fixture(scope="module")
+async def api_tour(node: str, url: str) -> dict[str, Any]:
+    """What api_tour.mjs saw: assistants, graph and schemas, crons, runs cancel and delete."""
+    result: dict[str, Any] = await _run_script(node, url, "api_tour.mjs")
     return result
 
 
@@ -370,3 +385,54 @@ def test_node_returned_messages_stream_whole(review: dict[str, Any]) -> None:
     assert tool == final[2] and meta["langgraph_node"] == "tools"
     reply, meta = whole[final[3]["id"]]
     assert reply == final[3] and meta["langgraph_node"] == "draft"
+
+
+def test_js_assistants_create_update_versions(api_tour: dict[str, Any]) -> None:
+    seen = api_tour["assistants"]
+    created, updated = seen["created"], seen["updated"]
+    assert created["graph_id"] == "wait_for_user_input" and created["name"] == "js tour"
+    assert created["config"]["tags"] == ["from-js"] and created["version"] == 1
+    assert updated["assistant_id"] == created["assistant_id"] and updated["version"] == 2
+    assert updated["name"] == "js tour v2"
+    # metadata is merged into the current version's
+    assert updated["metadata"] == {**created["metadata"], "step": 2}
+    assert [v["version"] for v in seen["versions"]] == [2, 1]
+    assert [v["name"] for v in seen["versions"]] == ["js tour v2", "js tour"]
+    assert seen["fetched"] == updated
+    assert seen["found"] == [created["assistant_id"]]
+    assert seen["afterDelete"] == 404
+
+
+def test_js_graph_and_schemas(api_tour: dict[str, Any]) -> None:
+    graph = api_tour["graph"]
+    assert graph["nodes"][0] == "__start__" and graph["nodes"][-1] == "__end__"
+    assert {"agent", "action", "ask_human"} <= set(graph["nodes"]) and graph["edges"] >= 4
+    schemas = api_tour["schemas"]
+    assert schemas["graph_id"] == "wait_for_user_input"
+    assert {"input_schema", "output_schema", "state_schema", "config_schema"} <= set(
+        schemas["keys"]
+    )
+    assert "messages" in schemas["stateProperties"]
+
+
+def test_js_crons(api_tour: dict[str, Any]) -> None:
+    seen = api_tour["crons"]
+    stateless, on_thread = seen["stateless"], seen["onThread"]
+    assert stateless["thread_id"] is None and stateless["schedule"] == "0 9 1 1 *"
+    assert on_thread["thread_id"] is not None and on_thread["schedule"] == "30 9 1 1 *"
+    assert on_thread["payload"]["multitask_strategy"] == "reject"
+    assert seen["searched"] == sorted([stateless["cron_id"], on_thread["cron_id"]])
+    assert seen["byThread"] == [on_thread["cron_id"]]
+    assert seen["counted"] == 2
+    assert seen["refusedRollback"] == 422
+    assert seen["afterDelete"] == 0
+
+
+def test_js_runs_cancel_and_delete(api_tour: dict[str, Any]) -> None:
+    seen = api_tour["runs"]
+    first, second = seen["ids"]
+    assert seen["noWait"] is None  # 202: the SDK returns nothing
+    assert seen["waited"]["log"][-1] == "two"  # 200: the cancelled run's values
+    assert seen["statuses"] == ["interrupted", "interrupted"]
+    assert seen["afterDelete"] == 404
+    assert first not in seen["listed"] and second in seen["listed"]
