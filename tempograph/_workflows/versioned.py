@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
 
 # PINNED: a run stays on the worker version (the graph code) it started on, through every
 # pause and resume, until it ends.
-@workflow.defn(name=WORKFLOW_TYPE, versioning_behavior=VersioningBehavior.PINNED)
+# Unsandboxed, as GraphRun (see there).
+@workflow.defn(name=WORKFLOW_TYPE, versioning_behavior=VersioningBehavior.PINNED, sandboxed=False)
 class PinnedGraphRun(GraphRun):
     # The SDK wants the run method defined on the class itself.
     @workflow.run

@@ -23,6 +23,7 @@ from tempograph._workflows.thread_record import ThreadRecord
 from tempograph.messages import ThreadMetadata, thread_record_id
 from tests.replay.changed_workflow import ChangedGraphRun
 from tests.replay.replay_scenarios import HISTORY_DIR, fetch_histories, run_scenarios
+from tests.replay.sandboxed_workflow import ClockReadingGraphRun, SandboxedGraphRun
 
 
 def load_history(path: Path) -> WorkflowHistory:
@@ -34,17 +35,25 @@ def load_history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(run_input.get("thread_id") or path.stem, text)
 
 
-def replayer() -> Replayer:
-    return Replayer(workflows=[GraphRun], data_converter=pydantic_data_converter)
+def replayer(workflow: type = GraphRun) -> Replayer:
+    return Replayer(workflows=[workflow], data_converter=pydantic_data_converter)
 
 
 async def replay_failures(histories: list[WorkflowHistory]) -> dict[str, str]:
+    """Failures of replaying each history as workers run GraphRun (unsandboxed), then under
+    the full sandbox (SandboxedGraphRun: its restrictions catch a non-deterministic call)."""
+
     async def each() -> AsyncIterator[WorkflowHistory]:
         for history in histories:
             yield history
 
-    results = await replayer().replay_workflows(each(), raise_on_replay_failure=False)
-    return {wid: str(err) for wid, err in results.replay_failures.items()}
+    failures: dict[str, str] = {}
+    for workflow in (GraphRun, SandboxedGraphRun):
+        results = await replayer(workflow).replay_workflows(each(), raise_on_replay_failure=False)
+        failures |= {
+            f"{wid} ({workflow.__name__})": str(err) for wid, err in results.replay_failures.items()
+        }
+    return failures
 
 
 async def test_replay_of_live_runs(client: Client, graphs: GraphClient) -> None:
@@ -68,6 +77,18 @@ async def test_replay_detects_a_nondeterministic_change() -> None:
         workflows=[ChangedGraphRun], data_converter=pydantic_data_converter
     ).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is not None
+
+
+async def test_sandboxed_replay_catches_a_forbidden_call() -> None:
+    """GraphRun runs unsandboxed; the sandboxed replay is what still catches a clock read."""
+    history = load_history(HISTORY_DIR / "v1" / "ask.json")
+    result = await replayer(ClockReadingGraphRun).replay_workflow(
+        history, raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
+    assert "time.time" in str(result.replay_failure) or "Restricted" in repr(
+        result.replay_failure
+    ), result.replay_failure
 
 
 async def test_replay_of_a_thread_record(client: Client, graphs: GraphClient) -> None:
