@@ -154,6 +154,7 @@ class ThreadViews(ThreadParts):
         record, desc = await self.store.lookup(thread_id)
         if record is not None or desc is not None:
             if if_exists == "do_nothing":
+                self.check_kept(thread_id, record, ttl, supersteps)
                 return await self.thread_object(thread_id, record, desc)
             raise HttpError(409, THREAD_EXISTS.format(thread_id))
         if await self.store.foreign(thread_id):
@@ -166,12 +167,37 @@ class ThreadViews(ThreadParts):
             if await self.store.foreign(thread_id):
                 raise HttpError(409, UNAVAILABLE.format(thread_id)) from None
             if if_exists == "do_nothing":
+                self.check_kept(thread_id, await self.store.load_record(thread_id), ttl, supersteps)
                 return await self.get_thread(thread_id)
             raise HttpError(409, THREAD_EXISTS.format(thread_id)) from None
         if graph is not None and supersteps:
             await self.apply_supersteps(thread_id, graph, supersteps)
             return await self.get_thread(thread_id)
         return await self.thread_object(thread_id, record, None)
+
+    @staticmethod
+    def check_kept(
+        thread_id: str,
+        record: ThreadEntry | None,
+        ttl: ThreadTTL | None,
+        supersteps: list[Update] | None,
+    ) -> None:
+        """if_exists="do_nothing" on an existing thread leaves it as it is: a TTL or
+        supersteps it would not get are refused (409), not dropped."""
+        if supersteps:
+            raise HttpError(
+                409,
+                f"supersteps: thread {thread_id} already exists (if_exists=do_nothing leaves "
+                "it as it is); edit its state with update_state",
+            )
+        have = record.ttl.ttl_minutes if record is not None and record.ttl else None
+        if ttl is not None and ttl.ttl_minutes != have:
+            raise HttpError(
+                409,
+                f"ttl: thread {thread_id} already exists with "
+                + (f"a TTL of {have} minutes" if have else "no TTL")
+                + " (if_exists=do_nothing leaves it as it is); set it with threads.update",
+            )
 
     def superstep_graph(self, metadata: dict[str, Any] | None) -> str:
         """The graph whose state the supersteps build: the thread's `graph_id` (metadata; the

@@ -326,6 +326,24 @@ async def test_ttl_refreshed_by_runs(sdk: LangGraphClient, http: httpx.AsyncClie
     await wait_gone(http, tid, 20)
 
 
+async def test_do_nothing_on_an_existing_thread_refuses_what_it_would_drop(
+    sdk: LangGraphClient,
+) -> None:
+    tid = (await sdk.threads.create(ttl=60))["thread_id"]
+    same = await sdk.threads.create(thread_id=tid, if_exists="do_nothing", ttl=60)
+    assert same["thread_id"] == tid
+    code, body = await status_of(sdk.threads.create(thread_id=tid, if_exists="do_nothing", ttl=5))
+    assert code == 409 and "ttl" in body and "60" in body
+    steps = [{"updates": [{"values": {"log": ["a"]}, "as_node": "a"}]}]
+    code, body = await status_of(
+        sdk.threads.create(
+            thread_id=tid, if_exists="do_nothing", graph_id="chain", supersteps=steps
+        )
+    )
+    assert code == 409 and "supersteps" in body
+    assert (await sdk.threads.get_state(tid))["values"] == {}
+
+
 async def test_bad_ttls_are_refused(http: httpx.AsyncClient) -> None:
     cases: list[tuple[Any, str]] = [
         ({"ttl": 5, "strategy": "keep_latest"}, "keep_latest"),
