@@ -254,8 +254,7 @@ async def test_ttl_deletes_the_thread_and_its_runs(
     tid = thread["thread_id"]
     got = await sdk.threads.get(tid)
     assert "ttl" not in got  # only with ?include=ttl, as the Agent Server
-    r = await http.get(f"/threads/{tid}", params={"include": "ttl"})
-    ttl = r.json()["ttl"]
+    ttl = (await sdk.threads.get(tid, include=["ttl"]))["ttl"]  # type: ignore[typeddict-item]
     assert ttl["strategy"] == "delete" and ttl["ttl_minutes"] == 0.04 and ttl["expires_at"]
     out = await sdk.runs.wait(tid, "ask", input={"log": [], "x": 1})
     assert "__interrupt__" in out  # a paused run on the thread
