@@ -412,3 +412,28 @@ def test_postgres_replaces_a_broken_connection(postgres_uri: str) -> None:
         assert "password" not in repr(PostgresStore("postgresql://u:password@h/db"))
     finally:
         store.close()
+
+
+def test_two_processes_write_at_once(store: SqlStore, uri: str) -> None:
+    """Writers in two processes at the same time (SQLite: WAL, each waits for the file's write
+    lock): every write lands, none fails."""
+    script = (
+        "import sys\n"
+        "from tempograph.store import open_store\n"
+        "s = open_store(sys.argv[1])\n"
+        "for n in range(150):\n"
+        "    s.put(('race', sys.argv[2]), f'k{n}', {'n': n})\n"
+        "    s.search(('race',), limit=5)\n"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, uri, name], stderr=subprocess.PIPE, text=True
+        )
+        for name in ("p1", "p2")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    assert store.list_namespaces() == [("race", "p1"), ("race", "p2")]
+    for name in ("p1", "p2"):
+        assert len(store.search(("race", name), limit=1000)) == 150
