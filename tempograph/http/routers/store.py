@@ -34,7 +34,7 @@ GET_PARAMS = frozenset({"namespace", "key", "refresh_ttl"})
 
 
 class PutBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     namespace: list[str]
     key: str
@@ -44,14 +44,14 @@ class PutBody(BaseModel):
 
 
 class DeleteBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     namespace: list[str]
     key: str
 
 
 class SearchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     namespace_prefix: list[str] = []
     filter: dict[str, Any] | None = None
@@ -62,7 +62,7 @@ class SearchBody(BaseModel):
 
 
 class NamespacesBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     prefix: list[str] | None = None
     suffix: list[str] | None = None
