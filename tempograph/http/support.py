@@ -30,11 +30,6 @@ CLIENTS = {
     "crons": "CronClient",
     "store": "StoreClient",
 }
-THREAD_STREAM_REFUSAL = (
-    "threads.stream (the v3 thread streaming protocol: POST /threads/{thread_id}/commands, "
-    "GET /threads/{thread_id}/stream/events) is not supported by Tempograph: use runs.stream, "
-    "runs.join_stream or threads.join_stream"
-)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody, RunsCancelBody
 from tempograph.http.sse import EventStream
 from tempograph.http.streaming import join_stream, start_stream, stream_modes, wants_live
-from tempograph.http.support import THREAD_STREAM_REFUSAL
 
 
 def _url_part(value: str) -> str:
@@ -43,6 +42,13 @@ def run_headers(run: RunRecord, *, join: bool, stream: bool = False) -> dict[str
         # langgraph-sdk reconnects there (GET, with Last-Event-ID) when the stream drops.
         headers["Location"] = f"{base}/stream"
     return headers
+
+
+THREAD_STREAM_REFUSAL = (
+    "threads.stream (the v3 thread streaming protocol: POST /threads/{thread_id}/commands, "
+    "GET /threads/{thread_id}/stream/events) is not supported by Tempograph: use runs.stream, "
+    "runs.join_stream or threads.join_stream"
+)
 
 
 def cancel_action(action: str) -> Literal["interrupt", "rollback"]:
