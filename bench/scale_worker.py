@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorAutoscaling, PollerBehaviorSimpleMaximum, Worker
 
 from bench import graphs
 from bench.common import quiet_logs
@@ -27,12 +27,25 @@ from tempograph import connect, create_worker
 SCALE_GRAPH = "asks_1"
 
 
+def poller_behaviors(options: dict[str, Any]) -> dict[str, Any]:
+    """JSON for the poller behaviours: {"workflow_task_poller_behavior": {"autoscaling": {...}}}
+    or {"simple_maximum": N} (temporalio.worker.PollerBehaviorAutoscaling / SimpleMaximum)."""
+    out = dict(options)
+    for key in ("workflow_task_poller_behavior", "activity_task_poller_behavior"):
+        spec = out.get(key)
+        if isinstance(spec, dict) and "autoscaling" in spec:
+            out[key] = PollerBehaviorAutoscaling(**spec["autoscaling"])
+        elif isinstance(spec, dict) and "simple_maximum" in spec:
+            out[key] = PollerBehaviorSimpleMaximum(spec["simple_maximum"])
+    return out
+
+
 async def serve(
     address: str, task_queue: str, system: str, max_cached: int, options: dict[str, Any]
 ) -> None:
     quiet_logs()
     client = await connect(address)
-    options = {"max_cached_workflows": max_cached, **options}
+    options = {"max_cached_workflows": max_cached, **poller_behaviors(options)}
     if system == "tempograph":
         worker = create_worker(
             client, {SCALE_GRAPH: graphs.asks(1, local=False)}, task_queue=task_queue, **options
