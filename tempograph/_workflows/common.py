@@ -42,6 +42,11 @@ LOCAL_ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # (GraphRun._patched), whose own markers could otherwise follow a local activity's marker in
 # the next workflow task, which a full replay does not reproduce.
 PATCHES_AT_START = "patches-at-start"
+# The one patch a new run records (its first command): it stands for PATCHES_AT_START and the
+# four patches below, which runs recorded before it evaluate as they recorded them. One marker
+# instead of five (each patch marker comes with a TemporalChangeVersion upsert: 2 events, 10 ->
+# 2 at every run's start).
+START_PATCHES = "start-patches-v2"
 # add_messages coerces messages and gives them ids (LangGraph's semantics); runs recorded before
 # apply it as they did (append, replace by id), or their replay could fail where they did not.
 COERCE_MESSAGES = "coerce-messages"

@@ -55,6 +55,7 @@ from tempograph._workflows.common import (
     MESSAGE_IDS_PER_THREAD,
     NOTIFY,
     PATCHES_AT_START,
+    START_PATCHES,
     BadArgumentsError,
     ChildWake,
     RunEndedError,
@@ -211,12 +212,18 @@ class GraphRun:
         if st.input_error:
             raise ApplicationError(st.input_error, type=st.input_kind, non_retryable=True)
         inp = st.inp
-        # Before any command, in the run's first workflow task: see _patched.
-        st.patches_at_start = workflow.patched(PATCHES_AT_START)
-        st.coerce_messages = workflow.patched(COERCE_MESSAGES)
-        st.message_ids_per_thread = workflow.patched(MESSAGE_IDS_PER_THREAD)
-        st.notify = workflow.patched(NOTIFY)
-        st.jsonschema_answers = workflow.patched(JSONSCHEMA_ANSWERS)
+        # Before any command, in the run's first workflow task: see _patched. A new run records
+        # START_PATCHES only, which stands for the five others; a run recorded before it
+        # (no such marker: patched() is False on replay) evaluates them as it recorded them.
+        if workflow.patched(START_PATCHES):
+            st.patches_at_start = st.coerce_messages = st.message_ids_per_thread = True
+            st.notify = st.jsonschema_answers = True
+        else:
+            st.patches_at_start = workflow.patched(PATCHES_AT_START)
+            st.coerce_messages = workflow.patched(COERCE_MESSAGES)
+            st.message_ids_per_thread = workflow.patched(MESSAGE_IDS_PER_THREAD)
+            st.notify = workflow.patched(NOTIFY)
+            st.jsonschema_answers = workflow.patched(JSONSCHEMA_ANSWERS)
         workflow.upsert_search_attributes(
             [GRAPH_ATTRIBUTE.value_set(inp.graph), STATUS_ATTRIBUTE.value_set("running")]
         )
@@ -526,7 +533,8 @@ class GraphRun:
         those runs make no later patched() call. Runs recorded before it replay as they ran,
         with their own markers where they were recorded. A future patch cannot go through
         here (runs with the start patch did not take its branch): call workflow.patched() for
-        it at the start too, next to PATCHES_AT_START, and keep the result."""
+        it at the start too, next to START_PATCHES (or replace START_PATCHES by a new id that
+        stands for it as it stands for the older ones), and keep the result."""
         return self.state.patches_at_start or workflow.patched(patch_id)
 
     async def _load_graph(self) -> None:

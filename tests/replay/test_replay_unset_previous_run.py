@@ -43,14 +43,9 @@ from tempograph.messages import RESUME_SIGNAL, STATE_QUERY, WORKFLOW_TYPE
 from tests.integration.test_bad_input import assert_still_resumable
 from tests.sample_graphs import all_graphs
 
-# The patches a new run records first, before its first local activity (GraphRun._patched).
-START_PATCHES = [
-    "patch patches-at-start",
-    "patch coerce-messages",
-    "patch message-ids-per-thread",
-    "patch notify",
-    "patch jsonschema-answers",
-]
+# The patch a new run records first, before its first local activity (GraphRun._patched):
+# it stands for the five recorded before it (patches-at-start, coerce-messages, ...).
+START_PATCHES = ["patch start-patches-v2"]
 
 
 class _SlowQueryInbound(WorkflowInboundInterceptor):
