@@ -153,8 +153,11 @@ def router(backend: Backend) -> APIRouter:
         return await views.copy_thread(thread_id)
 
     @api.get("/threads/{thread_id}")
-    async def get_thread(thread_id: str, include: str | None = None) -> dict[str, Any]:
-        fields = {f.strip() for f in (include or "").split(",") if f.strip()}
+    async def get_thread(
+        thread_id: str, include: Annotated[list[str] | None, Query()] = None
+    ) -> dict[str, Any]:
+        # "ttl,x" (the Python SDK) or include=ttl&include=x.
+        fields = {f.strip() for value in include or [] for f in value.split(",") if f.strip()}
         unknown = sorted(fields - INCLUDABLE)
         if unknown:
             raise HttpError(422, f"include: unknown fields {unknown}; choose from ['ttl']")
