@@ -465,3 +465,30 @@ async def test_a_firing_with_bad_input_fails_at_once(client: Client) -> None:
     assert "InvalidInput" in repr(failed.value.cause) or "Invalid CronFiring" in str(
         failed.value.cause
     )
+
+
+async def test_concurrent_enqueued_firings_on_a_busy_thread_each_run_once(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    """Two firings of an enqueue cron while the thread is busy: each waits its turn and starts
+    exactly one run; none is lost, none fails (Temporal settles the race for the thread id)."""
+    tid, first = await busy_thread(sdk)
+    cron_id = await thread_cron(sdk, client, tid, "enqueue")
+    handle = client.get_schedule_handle(SCHEDULE_PREFIX + cron_id)
+    try:
+        one = asyncio.ensure_future(fire(client, handle))
+        await asyncio.sleep(1.1)  # firings are named to the second
+        two = asyncio.ensure_future(fire(client, handle))
+        (id_one, result_one), (id_two, result_two) = await asyncio.gather(one, two)
+        assert id_one != id_two
+        assert result_one["outcome"] == result_two["outcome"] == "started"
+        assert result_one["run_id"] != result_two["run_id"]
+        for result in (result_one, result_two):
+            await sdk.runs.join(tid, result["run_id"])
+        state = await sdk.threads.get_state(tid)
+        assert state["values"]["log"] == ["first", "enqueue", "enqueue"]
+        runs = await sdk.runs.list(tid)
+        assert len(runs) == 3 and {r["status"] for r in runs} == {"success"}
+        assert first in {r["run_id"] for r in runs}
+    finally:
+        await sdk.crons.delete(cron_id)
