@@ -278,10 +278,9 @@ def use_store(store_uri: str | None) -> None:
     if store_uri:
         os.environ[STORE_URI_ENV] = store_uri.strip()
     try:
-        store = default_store()
+        default_store()
     except (ValueError, ImportError) as exc:
         raise ConfigError(str(exc)) from None
-    log.info("store", store=repr(store))
 
 
 @click.command("dev", short_help="Serve this folder's graphs: dev server, worker, HTTP API.")
