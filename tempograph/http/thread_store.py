@@ -504,6 +504,34 @@ class ThreadStore:
         await asyncio.gather(*(add(t) for t in wanted))
         return list(found.values())
 
+    async def sweep_expired(self, since: datetime | None = None) -> list[str]:
+        """Delete the runs of the threads whose TTL ran out (records ended expired, closed
+        after `since`), unless a run started on them afterwards; the threads swept. Searches
+        and look-ups do this for the threads they meet; a server may call this periodically
+        so that expired threads' runs go even when nobody asks for them."""
+        query = (
+            f"WorkflowType = {quote(THREAD_RECORD_WORKFLOW)} AND ExecutionStatus = 'Completed' "
+            f"AND TaskQueue = {quote(self.task_queue)}"
+        )
+        if since is not None:
+            query += f" AND CloseTime > {quote(iso(since) or '')}"
+        swept: list[str] = []
+        async for execution in self.client.list_workflows(query, limit=MAX_SEARCHED):
+            thread_id = execution.id.removesuffix("/thread")
+            deleted_at = await expired_at(execution)
+            if deleted_at is None or thread_id in self.deleted:
+                continue
+            latest = await self.executions.describe_run(thread_id)
+            if latest is not None and latest.start_time < deleted_at:
+                await self._purge_expired(thread_id)
+                swept.append(thread_id)
+            if latest is None or latest.start_time < deleted_at:
+                self.deleted.add(thread_id)
+                cached = self.threads.get(thread_id)
+                if cached is not None and not cached.lock.locked():
+                    self.threads.pop(thread_id, None)
+        return swept
+
     async def _list_records(self) -> tuple[dict[str, datetime], set[str]]:
         """Load the records of this task queue's threads (those never run included); return
         the tombstones (thread id -> when it was deleted or expired), and which of them

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,6 +17,7 @@ from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIStatusError
 from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from tempograph import GraphClient
@@ -341,6 +343,44 @@ async def test_do_nothing_on_an_existing_thread_refuses_what_it_would_drop(
     )
     assert code == 409 and "supersteps" in body
     assert (await sdk.threads.get_state(tid))["values"] == {}
+
+
+async def test_sweep_deletes_expired_threads_runs_nobody_asked_for(
+    client: Client, worker: Worker
+) -> None:
+    """The record expires on its own (a Temporal timer, no server request); the runs'
+    executions go at the first look-up, search, or ThreadStore.sweep_expired."""
+    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
+    since = datetime.now(UTC)
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as h:
+        tid = (await h.post("/threads", json={"ttl": {"ttl": 0.03}})).json()["thread_id"]
+        r = await h.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": "ask", "input": {"log": [], "x": 1}}
+        )
+        assert "__interrupt__" in r.json()
+        record = client.get_workflow_handle(thread_record_id(tid))
+        await asyncio.wait_for(record.result(), 30)  # expired by its own timer
+        run = await client.get_workflow_handle(tid).describe()
+        assert run.status == WorkflowExecutionStatus.RUNNING  # paused, still there
+        store = app.state.service.store
+        for _ in range(50):  # visibility lists the closed record shortly after
+            swept = await store.sweep_expired(since)
+            if swept:
+                break
+            await asyncio.sleep(0.2)
+        assert swept == [tid]
+        assert await store.sweep_expired(since) == []  # once
+        assert (await h.get(f"/threads/{tid}")).status_code == 404
+    for _ in range(50):
+        try:
+            run = await client.get_workflow_handle(tid).describe()
+        except RPCError:
+            break  # deleted
+        if run.status != WorkflowExecutionStatus.RUNNING:
+            break  # terminated, being deleted
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError("the expired thread's run is still running")
 
 
 async def test_bad_ttls_are_refused(http: httpx.AsyncClient) -> None:
