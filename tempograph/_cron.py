@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from tempograph.messages import RunInput
 
+# A cron is the Temporal Schedule `tempograph-cron-<cron id>`.
+SCHEDULE_PREFIX = "tempograph-cron-"
 CRON_THREAD_WORKFLOW = "TempographCronFiring"
 CRON_FIRE_ACTIVITY = "tempograph.cron_fire"
 # The memo key of the runs a thread cron starts: {"cron_id": ...}.

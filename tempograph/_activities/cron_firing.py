@@ -8,8 +8,9 @@ thread as runs.create on the thread does, following the cron's multitask strateg
   cancels the running run (as runs.cancel does) and starts; "enqueue" waits until it pauses or
   ends (polling its state, at most ENQUEUE_POLL_SECONDS per attempt, then "busy": the workflow
   waits with a durable timer and calls again).
-* The thread deleted (its record is a tombstone, or it never had one nor any run): nothing
-  starts ("thread_gone"); another workflow type holding the thread's id: "conflict".
+* The thread deleted (its record ended: deleted, or its TTL ran out; or it never had a record
+  nor any run): nothing starts ("thread_gone") and the cron's schedule is deleted. Another
+  workflow type holding the thread's id: "conflict".
 
 Two starts racing (another firing, an HTTP request) are settled by Temporal: one active
 execution per thread id; the loser looks again.
@@ -25,6 +26,7 @@ from datetime import timedelta
 from temporalio import activity
 from temporalio.client import (
     Client,
+    ScheduleActionStartWorkflow,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
 )
@@ -36,6 +38,8 @@ from tempograph._cron import (
     CANCELLED_BY_USER,
     CRON_FIRE_ACTIVITY,
     CRON_RUN_MEMO,
+    CRON_THREAD_WORKFLOW,
+    SCHEDULE_PREFIX,
     SUPERSEDED,
     CronFiring,
     FiringResult,
@@ -70,12 +74,13 @@ async def _describe(client: Client, workflow_id: str) -> WorkflowExecutionDescri
 async def _thread_gone(
     client: Client, thread_id: str, latest: WorkflowExecutionDescription | None
 ) -> bool:
-    """Whether the thread was deleted (as tempograph.http.thread_store reads it): its record is
-    a tombstone no run started after, or it has neither a record nor a run."""
+    """Whether the thread was deleted (as tempograph.http.thread_store reads it): its record has
+    ended (terminated by a deletion, or completed when its TTL ran out) and no run started
+    after that, or it has neither a record nor a run."""
     record = await _describe(client, thread_record_id(thread_id))
     if record is None or record.workflow_type != THREAD_RECORD_WORKFLOW:
         return latest is None or latest.workflow_type != WORKFLOW_TYPE
-    if record.status == WorkflowExecutionStatus.TERMINATED and record.close_time is not None:
+    if record.status != WorkflowExecutionStatus.RUNNING and record.close_time is not None:
         return latest is None or latest.start_time < record.close_time
     return False
 
@@ -109,6 +114,23 @@ async def _cancel(client: Client, thread_id: str, run_id: str, reason: str) -> N
         await asyncio.sleep(POLL_INTERVAL)
 
 
+async def _delete_cron(client: Client, firing: CronFiring) -> None:
+    """The thread is gone: so is its cron (the Agent Server deletes a thread's crons with it).
+    Only the schedule that fires this thread's firings is deleted."""
+    handle = client.get_schedule_handle(SCHEDULE_PREFIX + firing.cron_id)
+    try:
+        action = (await handle.describe()).schedule.action
+        if (
+            isinstance(action, ScheduleActionStartWorkflow)
+            and action.workflow == CRON_THREAD_WORKFLOW
+            and action.id == firing.cron_id
+        ):
+            await handle.delete()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+
+
 @activity.defn(name=CRON_FIRE_ACTIVITY)
 async def fire_cron(firing: CronFiring) -> FiringResult:
     client = activity.client()
@@ -118,6 +140,7 @@ async def fire_cron(firing: CronFiring) -> FiringResult:
         activity.heartbeat("looking")
         desc = await _describe(client, thread)
         if await _thread_gone(client, thread, desc):
+            await _delete_cron(client, firing)
             return FiringResult(outcome="thread_gone", detail=f"Thread {thread} was deleted")
         previous = ""
         if desc is not None and desc.workflow_type != WORKFLOW_TYPE:

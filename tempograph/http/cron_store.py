@@ -22,7 +22,9 @@ does: new input discards a pause, and a busy thread gets the cron's multitask_st
 ("enqueue" by default: the firing waits durably until the thread's run pauses or ends;
 "reject": the firing does nothing; "interrupt": the running run is cancelled). "rollback" is
 refused (422). The thread must exist (404); a firing after the thread was deleted starts
-nothing. Its `input` is required (a firing starts a run with input).
+nothing and deletes the cron, and a thread cron whose thread is gone reads as not found (and
+is deleted): the Agent Server deletes a thread's crons with the thread. Its `input` is
+required (a firing starts a run with input).
 
 Only Tempograph's schedules are read or changed: the schedule id has the prefix and a UUID,
 its own memo carries OWNER_MEMO, and its action starts GraphRun on this server's task queue.
@@ -57,7 +59,7 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from tempograph._cron import CRON_THREAD_WORKFLOW, CronFiring
+from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX, CronFiring
 from tempograph.http.assistant_catalog import AssistantCatalog, subset
 from tempograph.http.bounded import DEFAULT_CAP, BoundedSet
 from tempograph.http.errors import HttpError, check_message, not_supported
@@ -68,7 +70,6 @@ from tempograph.http.streaming import stream_modes, wants_live
 from tempograph.http.thread_store import ThreadStore
 from tempograph.messages import GRAPH_ATTRIBUTE, WORKFLOW_TYPE, RunInput
 
-SCHEDULE_PREFIX = "tempograph-cron-"
 # The schedule's own memo (set once): marks it as a Tempograph cron.
 OWNER_MEMO = "tempograph"
 OWNER_VALUE = "cron"
@@ -508,7 +509,24 @@ class CronStore:
             return None
         if not isinstance(record, dict) or record.get("cron_id") != cron_id:
             return None
+        thread_id = record.get("thread_id")
+        if thread_id is not None and self.threads is not None and await self._gone(thread_id):
+            # As the Agent Server, a thread's crons go with it.
+            with contextlib.suppress(RPCError):
+                await self.client.get_schedule_handle(schedule_id(cron_id)).delete()
+            self.deleted.add(cron_id)
+            return None
         return Cron(cron_id, record, desc)
+
+    async def _gone(self, thread_id: str) -> bool:
+        assert self.threads is not None
+        try:
+            await self.threads.existing(thread_id)
+        except HttpError as exc:
+            if exc.status == 404:
+                return True
+            raise
+        return False
 
     async def _decode(self, payload: Any) -> Any:
         [value] = await self.client.data_converter.decode([payload], [dict])

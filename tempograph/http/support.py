@@ -273,7 +273,7 @@ TABLE: tuple[Method, ...] = (
         "a Temporal Schedule firing `TempographCronFiring`, which continues the thread "
         "(multitask_strategy reject/interrupt/enqueue; an enqueued firing waits in Temporal and "
         "is not listed as a pending run); `rollback`, no `input`, a created assistant 422; "
-        "unknown thread 404",
+        "unknown thread 404; deleted with its thread",
     ),
     Method("crons", "search", "POST /runs/crons/search", "supported", "`select`, `thread_id`"),
     Method("crons", "count", "POST /runs/crons/count", "supported"),

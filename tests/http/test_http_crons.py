@@ -8,6 +8,7 @@ never touched."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import uuid
@@ -34,11 +35,10 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer, Worker
 
 from tempograph import GraphClient
-from tempograph._cron import CRON_THREAD_WORKFLOW
+from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX
 from tempograph._workflows.cron_thread import CronThread
 from tempograph.devserver import temporal_cli
 from tempograph.http import create_app
-from tempograph.http.cron_store import SCHEDULE_PREFIX
 from tempograph.http.rendering import assistant_id_of
 from tempograph.http.testing import serve
 from tests.conftest import TASK_QUEUE, SessionServer
@@ -381,13 +381,36 @@ async def test_a_thread_cron_runs_on_its_thread(
         ).replay_workflow(history, raise_on_replay_failure=False)
         assert replayed.replay_failure is None
 
-        # A deleted thread: the firing starts nothing.
+        # A deleted thread: the firing starts nothing, and the cron goes with its thread (as
+        # the Agent Server deletes a thread's crons).
         await sdk.threads.delete(tid)
         _, result = await fire(client, handle)
         assert result["outcome"] == "thread_gone"
+        with pytest.raises(RPCError) as gone:
+            await handle.describe()
+        assert gone.value.status == RPCStatusCode.NOT_FOUND
     finally:
-        await sdk.crons.delete(cron_id)
+        with contextlib.suppress(httpx.HTTPStatusError):
+            await sdk.crons.delete(cron_id)
     assert await sdk.crons.count(thread_id=tid) == 0
+
+
+async def test_a_thread_cron_is_gone_once_its_thread_is(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    """Read after its thread was deleted (no firing in between), a thread cron is not found
+    and its schedule is deleted."""
+    tid = (await sdk.threads.create())["thread_id"]
+    cron = await sdk.crons.create_for_thread(tid, "chain", schedule=EVERY_MINUTE, input={"log": []})
+    assert [c["cron_id"] for c in await sdk.crons.search(thread_id=tid)] == [cron["cron_id"]]
+    await sdk.threads.delete(tid)
+    assert await sdk.crons.search(thread_id=tid) == []
+    with pytest.raises(RPCError) as gone:
+        await client.get_schedule_handle(SCHEDULE_PREFIX + cron["cron_id"]).describe()
+    assert gone.value.status == RPCStatusCode.NOT_FOUND
+    with pytest.raises(httpx.HTTPStatusError) as again:
+        await sdk.crons.delete(cron["cron_id"])
+    assert status_of(again.value) == 404
 
 
 async def busy_thread(sdk: LangGraphClient) -> tuple[str, str]:
