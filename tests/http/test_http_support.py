@@ -127,6 +127,13 @@ async def test_info_says_what_is_supported(url: str) -> None:
     assert flags["assistants"] is True and flags["crons"] is True
     assert flags["store"] is True  # the /store routes are served
     assert flags["strict_resume"] is True
+    assert flags["stream_namespaces"] is False
+    async with httpx.AsyncClient(base_url=url) as http:
+        refused = await http.post(
+            "/runs/wait",
+            json={"assistant_id": "chain", "input": {}, "stream_namespaces": [""]},
+        )
+    assert refused.status_code == 422 and "stream_namespaces" in refused.text
     assert flags["langsmith"] is False
     assert info["host"]["kind"] == "tempograph"
     assert info["tempograph"]["task_queue"] == TASK_QUEUE

@@ -56,6 +56,9 @@ def info(backend: Backend, routes: list[BaseRoute]) -> dict[str, Any]:
             "crons": True,
             "store": serves(routes, "/store/items"),
             "strict_resume": True,
+            # Run bodies naming `stream_namespaces` are refused (422): said here too, for the
+            # JS SDK's streamNamespaces, which reads this flag.
+            "stream_namespaces": False,
             "langsmith": False,
             "langsmith_tracing_replicas": False,
             "langsmith_tracing_session_on_runs": False,
