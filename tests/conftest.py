@@ -85,3 +85,19 @@ def postgres_uri() -> Iterator[str]:
                 pytest.fail(f"PostgreSQL is needed under CI: {exc}")
             pytest.skip(f"PostgreSQL unavailable: {exc}")
         yield uri
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The store of the session (TEMPOGRAPH_STORE_URI): a SQLite file in a temporary folder, so
+    that apps and workers made without a store never write .tempograph/ in the checkout. Tests
+    that need another store set the variable themselves (monkeypatch)."""
+    import os
+
+    patch = pytest.MonkeyPatch()
+    uri = os.environ.get("TEMPOGRAPH_STORE_URI", "")
+    if not uri:
+        uri = f"sqlite:///{tmp_path_factory.mktemp('store')}/store.sqlite"
+        patch.setenv("TEMPOGRAPH_STORE_URI", uri)
+    yield uri
+    patch.undo()
