@@ -3,8 +3,10 @@ threads a search can list.
 
 A thread is a Temporal workflow id. A thread created with POST /threads, and any thread whose
 metadata was set, also has a record: a small TempographThread workflow (id `<thread>/thread`,
-tempograph/_workflows/thread_record.py) holding the metadata in its memo. A deleted thread
-leaves that record terminated: its tombstone. The record also keeps the error of a resume the
+tempograph/_workflows/thread_record.py) holding the metadata (and the TTL) in its memo. A
+deleted thread leaves that record terminated: its tombstone; a thread whose TTL ran out leaves
+it ended with its TTL memo marked expired, a tombstone too (its runs are deleted by the first
+look-up, search or sweep that meets it). The record also keeps the error of a resume the
 run refused (REFUSED_KEY, hidden from the metadata clients see), since a refused update leaves
 no trace in the run itself: every server process then shows the same thread status.
 

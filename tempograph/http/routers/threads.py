@@ -1,5 +1,6 @@
-"""/threads: create, search, count, get, patch, delete; the thread's state (current, at a
-checkpoint), state edits and history."""
+"""/threads: create (with supersteps and a TTL), search (select, extract), count, get
+(include=ttl), patch (metadata, TTL), delete; the thread's state (current, at a checkpoint),
+state edits (one, or a list applied in order) and history."""
 
 from __future__ import annotations
 
