@@ -34,9 +34,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer, Worker
 
-from tempograph import GraphClient
+from tempograph import GraphClient, TempographPlugin, create_worker
+from tempograph._activities.cron_firing import fire_cron
 from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX
-from tempograph._workflows.cron_thread import CronThread
+from tempograph._workflows.cron_thread import CronThread, UpgradingCronThread
 from tempograph.devserver import temporal_cli
 from tempograph.http import create_app
 from tempograph.http.rendering import assistant_id_of
@@ -515,3 +516,29 @@ async def test_concurrent_enqueued_firings_on_a_busy_thread_each_run_once(
         assert first in {r["run_id"] for r in runs}
     finally:
         await sdk.crons.delete(cron_id)
+
+
+async def test_workers_register_the_firing_workflow_and_activity(client: Client) -> None:
+    """create_worker and TempographPlugin register TempographCronFiring and its activity; a
+    versioned worker the auto-upgrading variant (the SDK refuses a versioned worker's
+    workflow without a behaviour)."""
+    graphs = {"chain": all_graphs()["chain"]}
+    plain = create_worker(client, graphs, task_queue=f"q-{uuid.uuid4().hex[:8]}")
+    config = plain.config(active_config=True)
+    assert CronThread in config["workflows"] and UpgradingCronThread not in config["workflows"]
+    assert fire_cron in config["activities"]
+    versioned = create_worker(
+        client,
+        graphs,
+        task_queue=f"q-{uuid.uuid4().hex[:8]}",
+        deployment=f"d-{uuid.uuid4().hex[:8]}",
+        build_id="b1",
+    )
+    assert UpgradingCronThread in versioned.config(active_config=True)["workflows"]
+    plugged = Worker(
+        client,
+        task_queue=f"q-{uuid.uuid4().hex[:8]}",
+        plugins=[TempographPlugin(graphs, deployment=f"d-{uuid.uuid4().hex[:8]}", build_id="b")],
+    )
+    assert UpgradingCronThread in plugged.config(active_config=True)["workflows"]
+    assert fire_cron in plugged.config(active_config=True)["activities"]
