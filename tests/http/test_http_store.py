@@ -229,3 +229,22 @@ async def test_the_sdk_refuses_a_query_with_the_servers_422(sdk: LangGraphClient
         await sdk.store.search_items(["docs"], query="about cats")
     assert status_of(raised.value) == 422
     assert "semantic search is not supported" in raised.value.response.text
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        "postgresql://nobody@/nodb?host=/nonexistent-socket-dir&port=1&connect_timeout=2",
+        "sqlite:////proc/no-such-folder/store.sqlite",
+    ],
+)
+async def test_an_unreachable_database_is_503(client: Client, store: str) -> None:
+    from tempograph.store import open_store
+
+    app = create_app(GraphClient(client, task_queue=QUEUE), ["memory"], store=open_store(store))
+    async with serve(app) as base, httpx.AsyncClient(base_url=base, timeout=30) as http:
+        answer = await http.get("/store/items", params={"namespace": "a", "key": "k"})
+        assert answer.status_code == 503, answer.text
+        assert "store's database is unavailable" in answer.json()["detail"]
+        put = await http.put("/store/items", json={"namespace": ["a"], "key": "k", "value": {}})
+        assert put.status_code == 503, put.text

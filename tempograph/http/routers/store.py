@@ -72,7 +72,8 @@ class NamespacesBody(BaseModel):
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [sqlite3.Error]
+    # OSError: a SQLite file whose folder cannot be made or opened.
+    errors: list[type[BaseException]] = [sqlite3.Error, OSError]
     try:
         import psycopg
 
