@@ -437,3 +437,33 @@ def test_two_processes_write_at_once(store: SqlStore, uri: str) -> None:
     assert store.list_namespaces() == [("race", "p1"), ("race", "p2")]
     for name in ("p1", "p2"):
         assert len(store.search(("race", name), limit=1000)) == 150
+
+
+def test_postgres_prefixes_under_a_non_c_collation(postgres_uri: str) -> None:
+    """A database whose default collation is ICU's en-US (where "ab" sorts before "a.z"): the
+    prefix column's own "C" collation keeps namespace prefixes whole-label."""
+    import uuid
+
+    import psycopg
+
+    name = f"icu_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(postgres_uri, autocommit=True) as admin:
+            admin.execute(
+                f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                "ICU_LOCALE 'en-US' LOCALE 'C.utf8'"
+            )
+    except psycopg.Error as exc:
+        pytest.skip(f"this PostgreSQL has no ICU collations: {exc}")
+    uri = postgres_uri.replace("@/postgres?", f"@/{name}?", 1)
+    with psycopg.connect(uri) as conn:
+        assert conn.execute("SELECT 'ab' < 'a.z'").fetchone() == (False,)  # not byte order
+    store = PostgresStore(uri)
+    try:
+        for ns in [("a",), ("a", "b"), ("a", "b", "c"), ("ab",), ("a-",), ("a", "z"), ("b",)]:
+            store.put(ns, "k", {})
+        expected = [("a",), ("a", "b"), ("a", "b", "c"), ("a", "z")]
+        assert sorted(i.namespace for i in store.search(("a",), limit=100)) == expected
+        assert store.list_namespaces(prefix=("a",)) == expected
+    finally:
+        store.close()
