@@ -35,11 +35,23 @@ from tempograph.store._sql import SqlStore
 from tests.postgres_cluster import fresh_database
 
 
+@pytest.fixture(scope="module")
+def postgres_db(postgres_uri: str) -> str:
+    return fresh_database(postgres_uri)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store: a new SQLite file, or the module's database without the store's table
+    (dropped: each test creates it again, cheaper than a database per test)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/store.sqlite"
-    return fresh_database(request.getfixturevalue("postgres_uri"))
+    import psycopg
+
+    db: str = request.getfixturevalue("postgres_db")
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS tempograph_store")
+    return db
 
 
 @pytest.fixture
