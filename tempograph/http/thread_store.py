@@ -17,6 +17,7 @@ thread); what only this process holds is each thread's lock (one run at a time p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._workflows.thread_record import SET_TTL_UPDATE, TTL_MEMO, ThreadTTL, ttl_memo
@@ -235,6 +237,9 @@ class ThreadStore:
             latest = await self.executions.describe_run(thread_id)
             if latest is None or latest.start_time < gone_at:
                 if expired is not None:
+                    revived = await self._revive_if_busy(thread_id, desc, latest)
+                    if revived is not None:
+                        return revived
                     await self._purge_expired(thread_id)
                 self.deleted.add(thread_id)
                 if cached is not None and not cached.lock.locked():
@@ -246,6 +251,37 @@ class ThreadStore:
         record = self._cache_record(thread_id, execution, await _thread_memo(execution))
         record.ttl = await _ttl_memo(execution)
         return record
+
+    async def _revive_if_busy(
+        self,
+        thread_id: str,
+        record: WorkflowExecution,
+        latest: WorkflowExecutionDescription | None,
+    ) -> ThreadEntry | None:
+        """A thread whose TTL ran out while its run was executing a step is not deleted (as
+        the Agent Server's sweep skips busy threads): its record starts again, same metadata
+        and TTL, counted from now. None when the thread is not busy."""
+        if latest is None or not await self.executions.busy(thread_id, latest):
+            return None
+        memo, ttl = await _thread_memo(record), await _ttl_memo(record)
+        if ttl is None:
+            return None
+        log.info("thread %s expired while busy: its TTL starts again", thread_id)
+        fresh = ThreadTTL(strategy=ttl.strategy, ttl_minutes=ttl.ttl_minutes)
+        # Revived meanwhile by another request or server process: that record counts.
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await self.client.start_workflow(
+                THREAD_RECORD_WORKFLOW,
+                ThreadMetadata(metadata=memo.metadata),
+                id=thread_record_id(thread_id),
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                memo={**thread_memo(ThreadMetadata(metadata=memo.metadata)), **ttl_memo(fresh)},
+            )
+        desc = await self._describe_record(thread_id)
+        if desc is None or desc.status != WorkflowExecutionStatus.RUNNING:
+            return None
+        return await self._cache_running(thread_id, desc)
 
     async def _purge_expired(self, thread_id: str) -> None:
         """A thread whose TTL ran out (its record ended expired): delete its runs' executions,
@@ -525,6 +561,8 @@ class ThreadStore:
                 continue
             latest = await self.executions.describe_run(thread_id)
             if latest is not None and latest.start_time < deleted_at:
+                if await self._revive_if_busy(thread_id, execution, latest) is not None:
+                    continue
                 await self._purge_expired(thread_id)
                 swept.append(thread_id)
             if latest is None or latest.start_time < deleted_at:

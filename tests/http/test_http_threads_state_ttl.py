@@ -383,6 +383,23 @@ async def test_sweep_deletes_expired_threads_runs_nobody_asked_for(
         raise AssertionError("the expired thread's run is still running")
 
 
+async def test_a_thread_busy_at_its_deadline_is_kept(
+    sdk: LangGraphClient, http: httpx.AsyncClient, client: Client
+) -> None:
+    """As the Agent Server's sweep skips busy threads: the TTL (0.3 s) runs out while the run
+    executes a 1.5 s step; the thread stays (its record starts again), and goes once idle."""
+    tid = (await sdk.threads.create(ttl=0.005))["thread_id"]
+    first = client.get_workflow_handle(thread_record_id(tid))
+    run = await sdk.runs.create(tid, "slow", input={})
+    await asyncio.wait_for(first.result(), 10)  # expired by its own timer, mid-step
+    got = await sdk.threads.get(tid)
+    assert got["status"] == "busy"
+    revived = await client.get_workflow_handle(thread_record_id(tid)).describe()
+    assert revived.run_id != first.result_run_id
+    assert (await sdk.runs.join(tid, run["run_id"]))["n"] == 1
+    await wait_gone(http, tid, 20)
+
+
 async def test_bad_ttls_are_refused(http: httpx.AsyncClient) -> None:
     cases: list[tuple[Any, str]] = [
         ({"ttl": 5, "strategy": "keep_latest"}, "keep_latest"),
