@@ -1,6 +1,6 @@
 """Replay safety of TempographCronFiring (a thread cron's firing, _workflows/cron_thread.py).
 
-tests/histories/cron_firing_v1/ holds firing histories recorded with this code: a run started
+tests/histories/cron_firing_v1/firings/ holds firing histories recorded with this code: a run started
 on a thread with runs, a busy thread rejected, a busy thread waited for (the activity answers
 "busy", the workflow sleeps and calls again) then started, a deleted thread, and a start input
 refused. A change to the workflow that emits other commands for them fails this test.
@@ -29,7 +29,9 @@ from tempograph.devserver import DevServer
 from tempograph.messages import RunInput
 from tests.sample_graphs import build_chain, build_slow
 
-HISTORIES = Path(__file__).parent.parent / "histories" / "cron_firing_v1"
+# One folder deeper than the GraphRun histories (tests/histories/v*/*.json), which other tests
+# read as GraphRun histories.
+HISTORIES = Path(__file__).parent.parent / "histories" / "cron_firing_v1" / "firings"
 SCENARIOS = ("started", "rejected", "waited", "thread_gone", "bad_input")
 
 
