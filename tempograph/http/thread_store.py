@@ -520,9 +520,13 @@ class ThreadStore:
             for thread_id, deleted_at in tombstones.items():
                 known = found.get(thread_id)
                 if known and known.execution and known.execution.start_time < deleted_at:
-                    del found[thread_id]
                     if thread_id in expired:
-                        await self._purge_expired(thread_id)
+                        # Kept (record started again) when busy, else its runs are deleted.
+                        record = await self.load_record(thread_id)
+                        if record is not None:
+                            known.record = record
+                            continue
+                    del found[thread_id]
                     self.deleted.add(thread_id)
         wanted = list(dict.fromkeys(ids)) if ids is not None else list(self.threads)
         wanted = [t for t in wanted if addressable(t)]

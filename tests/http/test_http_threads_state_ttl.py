@@ -388,10 +388,14 @@ async def test_a_thread_busy_at_its_deadline_is_kept(
 ) -> None:
     """As the Agent Server's sweep skips busy threads: the TTL (0.3 s) runs out while the run
     executes a 1.5 s step; the thread stays (its record starts again), and goes once idle."""
-    tid = (await sdk.threads.create(ttl=0.005))["thread_id"]
+    tag = uuid.uuid4().hex
+    tid = (await sdk.threads.create(ttl=0.005, metadata={"tag": tag}))["thread_id"]
     first = client.get_workflow_handle(thread_record_id(tid))
     run = await sdk.runs.create(tid, "slow", input={})
     await asyncio.wait_for(first.result(), 10)  # expired by its own timer, mid-step
+    # A search meets it first (visibility lists the ended record): kept.
+    found = await sdk.threads.search(metadata={"tag": tag})
+    assert [t["thread_id"] for t in found] == [tid]
     got = await sdk.threads.get(tid)
     assert got["status"] == "busy"
     revived = await client.get_workflow_handle(thread_record_id(tid)).describe()
