@@ -17,6 +17,9 @@ directory) and `PostgresStore` (production, any number of machines; the `postgre
 Every process picks its store from TEMPOGRAPH_STORE_URI (`sqlite:///path` or
 `postgresql://...`): set the same value for the HTTP server and every worker.
 
+LangGraph graphs served unchanged: `builder.compile(store=as_langgraph_store(default_store()))`
+(tempograph.store.langgraph) gives their nodes this store through LangGraph's BaseStore API.
+
 Store calls are a node's side effects: they are not in the run's history, and a node that
 Temporal retries makes them again (make them idempotent: a put of the same key is).
 TTLs (minutes) are kept: expired items are never answered and are deleted by later writes.
