@@ -56,6 +56,9 @@ def parse_ttl(ttl: Any) -> ThreadTTL | None:
 # LangGraph's pseudo-nodes for the input and the start: a Tempograph state edit names a node
 # of the graph (or __end__).
 PSEUDO_NODES = frozenset({"__input__", "__start__"})
+# Each superstep (and each item of an update_state list) is one state edit, one workflow update
+# and one checkpoint, applied one after the other: a request makes at most this many.
+MAX_EDITS = 100
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ def parse_supersteps(supersteps: Any) -> list[Update] | None:
         raise HttpError(422, 'supersteps: expected a list of {"updates": [...]}')
     if not supersteps:
         return None
+    if len(supersteps) > MAX_EDITS:
+        raise HttpError(422, f"supersteps: at most {MAX_EDITS} per request, got {len(supersteps)}")
     updates: list[Update] = []
     for i, step in enumerate(supersteps):
         where = f"supersteps[{i}]"
@@ -135,6 +140,8 @@ def parse_state_values(values: Any) -> dict[str, Any] | list[dict[str, Any]] | N
         return values
     if not values:
         raise HttpError(422, "values: an empty list of updates")
+    if len(values) > MAX_EDITS:
+        raise HttpError(422, f"values: at most {MAX_EDITS} updates per request, got {len(values)}")
     for i, item in enumerate(values):
         if not isinstance(item, dict):
             raise HttpError(422, f"values[{i}]: expected an object")

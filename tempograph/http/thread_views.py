@@ -171,7 +171,9 @@ class ThreadViews(ThreadParts):
                 return await self.get_thread(thread_id)
             raise HttpError(409, THREAD_EXISTS.format(thread_id)) from None
         if graph is not None and supersteps:
-            await self.apply_supersteps(thread_id, graph, supersteps)
+            # A run sent meanwhile waits (or is refused) as on a busy thread.
+            async with record.lock:
+                await self.apply_supersteps(thread_id, graph, supersteps)
             return await self.get_thread(thread_id)
         return await self.thread_object(thread_id, record, None)
 

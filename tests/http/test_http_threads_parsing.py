@@ -92,6 +92,7 @@ def test_supersteps() -> None:
         ([{"updates": [{"command": {"resume": 1}, "as_node": "a"}]}], "resume"),
         ([{"updates": [{"values": {}, "as_node": "__start__"}]}], "__start__"),
         ([{"updates": [{"values": {}, "as_node": "a", "foo": 1}]}], "foo"),
+        ([{"updates": [{"values": {}, "as_node": "a"}]}] * 101, "at most 100"),
     ]
     for steps, text in bad:
         with pytest.raises(HttpError) as exc:
@@ -102,7 +103,7 @@ def test_supersteps() -> None:
 def test_state_values() -> None:
     assert parse_state_values({"a": 1}) == {"a": 1} and parse_state_values(None) is None
     assert parse_state_values([{"a": 1}, {"b": 2}]) == [{"a": 1}, {"b": 2}]
-    for bad, text in (([], "empty"), ([{"a": 1}, "x"], "values[1]")):
+    for bad, text in (([], "empty"), ([{"a": 1}, "x"], "values[1]"), ([{}] * 101, "at most")):
         with pytest.raises(HttpError) as exc:
             parse_state_values(bad)
         assert exc.value.status == 422 and text in exc.value.detail
