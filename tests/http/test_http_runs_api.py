@@ -200,7 +200,18 @@ async def test_command_goto_send_is_refused_naming_it(sdk: LangGraphClient) -> N
         422,
     )
     assert detail.startswith("command.goto: Send ({node, input}) is not supported")
+    # In a list with node names, and through runs.create and runs.stream: refused the same,
+    # before anything starts.
+    mixed = {"resume": "yes", "goto": ["c", {"node": "c", "input": {"x": 2}}]}
+    assert "command.goto" in await refused(sdk.runs.wait(tid, "ask", command=mixed), 422)
+    assert "command.goto" in await refused(sdk.runs.create(tid, "ask", command=mixed), 422)
+    async with httpx.AsyncClient(base_url=str(sdk.http.client.base_url)) as http:
+        r = await http.post(
+            f"/threads/{tid}/runs/stream", json={"assistant_id": "ask", "command": mixed}
+        )
+    assert r.status_code == 422 and "command.goto" in r.text
     assert (await sdk.threads.get(tid))["status"] == "interrupted"  # nothing happened
+    assert len(await sdk.runs.list(tid)) == 1
 
 
 async def test_copy_thread(sdk: LangGraphClient) -> None:
