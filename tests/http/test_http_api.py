@@ -276,7 +276,7 @@ async def test_34_cancel_then_continue(api: httpx.AsyncClient) -> None:
     r = await api.post(
         f"/threads/{thread}/runs/{run['run_id']}/cancel", params={"wait": 1, "action": "interrupt"}
     )
-    assert r.status_code == 204
+    assert r.status_code == 200  # the Agent Server: 200 with the run's result when waited on
     assert (await api.get(f"/threads/{thread}/runs/{run['run_id']}")).json()["status"] == (
         "interrupted"
     )
@@ -371,9 +371,6 @@ async def test_run_fields_at_their_defaults_are_accepted(api: httpx.AsyncClient)
 async def test_thread_fields_not_honoured_are_refused(api: httpx.AsyncClient) -> None:
     thread = await new_thread(api)
     refused = [
-        ("POST", "/threads", {"ttl": {"ttl": 5, "strategy": "delete"}}, "ttl"),
-        ("POST", "/threads", {"ttl": 5}, "ttl"),
-        ("PATCH", f"/threads/{thread}", {"ttl": 5}, "ttl"),
         ("GET", f"/threads/{thread}/state?subgraphs=true", None, "subgraphs"),
         ("GET", f"/threads/{thread}/state/{uuid.uuid4()}?subgraphs=true", None, "subgraphs"),
         (

@@ -75,7 +75,8 @@ async def with_runtime(state: State, runtime: Runtime[Ctx]) -> dict[str, Any]:
             {
                 "node": "with_runtime",
                 "context": None if ctx is None else [ctx.user_id, ctx.model_name],
-                "store": runtime.store,
+                # The worker's store (tempograph.store): its class, as a store is not JSON.
+                "store": type(runtime.store).__name__,
             }
         ]
     }
@@ -214,7 +215,11 @@ async def test_config_and_context_reach_nodes(graphs_: GraphClient, thread: str)
     }
     [rt] = _by_node(out["seen"], "with_runtime")
     # context_schema: a dataclass built from the dict, its defaults filling the rest.
-    assert rt == {"node": "with_runtime", "context": ["ctx-user", "default-model"], "store": None}
+    assert rt == {
+        "node": "with_runtime",
+        "context": ["ctx-user", "default-model"],
+        "store": "SqliteStore",  # the default store; nothing is opened unless a node uses it
+    }
     assert "__interrupt__" in out
 
     # The resume brings its own config and context (LangGraph: per invocation).

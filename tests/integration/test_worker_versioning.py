@@ -26,6 +26,7 @@ from temporalio.worker import Replayer, Worker, WorkerDeploymentConfig
 
 from tempograph import GraphClient, TempographPlugin, connect, create_worker
 from tempograph._workflows.assistant_record import AssistantRecord
+from tempograph._workflows.cron_thread import CronThread, UpgradingCronThread
 from tempograph._workflows.graph_run import GraphRun
 from tempograph._workflows.thread_record import ThreadRecord
 from tempograph._workflows.versioned import (
@@ -218,6 +219,7 @@ async def test_plugin_worker_is_versioned(server: SessionServer, client: Client)
         PinnedGraphRun,
         UpgradingThreadRecord,
         UpgradingAssistantRecord,
+        UpgradingCronThread,
     }
     own = Worker(
         client,
@@ -229,6 +231,7 @@ async def test_plugin_worker_is_versioned(server: SessionServer, client: Client)
         PinnedGraphRun,
         UpgradingThreadRecord,
         UpgradingAssistantRecord,
+        UpgradingCronThread,
     }
     async with worker:
         await make_current(client, deployment, "p1")
@@ -266,6 +269,7 @@ async def test_half_or_double_configuration_is_refused(client: Client) -> None:
         GraphRun,
         ThreadRecord,
         AssistantRecord,
+        CronThread,
     }
 
 
