@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tempograph._assistants import AssistantMemo, AssistantVersion
+from tempograph._run_config import merge_assistant
 from tempograph.graph import CompiledGraph
 from tempograph.http.assistant_store import AssistantStore, canonical_uuid
 from tempograph.http.errors import HttpError
@@ -26,32 +27,12 @@ def subset(wanted: dict[str, Any] | None, actual: dict[str, Any] | None) -> bool
 
 
 def merged_run_body(body: RunBody, assistant: AssistantVersion) -> RunBody:
-    """The run's config and context over the assistant's, as the Agent Server merges them:
-    keys of the run win; tags add up. The assistant's configurable and context are one set of
-    values (Tempograph mirrors one into the other) that goes where the run sends its own."""
-    base = RunConfig.model_validate(assistant.config)
-    values = {**(base.configurable or {}), **assistant.context}
-    run = body.config or RunConfig()
-    configurable = run.configurable
-    context = body.context
-    if context:
-        context = {**values, **context}
-    elif configurable:
-        configurable = {**values, **configurable}
-    elif assistant.context:
-        context = values or None
-    else:
-        configurable = values or None
-    tags = list(dict.fromkeys([*(base.tags or []), *(run.tags or [])])) or None
-    metadata = {**(base.metadata or {}), **(run.metadata or {})} or None
-    config = RunConfig(
-        tags=tags,
-        recursion_limit=run.recursion_limit or base.recursion_limit,
-        configurable=configurable,
-        metadata=metadata,
-        run_name=run.run_name or base.run_name,
-    )
-    return body.model_copy(update={"config": config, "context": context})
+    """The run's config and context over the assistant's, as the Agent Server merges them
+    (tempograph._run_config.merge_assistant)."""
+    base = RunConfig.model_validate(assistant.config).model_dump(exclude_none=True)
+    run = body.config.model_dump(exclude_none=True) if body.config is not None else None
+    config, context = merge_assistant(run, body.context, base, assistant.context)
+    return body.model_copy(update={"config": RunConfig(**config), "context": context})
 
 
 class AssistantCatalog:

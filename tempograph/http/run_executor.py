@@ -31,6 +31,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from tempograph._client.failures import translates_rpc_errors
+from tempograph._run_config import (
+    ASSISTANT_KEY,
+    BothConfigurableAndContextError,
+    invocation,
+)
+from tempograph._run_config import (  # the Agent Server's text, re-exported for callers
+    BOTH_CONFIGURABLE_AND_CONTEXT as BOTH_CONFIGURABLE_AND_CONTEXT,
+)
 from tempograph.client import RESUME_ERROR_KINDS
 from tempograph.errors import GraphRunError, TempographError
 from tempograph.http.bounded import BoundedDict, BoundedSet
@@ -141,45 +149,20 @@ class RunRequest:
     after_seconds: float = 0.0
 
 
-# The Agent Server's answer when a run gives both (langgraph-api, agents.md §3).
-BOTH_CONFIGURABLE_AND_CONTEXT = (
-    "Cannot specify both configurable and context. Prefer setting context alone. Context was "
-    "introduced in LangGraph 0.6.0 and is the long term planned replacement for configurable."
-)
 RUN_IN_FLIGHT = (
     "Run {} is in flight: cancel it first (runs.cancel; action=rollback also deletes it)"
 )
 DELETED_RUN_REASON = "Run deleted through the Tempograph HTTP API (runs.delete or rollback)"
-# configurable keys that name the run rather than configure it: never user keys.
-RUN_CONFIGURABLE = frozenset({"thread_id", "checkpoint_id", "checkpoint_ns"})
-# The config metadata key naming a created assistant's runs' assistant.
-ASSISTANT_KEY = "assistant_id"
 
 
 def run_invocation(body: RunBody) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-    """The config and context a run passes to its nodes, mirrored as the Agent Server does:
-    `configurable` alone also becomes the context; `context` alone is also copied into
-    `configurable`; both is a 400. The run's `metadata` joins config["metadata"]."""
-    config = body.config
-    configurable = {
-        k: v
-        for k, v in ((config.configurable if config else None) or {}).items()
-        if k not in RUN_CONFIGURABLE
-    }
-    if body.context and configurable:
-        raise HttpError(400, BOTH_CONFIGURABLE_AND_CONTEXT)
-    context = dict(body.context) if body.context else dict(configurable)
-    run_config: dict[str, Any] = {}
-    if context:
-        run_config["configurable"] = dict(context)
-    metadata = {**((config.metadata if config else None) or {}), **(body.metadata or {})}
-    if metadata:
-        run_config["metadata"] = metadata
-    if config is not None and config.tags:
-        run_config["tags"] = list(config.tags)
-    if config is not None and config.run_name:
-        run_config["run_name"] = config.run_name
-    return run_config or None, context
+    """The config and context a run passes to its nodes (tempograph._run_config.invocation):
+    both `configurable` and `context` is a 400, as on the Agent Server."""
+    config = body.config.model_dump(exclude_none=True) if body.config is not None else None
+    try:
+        return invocation(config, body.context, body.metadata)
+    except BothConfigurableAndContextError as exc:
+        raise HttpError(400, str(exc)) from None
 
 
 def to_command(body: CommandBody) -> Command:
