@@ -120,7 +120,9 @@ class ThreadRecord:
         if self.input_error is not None:
             raise self.input_error
         if self.ttl is not None and self.ttl.expires_at is None:
-            self._refresh()  # a new thread's TTL counts from its start
+            # A new thread's TTL counts from its creation (the start event), not from this
+            # first workflow task, which a busy or absent worker may run much later.
+            self._refresh(workflow.info().workflow_start_time)
         # Each patch adds a few events; start afresh (same id, same memo) long before the
         # history limits, once no patch is in flight.
         while not self.closed and not workflow.info().is_continue_as_new_suggested():
@@ -168,11 +170,11 @@ class ThreadRecord:
             workflow.upsert_memo(ttl_memo(self.ttl))
             self.closed = True
 
-    def _refresh(self) -> None:
-        """The thread was active: its deadline is ttl_minutes from now."""
+    def _refresh(self, since: datetime | None = None) -> None:
+        """The thread was active (`since`, default now): its deadline is ttl_minutes later."""
         if self.ttl is None:
             return
-        expires = workflow.now() + timedelta(minutes=self.ttl.ttl_minutes)
+        expires = (since or workflow.now()) + timedelta(minutes=self.ttl.ttl_minutes)
         self.ttl = self.ttl.model_copy(update={"expires_at": expires})
         self.ttl_changes += 1
         workflow.upsert_memo(ttl_memo(self.ttl))
