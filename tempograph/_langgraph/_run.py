@@ -43,6 +43,7 @@ from tempograph._langgraph._internals import (
     state_reader,
 )
 from tempograph.messages import NODE_STATE_QUERY, ErrorKind, NodeState
+from tempograph.store.langgraph import as_langgraph_store
 from tempograph.types import Command, GraphInterrupt, Send, _scratchpad
 
 
@@ -262,6 +263,11 @@ def make_node(
             is_send = True
         pad = _scratchpad.get()
         resume = list(pad.resume) if pad is not None else []
+        # The Agent Server gives every graph the server's store: a graph compiled without one
+        # gets the worker's (tempograph.store), seen through LangGraph's BaseStore API.
+        lg_store = store
+        if lg_store is None and getattr(runtime, "store", None) is not None:
+            lg_store = as_langgraph_store(runtime.store)
         writes: deque[tuple[str, Any]] = deque()
         lg_config = _pregel_config(
             config,
@@ -275,7 +281,7 @@ def make_node(
             resume=resume,
             runtime=runtime,
             writer=writer,
-            store=store,
+            store=lg_store,
         )
         try:
             output = await runnable.ainvoke(value, lg_config)

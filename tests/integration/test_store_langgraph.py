@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
+import pytest
 from langgraph.config import get_store
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -54,6 +55,32 @@ async def test_langgraph_nodes_use_the_tempograph_store(client: Client, tmp_path
             "lg", {"user": user, "log": []}, thread_id=f"t-{uuid.uuid4().hex[:12]}"
         )
     assert out["log"] == ["write", "read=write"]
+    seen = store.get(("lg", user), "seen")
+    assert seen is not None and seen.value == {"note": {"by": "write"}}
+    store.close()
+
+
+async def test_a_graph_compiled_without_a_store_gets_the_workers(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As on the Agent Server, a graph compiled without a store still gets one: the worker's
+    (TEMPOGRAPH_STORE_URI), the database /store serves."""
+    uri = f"sqlite:///{tmp_path}/worker.sqlite"
+    monkeypatch.setenv("TEMPOGRAPH_STORE_URI", uri)
+    builder = StateGraph(State)
+    builder.add_node("write", write)
+    builder.add_node("read", read)
+    builder.add_edge(START, "write")
+    builder.add_edge("write", "read")
+    builder.add_edge("read", END)
+    queue = f"lg-store-{uuid.uuid4().hex[:6]}"
+    user = f"u{uuid.uuid4().hex[:6]}"
+    async with create_worker(client, {"lg": builder.compile()}, task_queue=queue):
+        out = await GraphClient(client, task_queue=queue).invoke(
+            "lg", {"user": user, "log": []}, thread_id=f"t-{uuid.uuid4().hex[:12]}"
+        )
+    assert out["log"] == ["write", "read=write"]
+    store = SqliteStore(tmp_path / "worker.sqlite")
     seen = store.get(("lg", user), "seen")
     assert seen is not None and seen.value == {"note": {"by": "write"}}
     store.close()
