@@ -125,7 +125,7 @@ def test_dockerfile_lint() -> None:
     assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+(@sha256:[0-9a-f]{64})?", base), base
     # One install: the library with the extras a worker and the API server need.
     installs = [a for k, a in steps if k == "RUN" and "pip install" in a]
-    assert installs == ["pip install '.[http,encryption,otel]'"]
+    assert installs == ["pip install '.[http,encryption,otel,postgres]'"]
     extras = set(re.search(r"\[(.*)\]", installs[0]).group(1).split(","))  # type: ignore[union-attr]
     assert not extras & {"dev", "dev-server", "langgraph", "langchain"}
     closure = " ".join(extras_closure(extras)).lower()
@@ -281,6 +281,13 @@ def test_compose_stack_is_complete_and_consistent() -> None:
             "service_completed_successfully"
         )
         assert service.get("read_only") is True and service.get("cap_drop") == ["ALL"]
+        # One store database for both (a node's writes are what the API's /store reads).
+        assert env["TEMPOGRAPH_STORE_URI"].startswith("postgresql://")
+        assert service["depends_on"]["store-db"]["condition"] == "service_healthy"
+    assert (
+        services["worker"]["environment"]["TEMPOGRAPH_STORE_URI"]
+        == services["http"]["environment"]["TEMPOGRAPH_STORE_URI"]
+    )
     assert services["http"]["environment"]["TEMPOGRAPH_API_TOKEN"].startswith(
         "${TEMPOGRAPH_API_TOKEN:?"
     )
@@ -368,7 +375,13 @@ def test_manifests_cross_references_probes_resources_secrets() -> None:
             f":{ports.get('metrics', ports.get('sdk-metrics'))}"
         )
         # Keys and tokens come from Secrets, never from values in the manifest.
-        for key in ("TEMPORAL_API_KEY", "TEMPOGRAPH_API_TOKEN", "TEMPOGRAPH_ENCRYPTION_KEYS"):
+        assert "valueFrom" in env["TEMPOGRAPH_STORE_URI"], name  # the store, shared
+        for key in (
+            "TEMPORAL_API_KEY",
+            "TEMPOGRAPH_API_TOKEN",
+            "TEMPOGRAPH_ENCRYPTION_KEYS",
+            "TEMPOGRAPH_STORE_URI",
+        ):
             if key in env:
                 ref = env[key]["valueFrom"]["secretKeyRef"]
                 assert ref["key"] in secrets[ref["name"]], (name, key)
