@@ -1,5 +1,9 @@
-"""The activity of a thread cron's firing (tempograph/_cron.py): start the cron's run on its
-thread as runs.create on the thread does, following the cron's multitask strategy.
+"""The activity of a cron's firing (tempograph/_cron.py): start the cron's run on its thread
+as runs.create on the thread does, following the cron's multitask strategy (or, for a
+stateless cron on a created assistant, on a new thread named by the firing's workflow id).
+A cron on a created assistant reads the assistant's current version at each firing and merges
+its config and context under the cron's own (tempograph._run_config); a deleted assistant
+starts nothing and deletes the cron ("assistant_gone").
 
 * The thread paused (at an interrupt or a breakpoint), or its run over: new input discards the
   pause (the paused execution is cancelled as superseded, as the HTTP API does) and the run
@@ -13,7 +17,9 @@ thread as runs.create on the thread does, following the cron's multitask strateg
   workflow type holding the thread's id: "conflict".
 
 Two starts racing (another firing, an HTTP request) are settled by Temporal: one active
-execution per thread id; the loser looks again.
+execution per thread id; the loser looks again. The runs a firing starts carry its workflow id
+in their memo, so a retried attempt finds the run an earlier one started instead of starting
+a second.
 """
 
 from __future__ import annotations
@@ -34,21 +40,36 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from tempograph._assistants import (
+    ASSISTANT_MEMO,
+    ASSISTANT_RECORD_WORKFLOW,
+    AssistantMemo,
+    assistant_record_id,
+)
 from tempograph._cron import (
     CANCELLED_BY_USER,
     CRON_FIRE_ACTIVITY,
     CRON_RUN_MEMO,
     CRON_THREAD_WORKFLOW,
     SCHEDULE_PREFIX,
+    STATELESS_FIRING_SUFFIX,
     SUPERSEDED,
     CronFiring,
     FiringResult,
+    stateless_thread_id,
+)
+from tempograph._run_config import (
+    ASSISTANT_KEY,
+    BothConfigurableAndContextError,
+    invocation,
+    merge_assistant,
 )
 from tempograph.messages import (
     STATE_QUERY,
     STATUS_ATTRIBUTE,
     THREAD_RECORD_WORKFLOW,
     WORKFLOW_TYPE,
+    RunInput,
     StateSnapshot,
     thread_record_id,
 )
@@ -115,15 +136,16 @@ async def _cancel(client: Client, thread_id: str, run_id: str, reason: str) -> N
 
 
 async def _delete_cron(client: Client, firing: CronFiring) -> None:
-    """The thread is gone: so is its cron (the Agent Server deletes a thread's crons with it).
-    Only the schedule that fires this thread's firings is deleted."""
+    """The thread (or the created assistant) is gone: so is the cron (the Agent Server deletes
+    a thread's and an assistant's crons with them). Only the schedule that fires this cron's
+    firings is deleted."""
     handle = client.get_schedule_handle(SCHEDULE_PREFIX + firing.cron_id)
     try:
         action = (await handle.describe()).schedule.action
         if (
             isinstance(action, ScheduleActionStartWorkflow)
             and action.workflow == CRON_THREAD_WORKFLOW
-            and action.id == firing.cron_id
+            and action.id in (firing.cron_id, firing.cron_id + STATELESS_FIRING_SUFFIX)
         ):
             await handle.delete()
     except RPCError as exc:
@@ -131,14 +153,129 @@ async def _delete_cron(client: Client, firing: CronFiring) -> None:
             raise
 
 
+async def _assistant(client: Client, assistant_id: str) -> AssistantMemo | None:
+    """A created assistant's current version (None: deleted), as the HTTP API reads it."""
+    desc = await _describe(client, assistant_record_id(assistant_id))
+    if (
+        desc is None
+        or desc.status != WorkflowExecutionStatus.RUNNING
+        or desc.workflow_type != ASSISTANT_RECORD_WORKFLOW
+    ):
+        return None
+    memo = await desc.memo_value(ASSISTANT_MEMO, default=None, type_hint=AssistantMemo)
+    return memo if isinstance(memo, AssistantMemo) else None
+
+
+async def _run_of(client: Client, firing: CronFiring) -> RunInput | FiringResult:
+    """The run to start: the cron's; on a created assistant, with the assistant's current
+    config and context under the cron's own (read now, as the Agent Server does at each run)."""
+    cron = firing.assistant
+    if cron is None:
+        return firing.run
+    memo = await _assistant(client, cron.assistant_id)
+    if memo is None:
+        await _delete_cron(client, firing)
+        return FiringResult(
+            outcome="assistant_gone", detail=f"Assistant {cron.assistant_id} was deleted"
+        )
+    version = memo.current
+    config, context = merge_assistant(cron.config, cron.context, version.config, version.context)
+    try:
+        run_config, run_context = invocation(config, context, cron.metadata)
+    except BothConfigurableAndContextError as exc:
+        return FiringResult(outcome="refused", detail=str(exc))
+    run_config = dict(run_config or {})
+    # The run names its assistant when read back (tempograph.http.run_executor.assistant_of).
+    run_config["metadata"] = {
+        **(run_config.get("metadata") or {}),
+        ASSISTANT_KEY: cron.assistant_id,
+    }
+    run = firing.run.model_copy(
+        update={"graph": version.graph_id, "config": run_config, "context": run_context or None}
+    )
+    limit = config.get("recursion_limit")
+    if isinstance(limit, int) and limit > 0:
+        run.recursion_limit = limit
+    return run
+
+
+def _firing_id() -> str:
+    """This firing: its workflow id and run id (a trigger within the same second as a closed
+    firing reuses its workflow id, never its run id)."""
+    info = activity.info()
+    return f"{info.workflow_id}/{info.workflow_run_id}"
+
+
+async def _ours(desc: WorkflowExecutionDescription, firing_id: str) -> bool:
+    """Whether this execution was started by this firing (an earlier attempt of the activity
+    that started it but did not report back): a retry must not start a second run."""
+    try:
+        memo = await desc.memo_value(CRON_RUN_MEMO, default=None)
+    except Exception:  # noqa: BLE001 - a memo this client cannot read is not ours
+        return False
+    return isinstance(memo, dict) and memo.get("firing") == firing_id
+
+
+async def _start(
+    client: Client,
+    firing: CronFiring,
+    run: RunInput,
+    thread: str,
+    previous: str,
+    new_thread: bool,
+) -> str:
+    run = run.model_copy(update={"thread_id": thread, "previous_run_id": previous})
+    handle = await client.start_workflow(
+        WORKFLOW_TYPE,
+        run,
+        id=thread,
+        task_queue=firing.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        id_reuse_policy=(
+            WorkflowIDReusePolicy.REJECT_DUPLICATE
+            if new_thread
+            else WorkflowIDReusePolicy.ALLOW_DUPLICATE
+        ),
+        memo={CRON_RUN_MEMO: {"cron_id": firing.cron_id, "firing": activity.info().workflow_id}},
+        static_summary=run_summary(run.graph, thread),
+        static_details=run_details(run.graph, thread),
+    )
+    return handle.first_execution_run_id or ""
+
+
+async def _fire_new_thread(client: Client, firing: CronFiring, run: RunInput) -> FiringResult:
+    """A stateless cron's firing: a new thread, named after the firing's workflow id."""
+    thread = stateless_thread_id(firing.cron_id, activity.info().workflow_id or "")
+    try:
+        run_id = await _start(client, firing, run, thread, "", new_thread=True)
+    except WorkflowAlreadyStartedError:
+        desc = await _describe(client, thread)
+        if desc is not None and await _ours(desc, _firing_id()):
+            return FiringResult(outcome="started", run_id=desc.run_id)
+        return FiringResult(outcome="conflict", detail=f"Thread id {thread!r} is in use")
+    return FiringResult(outcome="started", run_id=run_id)
+
+
 @activity.defn(name=CRON_FIRE_ACTIVITY)
 async def fire_cron(firing: CronFiring) -> FiringResult:
     client = activity.client()
+    run = await _run_of(client, firing)
+    if isinstance(run, FiringResult):
+        return run
     thread = firing.thread_id
+    if thread is None:
+        return await _fire_new_thread(client, firing, run)
+    firing_id = _firing_id()
     waited_until = time.monotonic() + ENQUEUE_POLL_SECONDS
     while True:
         activity.heartbeat("looking")
         desc = await _describe(client, thread)
+        if (
+            desc is not None
+            and desc.workflow_type == WORKFLOW_TYPE
+            and await _ours(desc, firing_id)
+        ):
+            return FiringResult(outcome="started", run_id=desc.run_id)
         if await _thread_gone(client, thread, desc):
             await _delete_cron(client, firing)
             return FiringResult(outcome="thread_gone", detail=f"Thread {thread} was deleted")
@@ -164,26 +301,11 @@ async def fire_cron(firing: CronFiring) -> FiringResult:
             continue
         elif desc is not None:
             previous = desc.run_id  # the new run carries on from the state this one left
-        run = firing.run.model_copy(update={"thread_id": thread, "previous_run_id": previous})
         try:
-            handle = await client.start_workflow(
-                WORKFLOW_TYPE,
-                run,
-                id=thread,
-                task_queue=firing.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                id_reuse_policy=(
-                    WorkflowIDReusePolicy.ALLOW_DUPLICATE
-                    if desc is not None
-                    else WorkflowIDReusePolicy.REJECT_DUPLICATE
-                ),
-                memo={CRON_RUN_MEMO: {"cron_id": firing.cron_id}},
-                static_summary=run_summary(run.graph, thread),
-                static_details=run_details(run.graph, thread),
-            )
+            run_id = await _start(client, firing, run, thread, previous, new_thread=desc is None)
         except WorkflowAlreadyStartedError:
             await asyncio.sleep(POLL_INTERVAL)  # another start won the race: look again
             continue
         with contextlib.suppress(Exception):
             activity.heartbeat("started")
-        return FiringResult(outcome="started", run_id=handle.first_execution_run_id)
+        return FiringResult(outcome="started", run_id=run_id)

@@ -26,6 +26,13 @@ nothing and deletes the cron, and a thread cron whose thread is gone reads as no
 is deleted): the Agent Server deletes a thread's crons with the thread. Its `input` is
 required (a firing starts a run with input).
 
+A cron on a created assistant (stateless or on a thread) also fires TempographCronFiring: its
+activity reads the assistant's current version at each firing (as the Agent Server reads it
+for each run) and merges its config and context under the cron's own; a stateless one fires
+`<cron id>-firing-<time>`, whose run starts on the new thread `<cron id>-<time>` (the name a
+GraphRun action's run would have had).
+The assistant deleted: the firing starts nothing and the cron is deleted.
+
 Only Tempograph's schedules are read or changed: the schedule id has the prefix and a UUID,
 its own memo carries OWNER_MEMO, and its action starts GraphRun on this server's task queue.
 Any other schedule in the namespace is "not found". Visibility (listing schedules) lags
@@ -59,7 +66,14 @@ from temporalio.client import (
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
-from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX, CronFiring
+from tempograph._cron import (
+    CRON_THREAD_WORKFLOW,
+    SCHEDULE_PREFIX,
+    STATELESS_FIRING_SUFFIX,
+    CronAssistant,
+    CronFiring,
+)
+from tempograph._run_config import BothConfigurableAndContextError, invocation, merge_assistant
 from tempograph.http.assistant_catalog import AssistantCatalog, subset
 from tempograph.http.bounded import DEFAULT_CAP, BoundedSet
 from tempograph.http.errors import HttpError, check_message, not_supported
@@ -268,18 +282,25 @@ class CronStore:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def _graph(self, assistant_id: str) -> str:
-        graph = self.catalog.graph_of(assistant_id)
-        if graph is None:
-            raise HttpError(404, f"Assistant {assistant_id} not found")
-        if self.catalog.system_graph(assistant_id) is None:
-            # The schedule would start the graph without the assistant's config and context.
-            raise HttpError(
-                422,
-                f"assistant_id: {assistant_id} is a created assistant; a cron runs a graph's "
-                "system assistant (its graph id) only",
-            )
-        return graph
+    async def _assistant(self, body: CronBody) -> tuple[str, str, bool]:
+        """(graph, assistant id, created) of the cron's assistant: a graph's system assistant,
+        or a created one (read from Temporal; its config and context are read again at each
+        firing). A created assistant whose configuration cannot make a run with the cron's
+        (both `configurable` and `context`) is refused now, as a run would be (400)."""
+        graph = self.catalog.system_graph(body.assistant_id)
+        if graph is not None:
+            return graph, assistant_id_of(graph), False
+        memo = await self.catalog.created(body.assistant_id)
+        if memo is None or memo.current.graph_id not in self.catalog.graphs:
+            raise HttpError(404, f"Assistant {body.assistant_id} not found")
+        version = memo.current
+        run_config = body.config.model_dump(exclude_none=True) if body.config else None
+        config, context = merge_assistant(run_config, body.context, version.config, version.context)
+        try:
+            invocation(config, context, body.metadata)
+        except BothConfigurableAndContextError as exc:
+            raise HttpError(400, str(exc)) from None
+        return version.graph_id, version.assistant_id, True
 
     def _action(self, cron_id: str, graph: str, record: dict[str, Any]) -> ScheduleAction:
         payload = record["payload"]
@@ -309,21 +330,33 @@ class CronStore:
         )
         if body.config is not None and body.config.recursion_limit:
             run.recursion_limit = body.config.recursion_limit
-        if thread_id is not None:
+        created = bool(record.get("created_assistant"))
+        if thread_id is not None or created:
+            # The firing workflow: it continues the thread, or reads the created assistant
+            # afresh, at each firing.
             firing = CronFiring(
                 cron_id=cron_id,
                 thread_id=thread_id,
                 task_queue=self.task_queue,
                 run=run,
                 multitask_strategy=payload.get("multitask_strategy") or "enqueue",
+                assistant=CronAssistant(
+                    assistant_id=record["assistant_id"],
+                    config=payload.get("config"),
+                    context=payload.get("context"),
+                    metadata=payload.get("metadata"),
+                )
+                if created
+                else None,
             )
+            where = f"on thread {thread_id}" if thread_id is not None else "new thread per firing"
             return ScheduleActionStartWorkflow(
                 CRON_THREAD_WORKFLOW,
                 args=[firing],
-                id=cron_id,
+                id=cron_id if thread_id is not None else cron_id + STATELESS_FIRING_SUFFIX,
                 task_queue=self.task_queue,
                 memo={CRON_MEMO: record},
-                static_summary=f"cron {cron_id}: {graph} on thread {thread_id}",
+                static_summary=f"cron {cron_id}: {graph}, {where}",
             )
         return ScheduleActionStartWorkflow(
             WORKFLOW_TYPE,
@@ -371,13 +404,15 @@ class CronStore:
                 await self.threads.existing(thread_id)  # 404 for an unknown thread
         if body.end_time is not None and body.end_time.tzinfo is None:
             raise HttpError(422, "end_time: a time with its UTC offset")
-        graph = self._graph(body.assistant_id)
+        graph, assistant_id, created = await self._assistant(body)
         cron_id = str(uuid.uuid4())
         stamp = iso(now())
         payload = body.model_dump(exclude_none=True, mode="json")
         record: dict[str, Any] = {
             "cron_id": cron_id,
-            "assistant_id": assistant_id_of(graph),
+            "assistant_id": assistant_id,
+            # A created assistant: read again at each firing (CronFiring.assistant).
+            "created_assistant": created,
             "graph": graph,
             "thread_id": thread_id,
             "on_run_completed": "keep" if thread_id is None else None,
@@ -563,10 +598,12 @@ class CronStore:
         enabled: bool | None,
         metadata: dict[str, Any] | None,
     ) -> bool:
-        if assistant_id is not None:
-            graph = self.catalog.graph_of(assistant_id)
-            if graph is None or graph != cron.record.get("graph"):
-                return False
+        # The assistant it runs: a graph name stands for the graph's system assistant.
+        if (
+            assistant_id is not None
+            and self.catalog.assistant_id(assistant_id) != cron.record["assistant_id"]
+        ):
+            return False
         if thread_id is not None and cron.record.get("thread_id") != thread_id:
             return False
         if enabled is not None and cron.description.schedule.state.paused == enabled:

@@ -262,8 +262,8 @@ TABLE: tuple[Method, ...] = (
         "POST /runs/crons",
         "differs",
         "a Temporal Schedule (`temporal schedule list`); a new thread per firing, kept: "
-        '`on_run_completed="delete"`, `multitask_strategy`, `stream_subgraphs`, a created '
-        "assistant 422",
+        '`on_run_completed="delete"`, `multitask_strategy`, `stream_subgraphs` 422; a '
+        "created assistant is read at each firing and deletes its crons with it",
     ),
     Method(
         "crons",
@@ -272,8 +272,8 @@ TABLE: tuple[Method, ...] = (
         "differs",
         "a Temporal Schedule firing `TempographCronFiring`, which continues the thread "
         "(multitask_strategy reject/interrupt/enqueue; an enqueued firing waits in Temporal and "
-        "is not listed as a pending run); `rollback`, no `input`, a created assistant 422; "
-        "unknown thread 404; deleted with its thread",
+        "is not listed as a pending run); `rollback`, no `input` 422; unknown thread 404; "
+        "deleted with its thread",
     ),
     Method("crons", "search", "POST /runs/crons/search", "supported", "`select`, `thread_id`"),
     Method("crons", "count", "POST /runs/crons/count", "supported"),

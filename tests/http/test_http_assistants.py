@@ -303,16 +303,6 @@ async def test_runs_read_back_elsewhere_name_the_created_assistant(
     await sdk.assistants.delete(aid)
 
 
-async def test_cron_on_a_created_assistant_is_refused(sdk: LangGraphClient) -> None:
-    """A cron would start the graph without the assistant's config and context: refused."""
-    aid = (await sdk.assistants.create("ask", context={"user_id": "c"}))["assistant_id"]
-    try:
-        with pytest.raises(UnprocessableEntityError, match="created assistant"):
-            await sdk.crons.create(aid, schedule="0 0 1 1 *", input={"log": []})
-    finally:
-        await sdk.assistants.delete(aid)
-
-
 async def test_assistant_record_history_replays(sdk: LangGraphClient, client: Client) -> None:
     """The TempographAssistant workflow is deterministic: its history (start, a new version,
     set_latest, a refused set_latest) replays."""

@@ -542,3 +542,75 @@ async def test_workers_register_the_firing_workflow_and_activity(client: Client)
     )
     assert UpgradingCronThread in plugged.config(active_config=True)["workflows"]
     assert fire_cron in plugged.config(active_config=True)["activities"]
+
+
+async def test_crons_on_a_created_assistant_read_it_at_each_firing(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    """A cron naming a created assistant (stateless, or on a thread) runs with the assistant's
+    current config and context under the cron's own, read at each firing: a new version
+    applies to the next firing; a deleted assistant takes its crons with it."""
+    aid = (
+        await sdk.assistants.create("config_context", context={"user_id": "v1", "model_name": "m1"})
+    )["assistant_id"]
+    crons: list[str] = []
+    try:
+        cron = await sdk.crons.create(
+            aid, schedule=EVERY_MINUTE, input={"seen": []}, context={"model_name": "cron-model"}
+        )
+        crons.append(cron["cron_id"])
+        assert cron["assistant_id"] == aid and cron["thread_id"] is None
+        handle = client.get_schedule_handle(SCHEDULE_PREFIX + cron["cron_id"])
+        # The stateless firing `<cron id>-firing-<time>` runs on the thread `<cron id>-<time>`.
+        firing_id, result = await fire(client, handle)
+        assert firing_id.startswith(cron["cron_id"] + "-firing-")
+        assert result["outcome"] == "started"
+        thread = firing_id.replace("-firing-", "-", 1)
+        out = await sdk.runs.join(thread, result["run_id"])
+        assert out["seen"][0]["context"] == {"user_id": "v1", "model_name": "cron-model"}
+        assert (await sdk.runs.get(thread, result["run_id"]))["assistant_id"] == aid
+        assert [c["cron_id"] for c in await sdk.crons.search(assistant_id=aid)] == crons
+        # The graph's system assistant is another assistant: its filter leaves this cron out.
+        assert cron["cron_id"] not in {
+            c["cron_id"] for c in await sdk.crons.search(assistant_id="config_context")
+        }
+
+        # A new version: the next firing uses it (the cron's own context still wins).
+        await sdk.assistants.update(aid, context={"user_id": "v2", "model_name": "m2"})
+        await asyncio.sleep(1.1)  # firings are named to the second
+        firing_id, result = await fire(client, handle)
+        thread = firing_id.replace("-firing-", "-", 1)
+        out = await sdk.runs.join(thread, result["run_id"])
+        assert out["seen"][0]["context"] == {"user_id": "v2", "model_name": "cron-model"}
+
+        # On a thread: the thread goes on with the assistant's configuration.
+        tid = (await sdk.threads.create())["thread_id"]
+        on_thread = await sdk.crons.create_for_thread(
+            tid, aid, schedule=EVERY_MINUTE, input={"seen": []}
+        )
+        crons.append(on_thread["cron_id"])
+        thread_handle = client.get_schedule_handle(SCHEDULE_PREFIX + on_thread["cron_id"])
+        _, result = await fire(client, thread_handle)
+        out = await sdk.runs.join(tid, result["run_id"])
+        assert out["seen"][-1]["context"] == {"user_id": "v2", "model_name": "m2"}
+
+        # Both configurable and context with the assistant's: refused now, as a run would be.
+        with pytest.raises(httpx.HTTPStatusError) as both:
+            await sdk.crons.create(
+                aid,
+                schedule=EVERY_MINUTE,
+                input={"seen": []},
+                context={"user_id": "x"},
+                config={"configurable": {"model_name": "y"}},
+            )
+        assert status_of(both.value) == 400
+    finally:
+        await sdk.assistants.delete(aid)
+    # The assistant deleted: a firing starts nothing, and its crons are deleted.
+    _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
+    assert result["outcome"] == "assistant_gone"
+    with pytest.raises(RPCError) as gone:
+        await client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]).describe()
+    assert gone.value.status == RPCStatusCode.NOT_FOUND
+    with contextlib.suppress(httpx.HTTPStatusError):
+        await sdk.crons.delete(crons[0])
