@@ -98,6 +98,7 @@ from tempograph.messages import (
     Breakpoints,
     Checkpoint,
     ErrorKind,
+    GotoSend,
     NodeUpdate,
     PendingRun,
     ResumeInput,
@@ -1346,9 +1347,11 @@ def _resume_input(command: Command | None) -> ResumeInput:
     if command is None:
         return ResumeInput()
     goto = command.goto if isinstance(command.goto, list | tuple) else [command.goto]
-    if any(isinstance(g, Send) for g in goto):
-        raise ValueError("Send in a resume Command is not supported; use node names in goto")
-    return ResumeInput(resume=command.resume, update=command.update, goto=[str(g) for g in goto])
+    # LangGraph: goto holds node names and Sends (a task of the node with the Send's argument).
+    targets: list[str | GotoSend] = [
+        GotoSend(node=g.node, arg=g.arg) if isinstance(g, Send) else str(g) for g in goto
+    ]
+    return ResumeInput(resume=command.resume, update=command.update, goto=targets)
 
 
 def _from_checkpoint(

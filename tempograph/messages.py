@@ -284,11 +284,23 @@ class RunInput(BaseModel):
     webhook: str | None = None
 
 
+class GotoSend(BaseModel):
+    """A Send in a resume's goto (LangGraph's Command(goto=Send(node, arg))): one more task of
+    `node` with `arg` as its input instead of the state."""
+
+    # {"node": ..., "input": ...} (the Agent Server's spelling) is refused, not run without arg.
+    model_config = ConfigDict(extra="forbid")
+
+    node: str
+    arg: Any = None
+
+
 class ResumeInput(BaseModel):
     """A human's answer: the shape of LangGraph's Command(resume=..., update=..., goto=...).
 
     `resume` is one value, or a map {interrupt id: value} when several interrupts are pending.
     At a static breakpoint, `resume` may be omitted (null): the run continues to the next one.
+    `goto`: node names and Sends ({"node": ..., "arg": ...}), in order: each one a task.
     """
 
     # A misspelt key ({"answer": ...}) is an error, not a silently missing answer.
@@ -296,7 +308,7 @@ class ResumeInput(BaseModel):
 
     resume: Any = None
     update: dict[str, Any] | None = None
-    goto: list[str] = Field(default_factory=list)
+    goto: list[str | GotoSend] = Field(default_factory=list)
     # Breakpoints for the rest of this invocation (LangGraph: per invocation); when omitted,
     # the graph's compiled ones.
     interrupt_before: Breakpoints = None

@@ -22,9 +22,11 @@ from tempograph._engine.planning import (
     Topology,
     add_targets,
     copy_joins,
+    goto_tasks,
     merge,
     plan,
     preview,
+    split_goto,
     start_tasks,
 )
 from tempograph._engine.resume import (
@@ -57,6 +59,7 @@ __all__ = [
     "copy_joins",
     "expired_answers",
     "give_answers",
+    "goto_tasks",
     "hits",
     "is_resume_map",
     "merge",
@@ -65,6 +68,7 @@ __all__ = [
     "pick_breakpoints",
     "plan",
     "preview",
+    "split_goto",
     "start_tasks",
     "unknown_breakpoints",
 ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tempograph._engine.errors import RunFailedError
 from tempograph._engine.tasks import Task
-from tempograph.messages import END, START, ErrorKind, GraphSpec, NodeResult, SendSpec
+from tempograph.messages import END, START, ErrorKind, GotoSend, GraphSpec, NodeResult, SendSpec
 
 # Join progress: for each join (by its index in Topology.joins), the sources seen so far.
 JoinSeen = dict[int, set[str]]
@@ -57,6 +57,23 @@ def add_targets(
             raise RunFailedError(f"Send to unknown node '{send.node}'", ErrorKind.INVALID_UPDATE)
         tasks.append(Task(send.node, send))
     return tasks
+
+
+def split_goto(goto: Sequence[str | GotoSend]) -> tuple[list[str], list[SendSpec]]:
+    """A resume's goto as add_targets takes it: the node names, and the Sends."""
+    names = [g for g in goto if isinstance(g, str)]
+    sends = [SendSpec(node=g.node, arg=g.arg) for g in goto if not isinstance(g, str)]
+    return names, sends
+
+
+def goto_tasks(goto: Sequence[str | GotoSend]) -> list[Task]:
+    """The tasks a resume's goto adds to the paused step, in its order: one per node name (run
+    with the state), one per Send (run with its argument). END is no task."""
+    return [
+        Task(g) if isinstance(g, str) else Task(g.node, SendSpec(node=g.node, arg=g.arg))
+        for g in goto
+        if g != END
+    ]
 
 
 def start_tasks(topology: Topology) -> list[Task]:

@@ -83,7 +83,8 @@ def check_resume(cmd: ResumeInput, run: PauseView) -> None:
         raise RejectedError(
             f"Unknown state key(s) in update: {unknown_keys}", ErrorKind.INVALID_RESUME
         )
-    unknown_nodes = sorted(set(cmd.goto) - set(run.nodes))
+    targets = {g if isinstance(g, str) else g.node for g in cmd.goto}
+    unknown_nodes = sorted(targets - set(run.nodes))
     if unknown_nodes:
         raise RejectedError(f"Unknown node(s) in goto: {unknown_nodes}", ErrorKind.INVALID_RESUME)
     for name in ("interrupt_before", "interrupt_after"):

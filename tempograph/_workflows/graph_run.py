@@ -84,11 +84,13 @@ with workflow.unsafe.imports_passed_through():
         copy_joins,
         expired_answers,
         give_answers,
+        goto_tasks,
         hits,
         parse_resume,
         pending_interrupts,
         pick_breakpoints,
         plan,
+        split_goto,
         start_tasks,
         statedelta,
         unknown_breakpoints,
@@ -408,6 +410,9 @@ class GraphRun:
             check_depth(cmd.update, "The resume's update")
             check_depth(cmd.config, "The resume's config")
             check_depth(cmd.context, "The resume's context")
+            for target in cmd.goto:
+                if not isinstance(target, str):
+                    check_depth(target.arg, f"The argument of the Send to '{target.node}'")
         except LimitError as exc:
             raise rejected(str(exc)) from None
         self._check_growth(size, "The resume")
@@ -704,8 +709,8 @@ class GraphRun:
             if resume.update:
                 await self._apply(list(resume.update.items()))
             to_run = give_answers(waiting, resume)
-            for node in resume.goto:
-                slot = TaskSlot.of(st.thread_id, st.step, len(slots), Task(node))
+            for task in goto_tasks(resume.goto):  # (names and Sends, in order)
+                slot = TaskSlot.of(st.thread_id, st.step, len(slots), task)
                 slots.append(slot)
                 to_run.append(slot)
 
@@ -998,7 +1003,7 @@ class GraphRun:
         """After a static breakpoint: apply the update and goto; the answer itself is ignored."""
         if resume.update:
             await self._apply(list(resume.update.items()))
-        return add_targets(self.state.topology, tasks, resume.goto, [])
+        return add_targets(self.state.topology, tasks, *split_goto(resume.goto))
 
     async def _end_here(self, update: StateUpdate) -> None:
         """update_state(as_node=END) while paused (LangGraph; Agent Inbox's "mark as
