@@ -5,9 +5,13 @@ stored: thread_store.py and executions.py; the store (/store): tempograph.store.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 
 from tempograph.client import GraphClient
@@ -23,6 +27,31 @@ from tempograph.http.routers import store as store_router
 from tempograph.http.serving import BodyGuard, HostGuard, HttpSettings
 from tempograph.store import BaseStore, default_store
 
+log = structlog.get_logger(__name__)
+
+# Thread TTLs: how often the server deletes the runs of threads whose record expired, when no
+# look-up or search met them first; and how far back each sweep looks again (visibility lists
+# a closed record a moment after it closed).
+TTL_SWEEP_SECONDS = 60.0
+TTL_SWEEP_OVERLAP = timedelta(minutes=5)
+
+
+async def sweep_expired_threads(backend: Backend, interval: float) -> None:
+    """Every `interval` seconds, delete the runs of expired threads (ThreadStore.sweep_expired).
+    A failed round (Temporal unreachable) is logged and tried again next round."""
+    since: datetime | None = None
+    while True:
+        await asyncio.sleep(interval)
+        started = datetime.now(UTC)
+        try:
+            swept = await backend.store.sweep_expired(since)
+        except Exception as exc:  # noqa: BLE001 - a round that fails must not end the sweeper
+            log.warning("thread TTL sweep failed; retrying next round", error=str(exc))
+            continue
+        if swept:
+            log.info("expired threads swept", threads=len(swept))
+        since = started - TTL_SWEEP_OVERLAP
+
 
 def create_app(
     graph_client: GraphClient,
@@ -32,6 +61,7 @@ def create_app(
     settings: HttpSettings | None = None,
     codec_origins: Sequence[str] = (),
     store: BaseStore | None = None,
+    ttl_sweep_seconds: float | None = TTL_SWEEP_SECONDS,
 ) -> FastAPI:
     """An ASGI app serving `graph_names` (run by the workers of `graph_client`'s task queue).
     Given as a mapping {name: compiled graph}, the graphs' topology and schemas are served too
@@ -46,11 +76,34 @@ def create_app(
     `codec_origins`: the Temporal UI origins allowed to call the codec server (CORS).
     `store`: what /store serves (tempograph.store), by default TEMPOGRAPH_STORE_URI's (else
     the SQLite file .tempograph/store.sqlite): the database the workers' nodes use.
+    `ttl_sweep_seconds`: while the app runs (its lifespan), how often the runs of threads
+    whose TTL ran out are deleted when nobody looked them up; None: only on look-ups.
     """
+    if ttl_sweep_seconds is not None and ttl_sweep_seconds <= 0:
+        raise ValueError(
+            f"ttl_sweep_seconds must be a positive number of seconds or None, "
+            f"not {ttl_sweep_seconds!r}"
+        )
     check_token(api_token)
     settings = settings or HttpSettings()
     backend = Backend(graph_client, graph_names, cache_size=settings.cache_size)
-    app = FastAPI(title="Tempograph Agent Server", version="0.1.0")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        sweeper = (
+            asyncio.create_task(sweep_expired_threads(backend, ttl_sweep_seconds))
+            if ttl_sweep_seconds is not None
+            else None
+        )
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+
+    app = FastAPI(title="Tempograph Agent Server", version="0.1.0", lifespan=lifespan)
     # JSON bodies refuse NaN, lone surrogates and deep nesting (422), which no answer could carry.
     app.router.route_class = StrictJSONRoute
     app.state.service = backend

@@ -24,16 +24,18 @@ async def serve(
     host: str = "127.0.0.1",
     port: int | None = None,
     settings: HttpSettings | None = None,
+    lifespan: str = "off",
 ) -> AsyncIterator[str]:
     """Run `app` on host:port (a free port by default) until the block ends; yields its URL.
-    The server applies the connection timeouts and limits of `settings` (as server.py does)."""
+    The server applies the connection timeouts and limits of `settings` (as server.py does).
+    `lifespan="on"` runs the app's startup and shutdown (e.g. the thread TTL sweeper)."""
     config = server_config(
         app,
         host=host,
         port=port or free_port(),
         settings=settings or HttpSettings(),
         log_level="warning",
-        lifespan="off",
+        lifespan=lifespan,
     )
     server = QuietServer(config)
     task = asyncio.create_task(server.serve())

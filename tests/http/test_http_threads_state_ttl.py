@@ -441,3 +441,32 @@ async def test_ttl_thread_seen_expired_by_another_server_process(
             assert (await hb.get(f"/threads/{tid}")).status_code == 200
             await wait_gone(hb, tid, 30)
             assert (await ha.get(f"/threads/{tid}")).status_code == 404
+
+
+async def test_the_server_sweeps_expired_threads_by_itself(client: Client, worker: Worker) -> None:
+    """A served app (its lifespan running) deletes the runs of an expired thread that no
+    request looks up again (create_app's ttl_sweep_seconds)."""
+    app = create_app(
+        GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()), ttl_sweep_seconds=0.5
+    )
+    async with serve(app, lifespan="on") as base, httpx.AsyncClient(base_url=base) as h:
+        tid = (await h.post("/threads", json={"ttl": {"ttl": 0.02}})).json()["thread_id"]
+        r = await h.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": "ask", "input": {"log": [], "x": 1}}
+        )
+        assert "__interrupt__" in r.json()
+        for _ in range(150):  # no request about the thread: only the sweeper can delete it
+            try:
+                run = await client.get_workflow_handle(tid).describe()
+            except RPCError:
+                break  # deleted
+            if run.status != WorkflowExecutionStatus.RUNNING:
+                break  # terminated, being deleted
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError("the expired thread's paused run was never swept")
+
+
+def test_a_bad_sweep_interval_is_refused(client: Client) -> None:
+    with pytest.raises(ValueError, match="ttl_sweep_seconds"):
+        create_app(GraphClient(client, task_queue=TASK_QUEUE), ["ask"], ttl_sweep_seconds=0)
