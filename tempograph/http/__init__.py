@@ -69,8 +69,9 @@ How it is built, and the differences that cut across methods:
 * update_state edits a paused run (or a fork of a checkpoint, `checkpoint_id`); on a finished
   thread it adds a checkpoint with the edit (a new run from the last checkpoint). Subgraph
   state (`subgraphs=true`) is not supported. The default recursion limit is Tempograph's (100).
-* Crons are Temporal Schedules (cron_store.py); a cron on a thread fires TempographCronFiring
-  (tempograph/_cron.py), which continues the thread with the cron's multitask strategy.
+* Crons are Temporal Schedules (cron_store.py); a cron on a thread, or on a created
+  assistant, fires TempographCronFiring (tempograph/_cron.py), which continues the thread with
+  the cron's multitask strategy and reads the assistant afresh at each firing.
 * Config and context (agents.md §3): a run's `config` (`configurable`, `metadata`, `tags`,
   `run_name`, `recursion_limit`) and `context` reach its nodes (their `config` / `runtime`
   parameters, get_config(), the graph's context_schema), mirrored as on the Agent Server:
