@@ -236,7 +236,7 @@ async def _start(
             if new_thread
             else WorkflowIDReusePolicy.ALLOW_DUPLICATE
         ),
-        memo={CRON_RUN_MEMO: {"cron_id": firing.cron_id, "firing": activity.info().workflow_id}},
+        memo={CRON_RUN_MEMO: {"cron_id": firing.cron_id, "firing": _firing_id()}},
         static_summary=run_summary(run.graph, thread),
         static_details=run_details(run.graph, thread),
     )

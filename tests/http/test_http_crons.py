@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import subprocess
 import uuid
@@ -32,16 +33,18 @@ from temporalio.client import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Replayer, Worker
 
 from tempograph import GraphClient, TempographPlugin, create_worker
 from tempograph._activities.cron_firing import fire_cron
-from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX
+from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX, CronFiring
 from tempograph._workflows.cron_thread import CronThread, UpgradingCronThread
 from tempograph.devserver import temporal_cli
 from tempograph.http import create_app
 from tempograph.http.rendering import assistant_id_of
 from tempograph.http.testing import serve
+from tempograph.messages import RunInput
 from tests.conftest import TASK_QUEUE, SessionServer
 from tests.sample_graphs import all_graphs
 
@@ -614,3 +617,30 @@ async def test_crons_on_a_created_assistant_read_it_at_each_firing(
     assert gone.value.status == RPCStatusCode.NOT_FOUND
     with contextlib.suppress(httpx.HTTPStatusError):
         await sdk.crons.delete(crons[0])
+
+
+async def test_a_retried_firing_attempt_starts_no_second_run(
+    sdk: LangGraphClient, client: Client
+) -> None:
+    """The fire activity run twice for the same firing (an attempt that started the run but
+    failed to report back, retried): the second finds the run the first started."""
+    tid = (await sdk.threads.create())["thread_id"]
+    await sdk.runs.wait(tid, "slow", input={"log": ["first"]})
+    env = ActivityEnvironment(client=client)
+    env.info = dataclasses.replace(
+        ActivityEnvironment.default_info(),
+        workflow_id=f"{uuid.uuid4()}-2026-01-01T00:00:00Z",
+        workflow_run_id=str(uuid.uuid4()),
+    )
+    firing = CronFiring(
+        cron_id=str(uuid.uuid4()),
+        thread_id=tid,
+        task_queue=TASK_QUEUE,
+        run=RunInput(graph="slow", input={"log": ["cron"]}),
+    )
+    first = await env.run(fire_cron, firing)
+    again = await env.run(fire_cron, firing)  # the run is still executing its step
+    assert first.outcome == again.outcome == "started" and again.run_id == first.run_id
+    assert first.run_id is not None
+    assert (await sdk.runs.join(tid, first.run_id))["log"] == ["first", "cron"]
+    assert len(await sdk.runs.list(tid)) == 2
