@@ -427,12 +427,30 @@ def cpu_gap(results: Results, key: str, n: int) -> str:
     return "CPU ms per run vs the floor's: " + ("; ".join(parts) if parts else "no larger")
 
 
+def throughput_failure(results: Results, key: str, n: int) -> Verdict | None:
+    """A MISS for a system of ours whose batch at N failed (its error is recorded as "N=...")."""
+    error = results.errors.get("throughput", {}).get(key, "")
+    if batches_at(results, key, n) or not error.startswith(f"N={n}:"):
+        return None
+    what = "throughput" if key == "tempograph" else "the HTTP API's throughput"
+    return Verdict(
+        f"{label(results, key)}: {what} at N={n}",
+        "failed",
+        False,
+        f"{error.removeprefix(f'N={n}: ')[:300]}: a run's update waited longer than its RPC "
+        "deadline (the machine was overloaded) and the error reached the caller instead of "
+        "the call waiting on.",
+    )
+
+
 def throughput_targets(results: Results) -> list[Verdict]:
     out: list[Verdict] = []
     for n in throughput_sizes(results):
         floor = runs_per_s(results, "floor", n)
         ours = runs_per_s(results, "tempograph", n)
         if math.isnan(ours):
+            if (failed := throughput_failure(results, "tempograph", n)) is not None:
+                out.append(failed)
             continue
         ok = None if math.isnan(floor) else ours >= THROUGHPUT_TARGET * floor
         why = ""
@@ -454,6 +472,8 @@ def throughput_targets(results: Results) -> list[Verdict]:
     for n in throughput_sizes(results):
         gc, http = runs_per_s(results, "tempograph", n), runs_per_s(results, "tempograph-http", n)
         if math.isnan(http) or math.isnan(gc):
+            if (failed := throughput_failure(results, "tempograph-http", n)) is not None:
+                out.append(failed)
             continue
         # Time per run (1 / runs/s) through HTTP over GraphClient's.
         over = gc / http
