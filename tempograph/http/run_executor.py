@@ -77,7 +77,7 @@ from tempograph.messages import (
     StartFrom,
 )
 from tempograph.ownership import own_runs, quote
-from tempograph.types import Command
+from tempograph.types import Command, Send
 
 log = logging.getLogger("tempograph.http")
 
@@ -165,18 +165,30 @@ def run_invocation(body: RunBody) -> tuple[dict[str, Any] | None, dict[str, Any]
         raise HttpError(400, str(exc)) from None
 
 
+SEND_KEYS = frozenset({"node", "input"})
+
+
 def to_command(body: CommandBody) -> Command:
+    """A run's `command` as a Command. `goto`: node names and Sends, the Agent Server's
+    `{"node": ..., "input": ...}` (LangGraph's Send(node, arg)), alone or in a list; a Send of
+    any other shape is refused (422 naming it), never run without its argument."""
     update = dict(body.update) if isinstance(body.update, list) else body.update
-    goto: list[str] = []
+    goto: list[str | Send] = []
     targets = body.goto if isinstance(body.goto, list) else [body.goto] if body.goto else []
-    for target in targets:
-        if not isinstance(target, str):
+    for i, target in enumerate(targets):
+        if isinstance(target, str):
+            goto.append(target)
+            continue
+        where = f"command.goto[{i}]" if isinstance(body.goto, list) else "command.goto"
+        node = target.get("node")
+        unknown = sorted(set(target) - SEND_KEYS)
+        if not isinstance(node, str) or not node or unknown:
             raise HttpError(
                 422,
-                "command.goto: Send ({node, input}) is not supported: a resume's goto names "
-                "nodes only (ResumeInput.goto), which run with the state",
+                f'{where}: a node name or a Send {{"node": <node name>, "input": <its input>}}, '
+                f"got {sorted(target)}",
             )
-        goto.append(target)
+        goto.append(Send(node, target.get("input")))
     return Command(resume=body.resume, update=update, goto=goto)
 
 

@@ -27,7 +27,7 @@ class CommandBody(BaseModel):
     resume: Any = None
     # A dict, or a list of [key, value] pairs (both are sent by LangGraph clients).
     update: dict[str, Any] | list[tuple[str, Any]] | None = None
-    # A node name, a Send {"node", "input"}, or a list of these (Send is refused later).
+    # A node name, a Send {"node", "input"}, or a list of these (run_executor.to_command).
     goto: str | dict[str, Any] | list[str | dict[str, Any]] | None = None
 
 

@@ -190,7 +190,8 @@ TABLE: tuple[Method, ...] = (
         "POST /threads/{thread_id}/runs, POST /runs",
         "differs",
         "`after_seconds` on a thread with runs, `strict_resume=false`, `langsmith_tracer`, "
-        "`feedback_keys`, unknown fields 422; `enqueue` answers `pending` at once",
+        "`feedback_keys`, unknown fields 422; `enqueue` answers `pending` at once; "
+        '`command.goto` takes node names and Sends `{"node", "input"}`',
     ),
     Method(
         "runs",

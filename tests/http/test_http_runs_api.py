@@ -1,7 +1,7 @@
 """The runs and threads items of the Agent Server API through the real langgraph-sdk (0.4.14)
 against Tempograph served by uvicorn: runs.create queued behind a running run (enqueue,
 answered at once as "pending"), runs.delete, runs.cancel_many, multitask_strategy="rollback",
-runs.create_batch, after_seconds, command.goto with Send (refused), threads.copy and
+runs.create_batch, after_seconds, a malformed command.goto Send (refused), threads.copy and
 threads.prune."""
 
 from __future__ import annotations
@@ -192,19 +192,20 @@ async def test_after_seconds_delays_a_new_threads_run_in_temporal(
     }
 
 
-async def test_command_goto_send_is_refused_naming_it(sdk: LangGraphClient) -> None:
+async def test_a_malformed_goto_send_is_refused_naming_it(sdk: LangGraphClient) -> None:
+    """A Send is {"node", "input"} on the wire (tests/http/test_http_goto_send.py runs them);
+    another shape is refused (422 naming command.goto) through runs.wait, runs.create and
+    runs.stream, before anything starts."""
     tid = (await sdk.threads.create())["thread_id"]
     await sdk.runs.wait(tid, "ask", input={"log": [], "x": 1})
     detail = await refused(
-        sdk.runs.wait(tid, "ask", command={"resume": "yes", "goto": {"node": "c", "input": {}}}),
+        sdk.runs.wait(tid, "ask", command={"resume": "yes", "goto": {"node": "c", "arg": {}}}),
         422,
     )
-    assert detail.startswith("command.goto: Send ({node, input}) is not supported")
-    # In a list with node names, and through runs.create and runs.stream: refused the same,
-    # before anything starts.
-    mixed = {"resume": "yes", "goto": ["c", {"node": "c", "input": {"x": 2}}]}
-    assert "command.goto" in await refused(sdk.runs.wait(tid, "ask", command=mixed), 422)
-    assert "command.goto" in await refused(sdk.runs.create(tid, "ask", command=mixed), 422)
+    assert detail.startswith("command.goto: a node name or a Send"), detail
+    mixed = {"resume": "yes", "goto": ["c", {"node": "c", "arg": {"x": 2}}]}
+    assert "command.goto[1]" in await refused(sdk.runs.wait(tid, "ask", command=mixed), 422)
+    assert "command.goto[1]" in await refused(sdk.runs.create(tid, "ask", command=mixed), 422)
     async with httpx.AsyncClient(base_url=str(sdk.http.client.base_url)) as http:
         r = await http.post(
             f"/threads/{tid}/runs/stream", json={"assistant_id": "ask", "command": mixed}
