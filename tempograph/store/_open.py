@@ -31,6 +31,11 @@ def open_store(uri: str, *, ttl: TTLConfig | None = None) -> BaseStore:
         from tempograph.store.sqlite import SqliteStore
 
         path = uri.removeprefix("sqlite://")
+        if "?" in path or "#" in path:
+            raise ValueError(
+                f"{STORE_URI_ENV}: {uri!r}: a SQLite store URI takes no query or fragment "
+                "(they would become part of the file name): use sqlite:///path/to/file.sqlite"
+            )
         if path == ":memory:":
             return SqliteStore(":memory:", ttl=ttl)
         if not path.startswith("/") or path == "/":
@@ -43,7 +48,10 @@ def open_store(uri: str, *, ttl: TTLConfig | None = None) -> BaseStore:
         from tempograph.store.postgres import PostgresStore
 
         return PostgresStore(uri, ttl=ttl)
+    # Never the whole text: it may be a libpq "key=value" string holding a password.
     shown = uri.split("://", 1)[0] + "://..." if "://" in uri else uri[:40]
+    if "=" in shown or "@" in shown:
+        shown = "..."
     raise ValueError(
         f"{STORE_URI_ENV}: unsupported store URI {shown!r}: use sqlite:///path/to/file.sqlite "
         "(the default is sqlite:///.tempograph/store.sqlite) or postgresql://..."

@@ -12,20 +12,23 @@ that one's `store` table apart):
 A namespace prefix selects `prefix = p OR p. <= prefix < p/` ("/" follows "." in byte order):
 an index range, free of LIKE's wildcards in labels. Expired items are never answered; writes
 delete them at most once per sweep interval. Filters are matched in Python (base.matches), the
-same code for both backends, on rows streamed in the answer's order.
+same code for both backends, on rows streamed in the answer's order (one pass: a server-side
+cursor in PostgreSQL), and a search reads at most MAX_SEARCH_BYTES of values.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
 from tempograph.store.base import (
+    MAX_SEARCH_BYTES,
     BaseStore,
     GetOp,
     Item,
@@ -53,8 +56,8 @@ from tempograph.store.base import (
 )
 
 TABLE = "tempograph_store"
-# Rows read per round trip while a filter is matched in Python.
-FETCH = 200
+# Rows read per round trip while a search is matched in Python (values up to 1 MiB each).
+FETCH = 100
 
 _TTL_KEYS = frozenset({"refresh_on_read", "default_ttl", "sweep_interval_minutes"})
 
@@ -82,6 +85,7 @@ class SqlStore(BaseStore):
 
     placeholder = "?"
     value_param = "?"  # how a JSON text parameter becomes a value (PostgreSQL: ::jsonb)
+    value_column = "value"  # the value selected as JSON text (PostgreSQL: value::text)
 
     def __init__(self, *, ttl: TTLConfig | None = None) -> None:
         self.ttl_config = check_ttl_config(ttl)
@@ -246,38 +250,51 @@ class SqlStore(BaseStore):
             [joined, joined + ".", joined + "/"],
         )
 
+    def _rows(self, cur: Any, sql: str, args: list[Any]) -> Generator[tuple[Any, ...]]:
+        """The rows of one query, read FETCH at a time from one pass over the result (SQLite
+        steps its statement; PostgresStore reads a server-side cursor)."""
+        cur.execute(sql, args)
+        while rows := cur.fetchmany(FETCH):
+            yield from rows
+
     def _search(self, cur: Any, op: SearchOp, now: float) -> list[SearchItem]:
         where, params = self._prefix_condition(op.namespace_prefix)
         pre, pre_params = self._prefilter(op.filter)
-        sql = self._sql(
-            f"SELECT prefix, key, value, created_at, updated_at, ttl_minutes FROM {TABLE} "
-            f"WHERE (expires_at IS NULL OR expires_at > ?){where}{pre} "
-            "ORDER BY updated_at DESC, prefix, key LIMIT ? OFFSET ?"
+        sql = (
+            f"SELECT prefix, key, {self.value_column}, created_at, updated_at, ttl_minutes "
+            f"FROM {TABLE} WHERE (expires_at IS NULL OR expires_at > ?){where}{pre} "
+            "ORDER BY updated_at DESC, prefix, key"
         )
         args: list[Any] = [now, *params, *pre_params]
-        found: list[tuple[Any, ...]] = []
         if not op.filter:
-            cur.execute(sql, [*args, op.limit, op.offset])
-            found = [(r[0], r[1], self._load(r[2]), *r[3:]) for r in cur.fetchall()]
-        else:
-            # Pages of rows, matched here: memory stays bounded however many rows there are.
-            skipped, page = 0, 0
-            while len(found) < op.limit:
-                cur.execute(sql, [*args, FETCH, page * FETCH])
-                rows = cur.fetchall()
-                for row in rows:
-                    value = self._load(row[2])
-                    if not matches(value, op.filter):
-                        continue
-                    if skipped < op.offset:
-                        skipped += 1
-                        continue
-                    found.append((row[0], row[1], value, *row[3:]))
-                    if len(found) >= op.limit:
-                        break
-                if len(rows) < FETCH:
+            sql += " LIMIT ? OFFSET ?"
+            args += [op.limit, op.offset]
+        # One pass over the rows, in the answer's order, matched here (the same code for both
+        # backends): a filter that matches little reads the range once, not once per page.
+        found: list[tuple[Any, ...]] = []
+        skipped = 0 if op.filter else op.offset
+        size = 0
+        with contextlib.closing(self._rows(cur, self._sql(sql), args)) as rows:
+            for row in rows:
+                text = row[2]
+                value = self._load(text)
+                if op.filter and not matches(value, op.filter):
+                    continue
+                if skipped < op.offset:
+                    skipped += 1
+                    continue
+                size += len(text) if isinstance(text, str) else 0
+                if size > MAX_SEARCH_BYTES:
+                    raise StoreError(
+                        f"limit: the first {len(found) + 1} items found are over "
+                        f"{MAX_SEARCH_BYTES} characters of JSON values, the most one search "
+                        "answers (tempograph.store.MAX_SEARCH_BYTES): ask for fewer "
+                        "(limit, offset)",
+                        "limit",
+                    )
+                found.append((row[0], row[1], value, *row[3:]))
+                if len(found) >= op.limit:
                     break
-                page += 1
         if op.refresh_ttl:
             for prefix, key, _, _, _, ttl in found:
                 if ttl is not None:

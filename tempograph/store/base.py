@@ -29,6 +29,7 @@ __all__ = [
     "MAX_KEY_BYTES",
     "MAX_LIMIT",
     "MAX_NAMESPACE_BYTES",
+    "MAX_SEARCH_BYTES",
     "MAX_VALUE_BYTES",
     "NOT_PROVIDED",
     "BaseStore",
@@ -57,6 +58,9 @@ MAX_KEY_BYTES = 1024
 MAX_NAMESPACE_BYTES = 1024
 # Most items (search) or namespaces (list_namespaces) one call answers.
 MAX_LIMIT = 1000
+# The most one search reads into memory, as the values' JSON text: limit=1000 of 1 MiB values
+# would be 1 GB; such a search is refused while it is read (ask for fewer: limit, offset).
+MAX_SEARCH_BYTES = 16 * 1024 * 1024
 # Filter operators, as LangGraph's stores.
 OPERATORS = frozenset({"$eq", "$ne", "$gt", "$gte", "$lt", "$lte"})
 
@@ -580,26 +584,40 @@ def check_page(limit: Any, offset: Any, field_prefix: str = "") -> tuple[int, in
 
 
 def check_filter(filter: Any) -> dict[str, Any] | None:
-    """A search filter: {field: value | {operator: value}}; unknown operators refused."""
+    """A search filter: {field: value | {operator: value}}; unknown operators refused, as are
+    objects mixing operators with fields ({"x": {"$gt": 1, "y": 2}}: matching could not say
+    which was meant) and strings no value can hold (lone surrogates), whatever the rows."""
     if filter is None:
         return None
     if not isinstance(filter, Mapping):
         raise StoreError(f"filter must be an object, got {type(filter).__name__}", "filter")
-    stack: list[Any] = [filter]
+    stack: list[tuple[Any, bool]] = [(filter, True)]
     while stack:
-        item = stack.pop()
+        item, top = stack.pop()
         if isinstance(item, Mapping):
+            operators = 0
             for k, v in item.items():
                 if not isinstance(k, str):
                     raise StoreError(f"filter keys must be strings, got {k!r}", "filter")
-                if k.startswith("$") and k not in OPERATORS:
-                    raise StoreError(
-                        f"filter: unsupported operator {k!r} (supported: {sorted(OPERATORS)})",
-                        "filter",
-                    )
-                stack.append(v)
+                _utf8_len(k, "filter")
+                if k.startswith("$"):
+                    if k not in OPERATORS:
+                        raise StoreError(
+                            f"filter: unsupported operator {k!r} (supported: {sorted(OPERATORS)})",
+                            "filter",
+                        )
+                    operators += 1
+                stack.append((v, False))
+            if operators and operators != len(item) and not top:
+                raise StoreError(
+                    f"filter: {dict(item)!r} mixes operators with fields: give either "
+                    '{"$op": value, ...} or {field: value, ...}',
+                    "filter",
+                )
         elif isinstance(item, list | tuple):
-            stack.extend(item)
+            stack.extend((v, False) for v in item)
+        elif isinstance(item, str):
+            _utf8_len(item, "filter")
     return dict(filter)
 
 

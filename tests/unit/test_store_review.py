@@ -1,0 +1,196 @@
+"""A review of tempograph.store as a hostile user would use it, on both backends (SQLite file,
+PostgreSQL cluster from tests/postgres_cluster.py): filters the checks let through, URIs whose
+parts were silently dropped, a database server that accepts connections but never answers,
+filtered searches over many rows (one pass, not a page scan per page), and a search whose
+answer would not fit in memory."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tempograph.store import (
+    MAX_SEARCH_BYTES,
+    MAX_VALUE_BYTES,
+    PostgresStore,
+    PutOp,
+    StoreError,
+    open_store,
+)
+from tempograph.store._sql import SqlStore
+from tests.postgres_cluster import fresh_database
+
+
+@pytest.fixture(scope="module")
+def postgres_db(postgres_uri: str) -> str:
+    return fresh_database(postgres_uri)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    if request.param == "sqlite":
+        uri = f"sqlite:///{tmp_path}/store.sqlite"
+    else:
+        import psycopg
+
+        uri = request.getfixturevalue("postgres_db")
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS tempograph_store")
+    opened = open_store(uri)
+    assert isinstance(opened, SqlStore)
+    yield opened
+    opened.close()
+
+
+# -- filters ------------------------------------------------------------------------------------
+
+
+def test_a_filter_holding_a_lone_surrogate_is_a_store_error(store: SqlStore) -> None:
+    """No value can hold one (put refuses it); PostgreSQL's pre-filter raised a raw
+    UnicodeEncodeError from psycopg for it."""
+    store.put(("a",), "k", {"x": "y"})
+    for flt in ({"x": "\ud800"}, {"\udfff": 1}, {"x": {"$ne": ["\ud800"]}}):
+        with pytest.raises(StoreError, match="not valid Unicode") as raised:
+            store.search(("a",), filter=flt)
+        assert raised.value.field == "filter"
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_a_filter_mixing_operators_and_fields_is_refused_whatever_the_rows(
+    store: SqlStore, empty: bool
+) -> None:
+    """{"x": {"$gt": 1, "b": 2}} was refused only when some row reached the matcher: an empty
+    namespace answered [] and a full one raised."""
+    if not empty:
+        store.put(("a",), "k", {"x": 5})
+    with pytest.raises(StoreError, match="mixes operators") as raised:
+        store.search(("a",), filter={"x": {"$gt": 1, "b": 2}})
+    assert raised.value.field == "filter"
+    with pytest.raises(StoreError, match="mixes operators"):
+        store.search(("a",), filter={"x": {"y": {"$eq": 1, "z": 1}}})
+
+
+# -- URIs ---------------------------------------------------------------------------------------
+
+
+def test_a_sqlite_uri_with_a_query_is_refused(tmp_path: Path) -> None:
+    """`?mode=ro` was kept in the file name (a file called 'store.sqlite?mode=ro' made)."""
+    with pytest.raises(ValueError, match=r"TEMPOGRAPH_STORE_URI.*query"):
+        open_store(f"sqlite:///{tmp_path}/store.sqlite?mode=ro")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_postgres_uri_that_cannot_be_parsed_is_refused_at_open() -> None:
+    """Refused when the store is made (tempograph dev/worker/serve exit at once), not at every
+    node call; the password is never shown."""
+    for bad in (
+        "postgresql://u:secretpw@h/db?no_such_option=1",
+        "postgresql://u:secret%zzpw@h/db",
+        "postgresql://u:secretpw@[::1/db",
+    ):
+        with pytest.raises(ValueError, match="TEMPOGRAPH_STORE_URI") as raised:
+            open_store(bad)
+        assert "secretpw" not in str(raised.value)
+    with pytest.raises(ValueError, match='missing "=" after "port"') as raised:
+        PostgresStore("host=h password=secretpw port")
+    assert "secretpw" not in str(raised.value)
+    # A libpq "key=value" string is not a store URI: refused without showing it.
+    with pytest.raises(ValueError, match="unsupported store URI") as raised:
+        open_store("host=h user=u password=secretpw dbname=db")
+    assert "secretpw" not in str(raised.value)
+    assert isinstance(open_store("postgresql://u:pw@h:5432/db?sslmode=disable"), PostgresStore)
+
+
+# -- a database server that never answers -------------------------------------------------------
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers (a hung or half-dead server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield sock.getsockname()[1]
+
+
+def test_postgres_connections_time_out(silent_server: int) -> None:
+    """libpq waits forever by default and psycopg 130 s: a node's store call hung that long.
+    PostgresStore gives up after connect_timeout (default 10 s) unless the URI sets one."""
+    assert PostgresStore("postgresql://u@h/db").connect_timeout == 10.0
+    import psycopg
+
+    for store in (
+        PostgresStore(
+            f"postgresql://u@127.0.0.1:{silent_server}/db?sslmode=disable", connect_timeout=1
+        ),
+        PostgresStore(
+            f"postgresql://u@127.0.0.1:{silent_server}/db?sslmode=disable&connect_timeout=2"
+        ),
+    ):
+        started = time.monotonic()
+        with pytest.raises(psycopg.OperationalError):
+            store.get(("a",), "k")
+        # Tried twice (a broken connection is replaced once): 2 x the timeout at most.
+        assert time.monotonic() - started < 7
+        store.close()
+
+
+# -- search cost and size -----------------------------------------------------------------------
+
+
+def test_a_filtered_search_reads_the_rows_once(store: SqlStore) -> None:
+    """Matching in Python paged with LIMIT/OFFSET sorted the whole range again per page: 20,000
+    rows none matching took 2.5 s (quadratic; 100,000 rows ~1 min, holding SQLite's write lock
+    all along). Pages now start after the last row read."""
+    n = 30_000
+    for start in range(0, n, 1000):
+        store.batch(
+            [PutOp(("big", f"u{i % 300}"), f"k{i}", {"n": i}) for i in range(start, start + 1000)]
+        )
+    started = time.monotonic()
+    assert store.search(("big",), filter={"n": {"$lt": -1}}, limit=10) == []
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0, elapsed
+    # Every row is still seen once, in order, across page boundaries.
+    found = store.search(("big",), filter={"n": {"$gte": 0}}, limit=1000, offset=450)
+    assert len(found) == 1000
+    keys = [(i.updated_at, i.namespace, i.key) for i in found]
+    assert len(set(keys)) == 1000
+
+
+def test_pages_with_equal_update_times_keep_every_row(store: SqlStore) -> None:
+    """Rows written at the same instant (one clock value) across page boundaries: the
+    tie-break (namespace, key) orders them and no row is skipped or repeated."""
+    store.clock = lambda: 1_800_000_000.0
+    store.batch([PutOp(("t", f"n{i % 7}"), f"k{i:04d}", {"even": i % 2 == 0}) for i in range(900)])
+    filtered: list[tuple[Any, ...]] = []
+    plain: list[tuple[Any, ...]] = []
+    for offset in range(0, 900, 250):
+        filtered += [
+            (i.namespace, i.key)
+            for i in store.search(("t",), filter={"even": True}, limit=250, offset=offset)
+        ]
+        plain += [(i.namespace, i.key) for i in store.search(("t",), limit=250, offset=offset)]
+    assert len(plain) == 900 and plain == sorted(plain)
+    assert len(filtered) == 450 and filtered == sorted(filtered)
+    assert filtered == [p for p in plain if int(p[1][1:]) % 2 == 0]
+
+
+def test_a_search_answer_is_bounded_while_it_is_read(store: SqlStore) -> None:
+    """limit=1000 of 1 MiB values would be 1 GB in memory (the HTTP route measured its answer
+    only after reading it whole). Refused as soon as the values read pass MAX_SEARCH_BYTES."""
+    big = {"x": "y" * (MAX_VALUE_BYTES - 100)}
+    count = MAX_SEARCH_BYTES // MAX_VALUE_BYTES + 2
+    for i in range(count):
+        store.put(("huge",), f"k{i}", big)
+    with pytest.raises(StoreError, match="ask for fewer") as raised:
+        store.search(("huge",), limit=count)
+    assert raised.value.field == "limit"
+    with pytest.raises(StoreError, match="ask for fewer"):
+        store.search(("huge",), filter={"x": {"$ne": 1}}, limit=count)
+    assert len(store.search(("huge",), limit=count - 4)) == count - 4
