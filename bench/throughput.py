@@ -68,9 +68,6 @@ LABELS = {
 }
 
 
-Batch = ThroughputBatch
-
-
 # ---------------------------------------------------------------------------------------------
 # Systems.
 # ---------------------------------------------------------------------------------------------
@@ -81,13 +78,12 @@ class Target:
 
     key: str
     label: str
-    peer = False
 
     def processes(self) -> dict[str, int]:
         """Processes whose CPU this system spends, by role (besides this one and the server)."""
         return {}
 
-    async def batch(self, n: int) -> Batch:
+    async def batch(self, n: int) -> ThroughputBatch:
         raise NotImplementedError
 
 
@@ -98,7 +94,7 @@ class LocalTarget(Target):
         """Start (until paused) and resume (until the end); milliseconds of each."""
         raise NotImplementedError
 
-    async def batch(self, n: int) -> Batch:
+    async def batch(self, n: int) -> ThroughputBatch:
         ids = [new_id(f"tp-{self.key}") for _ in range(n)]
         t0 = time.perf_counter()
         # A TaskGroup: one failed run cancels the rest, instead of leaving them to load the
@@ -107,7 +103,7 @@ class LocalTarget(Target):
             tasks = [group.create_task(asyncio.wait_for(self.one(i), OP_TIMEOUT)) for i in ids]
         wall = time.perf_counter() - t0
         timed = [t.result() for t in tasks]
-        return Batch(n, wall, [s for s, _ in timed], [r for _, r in timed])
+        return ThroughputBatch(n, wall, [s for s, _ in timed], [r for _, r in timed])
 
 
 async def timed(call: Awaitable[Any]) -> tuple[float, Any]:
@@ -153,7 +149,8 @@ class HttpTarget(LocalTarget):
         return {"worker": self.worker.pid, "http server": self.server.pid}
 
     async def one(self, run_id: str) -> tuple[float, float]:
-        # A new thread id per run, created by the first runs.wait (as the SDK's users do).
+        # A new thread id per run (a UUID, as the Agent Server wants), created by the first
+        # runs.wait (as the SDK's users do); `run_id` is not one.
         thread_id = str(uuid.uuid4())
         start_ms, out = await timed(
             self.sdk.runs.wait(
@@ -196,8 +193,6 @@ class FloorTarget(LocalTarget):
 class PeerTarget(Target):
     """A peer driver's `throughput` op: the driver launches and times the N runs itself."""
 
-    peer = True
-
     def __init__(self, peer: Peer) -> None:
         self.peer_system = peer
         self.key, self.label = peer.key, peer.label
@@ -206,9 +201,9 @@ class PeerTarget(Target):
         pid = self.peer_system.process.pid
         return {"driver": pid} if pid is not None else {}
 
-    async def batch(self, n: int) -> Batch:
+    async def batch(self, n: int) -> ThroughputBatch:
         reply = await self.peer_system.throughput(n, BATCH_TIMEOUT)
-        got = Batch(
+        got = ThroughputBatch(
             n,
             float(reply["wall_s"]),
             [float(x) for x in reply["start_ms"]],
@@ -310,7 +305,7 @@ def cpu_seconds(pid: int) -> float:
     return float(times.user + times.system)
 
 
-async def measure(target: Target, n: int, server_pid: int | None) -> Batch:
+async def measure(target: Target, n: int, server_pid: int | None) -> ThroughputBatch:
     pids = {"client": os.getpid(), **target.processes()}
     if server_pid is not None:
         pids["temporal server"] = server_pid
@@ -322,7 +317,7 @@ async def measure(target: Target, n: int, server_pid: int | None) -> Batch:
     return got
 
 
-def describe(batch: Batch) -> str:
+def describe(batch: ThroughputBatch) -> str:
     runs = batch.run_ms
     cpu = ", ".join(f"{role} {s:.1f}" for role, s in batch.cpu_s.items() if not math.isnan(s))
     return (
@@ -341,16 +336,16 @@ async def run_batches(
     server_pid: int | None,
     errors: dict[str, str],
     settle_s: float = 1.0,
-) -> dict[str, list[Batch]]:
+) -> dict[str, list[ThroughputBatch]]:
     """Every size, `rounds` rounds, every system in each round (the order rotating), after one
     warm-up batch of `warmup` runs each (not kept). A system whose batch fails is dropped from
     the rest and its error recorded, ours too: on an overloaded machine a run's update can time
     out (WorkflowUpdateRPCTimeoutOrCancelledError) before its worker gets to it, which must not
     lose the other systems' figures. Wrong answers are assertion errors, recorded the same way."""
-    out: dict[str, list[Batch]] = {t.key: [] for t in targets}
+    out: dict[str, list[ThroughputBatch]] = {t.key: [] for t in targets}
     live = list(targets)
 
-    async def one(target: Target, n: int) -> Batch | None:
+    async def one(target: Target, n: int) -> ThroughputBatch | None:
         try:
             return await measure(target, n, server_pid)
         except Exception as e:
@@ -390,7 +385,7 @@ async def run(
     worker_options: dict[str, Any] | None = None,
     http_env: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
-) -> dict[str, list[Batch]]:
+) -> dict[str, list[ThroughputBatch]]:
     """The throughput scenario; batches by system key. Starts the worker processes and the HTTP
     server it needs, stops them at the end."""
     errors = {} if errors is None else errors
