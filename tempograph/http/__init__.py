@@ -80,7 +80,8 @@ How it is built, and the differences that cut across methods:
   context. ..."). The run's `metadata` joins config["metadata"]. A resume, a run without input
   and a fork (`checkpoint_id`) bring their own, as in LangGraph; a run giving neither has the
   context_schema's defaults. Differences: `configurable` holds no server keys (assistant_id,
-  graph_id, run_id, langgraph_auth_*, ...) and `metadata` none of its keys; `thread_id`,
+  graph_id, run_id, langgraph_auth_*, ...) and `metadata` none of its keys but
+  `assistant_id` for a created assistant's runs (read back by runs.get anywhere); `thread_id`,
   `checkpoint_id`, `checkpoint_ns` in `configurable` name the run (not configuration, not
   passed on); `callbacks` and any other config key are refused (422: nodes run in a worker).
   A created assistant's config and context are merged under the run's (assistant_catalog.py).
