@@ -58,6 +58,8 @@ MAX_KEY_BYTES = 1024
 MAX_NAMESPACE_BYTES = 1024
 # Most items (search) or namespaces (list_namespaces) one call answers.
 MAX_LIMIT = 1000
+# The databases' largest integer (an OFFSET past it is an overflow, not an empty page).
+MAX_OFFSET = 2**63 - 1
 # The most one search reads into memory, as the values' JSON text: limit=1000 of 1 MiB values
 # would be 1 GB; such a search is refused while it is read (ask for fewer: limit, offset).
 MAX_SEARCH_BYTES = 16 * 1024 * 1024
@@ -578,8 +580,10 @@ def check_page(limit: Any, offset: Any, field_prefix: str = "") -> tuple[int, in
             f"{field_prefix}limit must be an integer from 1 to {MAX_LIMIT}, got {limit!r}",
             "limit",
         )
-    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise StoreError(f"offset must be a non-negative integer, got {offset!r}", "offset")
+    if isinstance(offset, bool) or not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
+        raise StoreError(
+            f"offset must be an integer from 0 to {MAX_OFFSET}, got {offset!r}", "offset"
+        )
     return limit, offset
 
 

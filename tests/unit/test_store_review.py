@@ -194,3 +194,14 @@ def test_a_search_answer_is_bounded_while_it_is_read(store: SqlStore) -> None:
     with pytest.raises(StoreError, match="ask for fewer"):
         store.search(("huge",), filter={"x": {"$ne": 1}}, limit=count)
     assert len(store.search(("huge",), limit=count - 4)) == count - 4
+
+
+def test_offsets_past_a_database_integer_are_refused(store: SqlStore) -> None:
+    """offset=10**30 overflowed SQLite's integer (OverflowError) and PostgreSQL's bigint."""
+    for offset in (2**63, 10**30):
+        with pytest.raises(StoreError, match="offset") as raised:
+            store.search(("a",), offset=offset)
+        assert raised.value.field == "offset"
+        with pytest.raises(StoreError, match="offset"):
+            store.list_namespaces(offset=offset)
+    assert store.search(("a",), offset=2**63 - 1) == []

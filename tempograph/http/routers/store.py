@@ -5,12 +5,12 @@ POST /store/namespaces.
 As the Agent Server: a missing item is `null` (200), writes answer 204, namespace labels that
 are empty or hold a period are 422. Beyond it, refused rather than ignored: `query` (semantic
 search) and `index` lists (vector indexes), unknown fields (422); a value over the store's
-MAX_VALUE_BYTES is 413; an unreachable database is 503.
+MAX_VALUE_BYTES is 413, a search over MAX_SEARCH_BYTES of values 422 (ask for fewer), a query
+parameter given twice 422; an unreachable database is 503.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
@@ -21,15 +21,12 @@ from pydantic import BaseModel, ConfigDict
 
 from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
-from tempograph.store.base import BaseStore, StoreError, ValueTooLargeError
+from tempograph.store.base import NOT_PROVIDED, BaseStore, StoreError, ValueTooLargeError
 
 log = structlog.get_logger("tempograph.http.store")
 
 T = TypeVar("T")
 
-# The most one search may answer, as JSON: a page of large values is refused (ask for fewer)
-# rather than held in memory whole.
-MAX_SEARCH_ANSWER_BYTES = 16 * 1024 * 1024
 GET_PARAMS = frozenset({"namespace", "key", "refresh_ttl"})
 
 
@@ -72,12 +69,15 @@ class NamespacesBody(BaseModel):
 
 
 def _database_errors() -> tuple[type[BaseException], ...]:
-    # OSError: a SQLite file whose folder cannot be made or opened.
-    errors: list[type[BaseException]] = [sqlite3.Error, OSError]
+    """The errors of a database that cannot be reached or used now (503, try again): not
+    every database error (a value out of range is not solved by trying again)."""
+    # OSError: a SQLite file whose folder cannot be made or opened; sqlite3.OperationalError:
+    # a file that cannot be opened, or locked by another writer past the timeout.
+    errors: list[type[BaseException]] = [sqlite3.OperationalError, OSError]
     try:
         import psycopg
 
-        errors.append(psycopg.Error)
+        errors += [psycopg.OperationalError, psycopg.InterfaceError]
     except ImportError:
         pass
     return tuple(errors)
@@ -106,9 +106,12 @@ def router(store: BaseStore) -> APIRouter:
 
     @api.put("/store/items", status_code=204)
     async def put_item(body: PutBody) -> Response:
+        # No ttl: the store's default_ttl, as the Agent Server (the SDK never sends null);
+        # "ttl": null: never expires.
+        ttl = body.ttl if "ttl" in body.model_fields_set else NOT_PROVIDED
         await _call(
             lambda: store.aput(
-                tuple(body.namespace), body.key, body.value, index=body.index, ttl=body.ttl
+                tuple(body.namespace), body.key, body.value, index=body.index, ttl=ttl
             )
         )
         return Response(status_code=204)
@@ -120,6 +123,9 @@ def router(store: BaseStore) -> APIRouter:
         if unknown:
             allowed = sorted(GET_PARAMS)
             raise HttpError(422, f"Unknown query parameters: {unknown} (allowed: {allowed})")
+        repeated = sorted(name for name in GET_PARAMS if len(params.getlist(name)) > 1)
+        if repeated:
+            raise HttpError(422, f"{repeated[0]}: given more than once (give it once)")
         key = params.get("key")
         if not key:
             raise HttpError(400, "Key is required")
@@ -150,16 +156,8 @@ def router(store: BaseStore) -> APIRouter:
                 refresh_ttl=body.refresh_ttl,
             )
         )
-        answer = [item.dict() for item in items]
-        size = sum(len(json.dumps(item["value"], ensure_ascii=False)) for item in answer)
-        if size > MAX_SEARCH_ANSWER_BYTES:
-            raise HttpError(
-                422,
-                f"limit: these {len(answer)} items are {size} bytes of values, over the "
-                f"{MAX_SEARCH_ANSWER_BYTES} bytes one search answers: ask for fewer "
-                "(limit, offset)",
-            )
-        return {"items": answer}
+        # The store refuses a search over MAX_SEARCH_BYTES of values while reading it (422).
+        return {"items": [item.dict() for item in items]}
 
     @api.post("/store/namespaces")
     async def list_namespaces(body: NamespacesBody) -> dict[str, Any]:
