@@ -2,10 +2,10 @@
 workers on any machine share (psycopg 3: `pip install 'tempograph-hitl[postgres]'`).
 
 Connections come from a small pool (`max_connections` per store object, opened on demand);
-one that broke (a server restart, a dropped connection) is replaced and the batch tried once
-more; a connection waits at most `connect_timeout` seconds (10 unless the URI says). The
-table is created on first use, under an advisory lock so that several processes
-starting together do not race. Search filters pre-select rows with JSONB containment
+one that broke (a server restart, a dropped connection) is replaced, with every idle one, and
+the batch tried once more; a connection waits at most `connect_timeout` seconds (10 unless the
+URI says). The table is created on first use, under an advisory lock so that several
+processes starting together do not race. Search filters pre-select rows with JSONB containment
 (`value @> ...`, GIN-indexed) before the exact match in Python."""
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ class PostgresStore(SqlStore):
         try:
             return super().batch(ops)
         except self.psycopg.OperationalError:
-            # A broken connection was dropped from the pool: once more on a fresh one.
+            # A broken connection was dropped from the pool. The idle ones most likely broke
+            # with it (a server restart, a network cut): closed too, once more on a new one.
+            self._drop_idle()
             return super().batch(ops)
 
     @contextlib.contextmanager
@@ -161,10 +163,14 @@ class PostgresStore(SqlStore):
         doc = containment_json(filter)
         return ("", []) if doc is None else (" AND value @> %s::jsonb", [doc])
 
-    def close(self) -> None:
+    def _drop_idle(self) -> None:
         with self._lock:
-            self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             with contextlib.suppress(Exception):
                 conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._drop_idle()

@@ -205,3 +205,39 @@ def test_offsets_past_a_database_integer_are_refused(store: SqlStore) -> None:
         with pytest.raises(StoreError, match="offset"):
             store.list_namespaces(offset=offset)
     assert store.search(("a",), offset=2**63 - 1) == []
+
+
+def test_postgres_recovers_when_every_pooled_connection_died(postgres_uri: str) -> None:
+    """A server restart kills every idle connection: the batch was tried again on the next
+    idle one, dead too, and failed (AdminShutdown). The pool is emptied before trying again."""
+    import threading
+
+    import psycopg
+
+    uri = fresh_database(postgres_uri)
+    store = PostgresStore(uri)
+    try:
+        store.put(("pg",), "k", {"v": 1})
+        together = threading.Barrier(4)
+
+        def hold_a_connection() -> None:
+            with store._transaction() as cur:
+                together.wait(timeout=10)
+                cur.execute("SELECT 1")
+
+        threads = [threading.Thread(target=hold_a_connection) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(store._idle) == 4
+        with psycopg.connect(uri, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        item = store.get(("pg",), "k")
+        assert item is not None and item.value == {"v": 1}
+        assert len(store._idle) == 1
+    finally:
+        store.close()
