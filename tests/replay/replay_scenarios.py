@@ -30,7 +30,7 @@ from tempograph.messages import (
     ResumeInput,
     RunInput,
 )
-from tempograph.types import Command
+from tempograph.types import Command, Send
 from tests.sample_graphs import all_graphs
 
 HISTORY_DIR = Path(__file__).parent.parent / "histories"
@@ -88,6 +88,14 @@ async def run_scenarios(graphs: GraphClient, prefix: str) -> list[str]:
     await graphs.invoke(
         "send", Command(resume={i.id: "ok" for i in out["__interrupt__"]}), thread_id=t
     )
+
+    t = thread("goto-send")  # Command(goto=...) with Sends and a name, at an interrupt
+    await graphs.invoke("ask", {"log": [], "x": 1}, thread_id=t)
+    await graphs.invoke("ask", Command(resume="yes", goto=[Send("c", {"k": 1}), "c"]), thread_id=t)
+
+    t = thread("goto-send-breakpoint")  # ... and at a static breakpoint
+    await graphs.invoke("chain_before_b", {"log": []}, thread_id=t)
+    await graphs.invoke("chain_before_b", Command(goto=Send("c", {"k": 2})), thread_id=t)
 
     t = thread("chain")
     await graphs.invoke("chain_before_b", {"log": []}, thread_id=t, interrupt_after=["b"])
