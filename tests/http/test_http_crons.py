@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import operator
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
@@ -41,6 +42,7 @@ from tempograph._activities.cron_firing import fire_cron
 from tempograph._cron import CRON_THREAD_WORKFLOW, SCHEDULE_PREFIX, CronFiring
 from tempograph._workflows.cron_thread import CronThread, UpgradingCronThread
 from tempograph.devserver import temporal_cli
+from tempograph.graph import START, CompiledGraph, StateGraph
 from tempograph.http import create_app
 from tempograph.http.rendering import assistant_id_of
 from tempograph.http.testing import serve
@@ -48,7 +50,9 @@ from tempograph.messages import RunInput
 from tests.conftest import TASK_QUEUE, SessionServer
 from tests.sample_graphs import all_graphs
 
-EVERY_MINUTE = "* * * * *"
+# Once a year (1 January, 00:00 UTC): while a test runs, a firing is a trigger, never the clock
+# (a minute boundary would add a run to a thread cron's thread mid-test).
+BY_HAND = "0 0 1 1 *"
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -190,7 +194,7 @@ async def test_a_firing_runs_the_graph_on_a_new_thread(
     marker = uuid.uuid4().hex
     cron: dict[str, Any] = dict(
         await sdk.crons.create(
-            "chain", schedule=EVERY_MINUTE, input={"log": []}, metadata={"team": marker}
+            "chain", schedule=BY_HAND, input={"log": []}, metadata={"team": marker}
         )
     )
     cron_id = cron["cron_id"]
@@ -233,21 +237,21 @@ async def test_unsupported_fields_are_refused(sdk: LangGraphClient) -> None:
     thread = await sdk.threads.create()
     refusals = [
         # A thread cron starts a run with input at each firing.
-        sdk.crons.create_for_thread(thread["thread_id"], "chain", schedule=EVERY_MINUTE),
+        sdk.crons.create_for_thread(thread["thread_id"], "chain", schedule=BY_HAND),
         sdk.crons.create_for_thread(
             thread["thread_id"],
             "chain",
-            schedule=EVERY_MINUTE,
+            schedule=BY_HAND,
             input={"log": []},
             multitask_strategy="rollback",
         ),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, on_run_completed="delete"),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, multitask_strategy="reject"),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, stream_subgraphs=True),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, webhook="ftp://example.com/hook"),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, timezone="Mars/Olympus_Mons"),
+        sdk.crons.create("chain", schedule=BY_HAND, on_run_completed="delete"),
+        sdk.crons.create("chain", schedule=BY_HAND, multitask_strategy="reject"),
+        sdk.crons.create("chain", schedule=BY_HAND, stream_subgraphs=True),
+        sdk.crons.create("chain", schedule=BY_HAND, webhook="ftp://example.com/hook"),
+        sdk.crons.create("chain", schedule=BY_HAND, timezone="Mars/Olympus_Mons"),
         sdk.crons.create("chain", schedule="not a cron"),
-        sdk.crons.create("chain", schedule=EVERY_MINUTE, stream_mode="nonsense"),  # type: ignore[arg-type]
+        sdk.crons.create("chain", schedule=BY_HAND, stream_mode="nonsense"),  # type: ignore[arg-type]
         sdk.crons.search(sort_by="nope"),  # type: ignore[arg-type]
         sdk.crons.search(select=["cron_id", "nope"]),  # type: ignore[list-item]
     ]
@@ -256,17 +260,17 @@ async def test_unsupported_fields_are_refused(sdk: LangGraphClient) -> None:
             await call
         assert status_of(refused.value) == 422, refused.value.response.text
     with pytest.raises(httpx.HTTPStatusError) as missing:
-        await sdk.crons.create("no-such-graph", schedule=EVERY_MINUTE)
+        await sdk.crons.create("no-such-graph", schedule=BY_HAND)
     assert status_of(missing.value) == 404
     with pytest.raises(httpx.HTTPStatusError) as no_thread:
         await sdk.crons.create_for_thread(
-            str(uuid.uuid4()), "chain", schedule=EVERY_MINUTE, input={"log": []}
+            str(uuid.uuid4()), "chain", schedule=BY_HAND, input={"log": []}
         )
     assert status_of(no_thread.value) == 404
     with pytest.raises(httpx.HTTPStatusError) as named:
         await sdk.crons.create(
             "chain",
-            schedule=EVERY_MINUTE,
+            schedule=BY_HAND,
             on_run_completed="delete",
         )
     assert "on_run_completed" in named.value.response.text
@@ -283,7 +287,7 @@ async def test_other_schedules_are_not_found(sdk: LangGraphClient, client: Clien
             action=ScheduleActionStartWorkflow(
                 "SomeoneElsesWorkflow", id="theirs", task_queue="their-queue"
             ),
-            spec=ScheduleSpec(cron_expressions=[EVERY_MINUTE]),
+            spec=ScheduleSpec(cron_expressions=[BY_HAND]),
             state=ScheduleState(paused=True),
         ),
     )
@@ -334,7 +338,7 @@ async def test_a_thread_cron_runs_on_its_thread(
     tid = (await sdk.threads.create())["thread_id"]
     cron: dict[str, Any] = dict(
         await sdk.crons.create_for_thread(
-            tid, "chain", schedule=EVERY_MINUTE, input={"log": ["x"]}, metadata={"team": marker}
+            tid, "chain", schedule=BY_HAND, input={"log": ["x"]}, metadata={"team": marker}
         )
     )
     cron_id = cron["cron_id"]
@@ -405,7 +409,7 @@ async def test_a_thread_cron_is_gone_once_its_thread_is(
     """Read after its thread was deleted (no firing in between), a thread cron is not found
     and its schedule is deleted."""
     tid = (await sdk.threads.create())["thread_id"]
-    cron = await sdk.crons.create_for_thread(tid, "chain", schedule=EVERY_MINUTE, input={"log": []})
+    cron = await sdk.crons.create_for_thread(tid, "chain", schedule=BY_HAND, input={"log": []})
     assert [c["cron_id"] for c in await sdk.crons.search(thread_id=tid)] == [cron["cron_id"]]
     await sdk.threads.delete(tid)
     assert await sdk.crons.search(thread_id=tid) == []
@@ -417,8 +421,47 @@ async def test_a_thread_cron_is_gone_once_its_thread_is(
     assert status_of(again.value) == 404
 
 
+# Busy threads: a step long enough (BUSY_SECONDS) that a firing surely finds it executing,
+# served by a worker and an app of their own.
+BUSY_SECONDS = 3.0
+BUSY_QUEUE = f"cron-busy-{uuid.uuid4().hex[:8]}"
+
+
+class SleepyState(TypedDict, total=False):
+    n: int
+    log: Annotated[list[str], operator.add]
+
+
+async def sleepy(state: SleepyState) -> dict[str, Any]:
+    await asyncio.sleep(BUSY_SECONDS)
+    return {"n": 1}
+
+
+def build_sleepy() -> CompiledGraph:
+    g = StateGraph(SleepyState)
+    g.add_node("nap", sleepy)
+    g.add_edge(START, "nap")
+    return g.compile()
+
+
+@pytest_asyncio.fixture(scope="module")
+async def busy_url(client: Client) -> AsyncIterator[str]:
+    graphs = {"slow": build_sleepy(), "ask": all_graphs()["ask"]}
+    async with create_worker(client, graphs, task_queue=BUSY_QUEUE):
+        app = create_app(GraphClient(client, task_queue=BUSY_QUEUE), graphs)
+        async with serve(app) as base:
+            yield base
+
+
+@pytest_asyncio.fixture
+async def busy_sdk(busy_url: str) -> AsyncIterator[LangGraphClient]:
+    lg = get_client(url=busy_url, api_key=None)
+    yield lg
+    await lg.aclose()
+
+
 async def busy_thread(sdk: LangGraphClient) -> tuple[str, str]:
-    """A thread whose "slow" run is executing its step (1.5 s)."""
+    """A thread whose "slow" run is executing its step (BUSY_SECONDS)."""
     tid = (await sdk.threads.create())["thread_id"]
     run = await sdk.runs.create(tid, "slow", input={"log": ["first"]})
     return tid, run["run_id"]
@@ -426,14 +469,15 @@ async def busy_thread(sdk: LangGraphClient) -> tuple[str, str]:
 
 async def thread_cron(sdk: LangGraphClient, client: Client, tid: str, strategy: str) -> str:
     cron = await sdk.crons.create_for_thread(
-        tid, "slow", schedule=EVERY_MINUTE, input={"log": [strategy]}, multitask_strategy=strategy
+        tid, "slow", schedule=BY_HAND, input={"log": [strategy]}, multitask_strategy=strategy
     )
     return str(cron["cron_id"])
 
 
 async def test_a_thread_cron_on_a_busy_thread_follows_its_multitask_strategy(
-    sdk: LangGraphClient, client: Client
+    busy_sdk: LangGraphClient, client: Client
 ) -> None:
+    sdk = busy_sdk
     crons: list[str] = []
     try:
         # reject: nothing starts.
@@ -465,7 +509,7 @@ async def test_a_thread_cron_on_a_busy_thread_follows_its_multitask_strategy(
         paused = await sdk.runs.wait(tid, "ask", input={"log": []})
         assert "__interrupt__" in paused
         cron = await sdk.crons.create_for_thread(
-            tid, "ask", schedule=EVERY_MINUTE, input={"log": ["cron"]}
+            tid, "ask", schedule=BY_HAND, input={"log": ["cron"]}
         )
         crons.append(cron["cron_id"])
         _, result = await fire(client, client.get_schedule_handle(SCHEDULE_PREFIX + crons[-1]))
@@ -495,8 +539,9 @@ async def test_a_firing_with_bad_input_fails_at_once(client: Client) -> None:
 
 
 async def test_concurrent_enqueued_firings_on_a_busy_thread_each_run_once(
-    sdk: LangGraphClient, client: Client
+    busy_sdk: LangGraphClient, client: Client
 ) -> None:
+    sdk = busy_sdk
     """Two firings of an enqueue cron while the thread is busy: each waits its turn and starts
     exactly one run; none is lost, none fails (Temporal settles the race for the thread id)."""
     tid, first = await busy_thread(sdk)
@@ -559,7 +604,7 @@ async def test_crons_on_a_created_assistant_read_it_at_each_firing(
     crons: list[str] = []
     try:
         cron = await sdk.crons.create(
-            aid, schedule=EVERY_MINUTE, input={"seen": []}, context={"model_name": "cron-model"}
+            aid, schedule=BY_HAND, input={"seen": []}, context={"model_name": "cron-model"}
         )
         crons.append(cron["cron_id"])
         assert cron["assistant_id"] == aid and cron["thread_id"] is None
@@ -589,7 +634,7 @@ async def test_crons_on_a_created_assistant_read_it_at_each_firing(
         # On a thread: the thread goes on with the assistant's configuration.
         tid = (await sdk.threads.create())["thread_id"]
         on_thread = await sdk.crons.create_for_thread(
-            tid, aid, schedule=EVERY_MINUTE, input={"seen": []}
+            tid, aid, schedule=BY_HAND, input={"seen": []}
         )
         crons.append(on_thread["cron_id"])
         thread_handle = client.get_schedule_handle(SCHEDULE_PREFIX + on_thread["cron_id"])
@@ -601,7 +646,7 @@ async def test_crons_on_a_created_assistant_read_it_at_each_firing(
         with pytest.raises(httpx.HTTPStatusError) as both:
             await sdk.crons.create(
                 aid,
-                schedule=EVERY_MINUTE,
+                schedule=BY_HAND,
                 input={"seen": []},
                 context={"user_id": "x"},
                 config={"configurable": {"model_name": "y"}},
@@ -620,8 +665,9 @@ async def test_crons_on_a_created_assistant_read_it_at_each_firing(
 
 
 async def test_a_retried_firing_attempt_starts_no_second_run(
-    sdk: LangGraphClient, client: Client
+    busy_sdk: LangGraphClient, client: Client
 ) -> None:
+    sdk = busy_sdk
     """The fire activity run twice for the same firing (an attempt that started the run but
     failed to report back, retried): the second finds the run the first started."""
     tid = (await sdk.threads.create())["thread_id"]
@@ -635,7 +681,7 @@ async def test_a_retried_firing_attempt_starts_no_second_run(
     firing = CronFiring(
         cron_id=str(uuid.uuid4()),
         thread_id=tid,
-        task_queue=TASK_QUEUE,
+        task_queue=BUSY_QUEUE,
         run=RunInput(graph="slow", input={"log": ["cron"]}),
     )
     first = await env.run(fire_cron, firing)
