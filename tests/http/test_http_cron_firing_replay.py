@@ -1,9 +1,10 @@
 """Replay safety of TempographCronFiring (a thread cron's firing, _workflows/cron_thread.py).
 
-tests/histories/cron_firing_v1/firings/ holds firing histories recorded with this code: a run started
-on a thread with runs, a busy thread rejected, a busy thread waited for (the activity answers
-"busy", the workflow sleeps and calls again) then started, a deleted thread, and a start input
-refused. A change to the workflow that emits other commands for them fails this test.
+tests/histories/cron_firing_v1/firings/ holds firing histories recorded with this code: a
+run started on a thread with runs, a busy thread rejected, a busy thread waited for (the
+activity answers "busy", the workflow sleeps and calls again) then started, a deleted thread,
+and a start input refused. A change to the workflow that emits other commands for them fails
+this test.
 
 `python -m tests.http.test_http_cron_firing_replay` records them again (own dev server on
 port 7312).
