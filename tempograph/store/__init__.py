@@ -49,6 +49,7 @@ from tempograph.store.base import (
     SearchItem,
     SearchOp,
     StoreError,
+    StoreUnavailableError,
     TTLConfig,
     ValueTooLargeError,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "SearchOp",
     "SqliteStore",
     "StoreError",
+    "StoreUnavailableError",
     "TTLConfig",
     "ValueTooLargeError",
     "default_store",

@@ -40,6 +40,7 @@ from tempograph.store.base import (
     SearchItem,
     SearchOp,
     StoreError,
+    StoreUnavailableError,
     TTLConfig,
     check_filter,
     check_index,
@@ -84,6 +85,8 @@ class SqlStore(BaseStore):
     cursor), the placeholders and the table's DDL."""
 
     placeholder = "?"
+    # The driver's errors meaning "cannot reach or use the database now" (StoreUnavailableError).
+    _unavailable: tuple[type[BaseException], ...] = ()
     value_param = "?"  # how a JSON text parameter becomes a value (PostgreSQL: ::jsonb)
     value_column = "value"  # the value selected as JSON text (PostgreSQL: value::text)
 
@@ -116,6 +119,19 @@ class SqlStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         checked = [self._checked(op) for op in ops]
+        try:
+            return self._run(checked)
+        except self._unavailable as exc:
+            raise StoreUnavailableError(
+                f"The store's database ({self.where()}) is unavailable: "
+                f"{str(exc).strip() or type(exc).__name__}"
+            ) from exc
+
+    def where(self) -> str:
+        """The database, for messages (never a password)."""
+        return repr(self)
+
+    def _run(self, checked: list[Op]) -> list[Result]:
         self._setup()
         now = self.clock()
         results: list[Result] = []

@@ -47,6 +47,7 @@ __all__ = [
     "SearchItem",
     "SearchOp",
     "StoreError",
+    "StoreUnavailableError",
     "TTLConfig",
     "ValueTooLargeError",
 ]
@@ -94,6 +95,11 @@ class ValueTooLargeError(StoreError):
 
     def __init__(self, message: str, field: str = "value") -> None:
         super().__init__(message, field)
+
+
+class StoreUnavailableError(ConnectionError):
+    """The store's database cannot be reached or used now (a server down, a file that cannot be
+    opened, a lock held past the timeout): try again later. The driver's error is the cause."""
 
 
 class NotSupportedError(StoreError):

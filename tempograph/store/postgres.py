@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from tempograph.store._sql import FETCH, TABLE, SqlStore, containment_json
-from tempograph.store.base import Op, Result, TTLConfig
+from tempograph.store.base import Op, Result, StoreUnavailableError, TTLConfig
 
 __all__ = ["PostgresStore"]
 
@@ -83,6 +83,10 @@ class PostgresStore(SqlStore):
         # libpq waits for a server that accepts but never answers forever, psycopg 130 s; the
         # URI's own connect_timeout wins.
         self.connect_timeout = float(params.get("connect_timeout") or connect_timeout)
+        self._unavailable = (self.psycopg.OperationalError, self.psycopg.InterfaceError)
+        host = params.get("host") or params.get("hostaddr") or "localhost"
+        port = f":{params['port']}" if params.get("port") else ""
+        self._where = f"PostgreSQL {host}{port}/{params.get('dbname') or '(default database)'}"
         self._idle: list[Any] = []
         self._slots = threading.BoundedSemaphore(max_connections)
         self._lock = threading.Lock()
@@ -95,11 +99,14 @@ class PostgresStore(SqlStore):
         ops = list(ops)
         try:
             return super().batch(ops)
-        except self.psycopg.OperationalError:
+        except StoreUnavailableError:
             # A broken connection was dropped from the pool. The idle ones most likely broke
             # with it (a server restart, a network cut): closed too, once more on a new one.
             self._drop_idle()
             return super().batch(ops)
+
+    def where(self) -> str:
+        return self._where
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Any]:

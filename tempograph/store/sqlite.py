@@ -31,8 +31,15 @@ class SqliteStore(SqlStore):
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
 
+    # OSError: a folder that cannot be made; OperationalError: a file that cannot be opened, or
+    # locked by another writer past `timeout`.
+    _unavailable = (sqlite3.OperationalError, OSError)
+
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
+
+    def where(self) -> str:
+        return f"SQLite file {self.path}"
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:

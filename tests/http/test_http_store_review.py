@@ -5,19 +5,27 @@ a 500 nor a silently ignored part of the request)."""
 
 from __future__ import annotations
 
+import socket
+import time
+import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypedDict
 
 import httpx
 import pytest
 import pytest_asyncio
 from langgraph_sdk import get_client
 from temporalio.client import Client
+from temporalio.common import RetryPolicy
 
-from tempograph import GraphClient
+from tempograph import GraphClient, create_worker
+from tempograph.errors import GraphRunError
+from tempograph.graph import END, START, StateGraph
 from tempograph.http import create_app
 from tempograph.http.testing import serve
-from tempograph.store import MAX_SEARCH_BYTES, MAX_VALUE_BYTES, SqliteStore
+from tempograph.store import MAX_SEARCH_BYTES, MAX_VALUE_BYTES, BaseStore, SqliteStore
 from tempograph.store._sql import SqlStore
 from tests.postgres_cluster import fresh_database
 
@@ -119,3 +127,55 @@ async def test_a_search_answer_too_large_is_422_naming_limit(url: str) -> None:
         assert len(found["items"]) == count - 4
     finally:
         await sdk.aclose()
+
+
+class NoteState(TypedDict, total=False):
+    note: str
+    stored: bool
+
+
+def store_note(state: NoteState, store: BaseStore) -> dict[str, Any]:
+    store.put(("notes",), "last", {"note": state["note"]})
+    return {"stored": True}
+
+
+def note_graph() -> Any:
+    g = StateGraph(NoteState)
+    g.add_node(
+        "store_note",
+        store_note,
+        retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=2),
+    )
+    g.add_edge(START, "store_note")
+    g.add_edge("store_note", END)
+    return g.compile()
+
+
+async def test_a_node_whose_store_database_is_unreachable_fails_per_its_retry_policy(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose TEMPOGRAPH_STORE_URI names a server that accepts connections and never
+    answers: each attempt of the node fails within connect_timeout with a StoreUnavailableError
+    naming the store's database (was psycopg's bare "connection timeout expired"), the node is
+    retried per its policy, then the run fails with that error (it neither hangs on the
+    connection nor retries forever)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        monkeypatch.setenv(
+            "TEMPOGRAPH_STORE_URI",
+            f"postgresql://u@127.0.0.1:{port}/db?sslmode=disable&connect_timeout=1",
+        )
+        queue = f"{QUEUE}-unreachable"
+        async with create_worker(client, {"notes": note_graph()}, task_queue=queue):
+            graphs = GraphClient(client, task_queue=queue)
+            thread = f"store-down-{uuid.uuid4().hex[:8]}"
+            started = time.monotonic()
+            with pytest.raises(GraphRunError, match="store's database") as raised:
+                await graphs.invoke("notes", {"note": "hi"}, thread_id=thread)
+            elapsed = time.monotonic() - started
+    assert f"PostgreSQL 127.0.0.1:{port}/db" in str(raised.value), str(raised.value)
+    assert "connection timeout expired" in str(raised.value)
+    # 2 attempts, each at most 2 connections of 1 s: well under a minute.
+    assert elapsed < 30, elapsed

@@ -20,6 +20,7 @@ from tempograph.store import (
     PostgresStore,
     PutOp,
     StoreError,
+    StoreUnavailableError,
     open_store,
 )
 from tempograph.store._sql import SqlStore
@@ -133,8 +134,9 @@ def test_postgres_connections_time_out(silent_server: int) -> None:
         ),
     ):
         started = time.monotonic()
-        with pytest.raises(psycopg.OperationalError):
+        with pytest.raises(StoreUnavailableError, match="timeout") as raised:
             store.get(("a",), "k")
+        assert isinstance(raised.value.__cause__, psycopg.OperationalError)
         # Tried twice (a broken connection is replaced once): 2 x the timeout at most.
         assert time.monotonic() - started < 7
         store.close()
@@ -241,3 +243,31 @@ def test_postgres_recovers_when_every_pooled_connection_died(postgres_uri: str) 
         assert len(store._idle) == 1
     finally:
         store.close()
+
+
+def test_an_unreachable_database_is_a_store_unavailable_error(
+    silent_server: int, tmp_path: Path
+) -> None:
+    """A node saw psycopg's "connection timeout expired" or sqlite3's "unable to open database
+    file", with nothing saying the store was meant. StoreUnavailableError (a ConnectionError)
+    names the store's database (never its password) and keeps the cause."""
+    import sqlite3
+
+    import psycopg
+
+    pg = PostgresStore(
+        f"postgresql://u:secretpw@127.0.0.1:{silent_server}/db?sslmode=disable", connect_timeout=1
+    )
+    with pytest.raises(StoreUnavailableError, match="store's database") as raised:
+        pg.put(("a",), "k", {})
+    assert isinstance(raised.value, ConnectionError)
+    assert isinstance(raised.value.__cause__, psycopg.OperationalError)
+    assert f"127.0.0.1:{silent_server}" in str(raised.value)
+    assert "secretpw" not in str(raised.value)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    lite = open_store(f"sqlite:///{blocker}/store.sqlite")  # its folder is a file
+    with pytest.raises(StoreUnavailableError, match="store's database") as raised:
+        lite.get(("a",), "k")
+    assert str(blocker) in str(raised.value)
+    assert isinstance(raised.value.__cause__, OSError | sqlite3.Error)
