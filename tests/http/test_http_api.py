@@ -311,7 +311,9 @@ async def test_35_graph_error_envelope(api: httpx.AsyncClient) -> None:
         ({"assistant_id": "chain", "input": {}, "multitask_strategy": "later"}, "multitask"),
         ({"assistant_id": "ask", "command": {"answer": "x"}}, "command.answer"),
         ({"assistant_id": "chain", "config": {"recursion_limit": 0}}, "recursion_limit"),
-        ({"assistant_id": "ask", "command": {"goto": {"node": "c", "input": {}}}}, "Send"),
+        # A Send is {"node", "input"}: anything else is refused, naming where.
+        ({"assistant_id": "ask", "command": {"goto": {"node": 5, "input": {}}}}, "command.goto"),
+        ({"assistant_id": "ask", "command": {"goto": ["c", {"nod": "c"}]}}, "command.goto"),
     ],
 )
 async def test_422_invalid_bodies(api: httpx.AsyncClient, body: dict[str, Any], where: str) -> None:
