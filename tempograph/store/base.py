@@ -601,6 +601,11 @@ def check_filter(filter: Any) -> dict[str, Any] | None:
         return None
     if not isinstance(filter, Mapping):
         raise StoreError(f"filter must be an object, got {type(filter).__name__}", "filter")
+    if json_depth(filter, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise StoreError(
+            f"filter is nested deeper than {MAX_JSON_DEPTH} levels, as no value can be",
+            "filter",
+        )
     stack: list[tuple[Any, bool]] = [(filter, True)]
     while stack:
         item, top = stack.pop()

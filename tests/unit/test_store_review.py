@@ -271,3 +271,23 @@ def test_an_unreachable_database_is_a_store_unavailable_error(
         lite.get(("a",), "k")
     assert str(blocker) in str(raised.value)
     assert isinstance(raised.value.__cause__, OSError | sqlite3.Error)
+
+
+def test_a_filter_nested_deeper_than_values_can_be_is_refused(store: SqlStore) -> None:
+    """PostgreSQL's pre-filter walked a 5,000-level filter recursively: RecursionError. No value
+    is nested deeper than MAX_JSON_DEPTH, so neither is a filter."""
+    from tempograph.limits import MAX_JSON_DEPTH
+
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(5000):
+        inner["x"] = {}
+        inner = inner["x"]
+    with pytest.raises(StoreError, match="deeper than") as raised:
+        store.search(("a",), filter=deep)
+    assert raised.value.field == "filter"
+    fits: dict[str, Any] = {"v": 1}
+    for _ in range(MAX_JSON_DEPTH - 1):
+        fits = {"x": fits}
+    store.put(("a",), "k", fits)
+    assert [i.key for i in store.search(("a",), filter=fits)] == ["k"]
