@@ -343,7 +343,8 @@ def _graph(instance: Any) -> str:
 
 
 class _RunInbound(WorkflowInboundInterceptor):
-    """Inside the sandbox, per run. Only GraphRun is observed."""
+    """Per run, in the workflow's own context (GraphRun runs unsandboxed; other workflows in
+    the sandbox). Only GraphRun is observed."""
 
     ran_activity = False
 
