@@ -312,9 +312,15 @@ class SqlStore(BaseStore):
                 if len(found) >= op.limit:
                     break
         if op.refresh_ttl:
-            for prefix, key, _, _, _, ttl in found:
-                if ttl is not None:
-                    self._refresh_ttl(cur, prefix, key, now + ttl * 60)
+            # One statement for all (psycopg pipelines executemany): not a round trip per item.
+            refreshed = [
+                (now + ttl * 60, prefix, key) for prefix, key, _, _, _, ttl in found if ttl
+            ]
+            if refreshed:
+                cur.executemany(
+                    self._sql(f"UPDATE {TABLE} SET expires_at = ? WHERE prefix = ? AND key = ?"),
+                    refreshed,
+                )
         return [
             SearchItem(
                 namespace=tuple(prefix.split(".")),

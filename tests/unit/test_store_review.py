@@ -291,3 +291,21 @@ def test_a_filter_nested_deeper_than_values_can_be_is_refused(store: SqlStore) -
         fits = {"x": fits}
     store.put(("a",), "k", fits)
     assert [i.key for i in store.search(("a",), filter=fits)] == ["k"]
+
+
+def test_a_search_refreshes_the_ttls_of_all_it_answers(store: SqlStore) -> None:
+    """Refreshed with one executemany (was an UPDATE round trip per item: 1,000 items took
+    0.07-0.8 s on a local PostgreSQL socket, a round trip each over a network)."""
+    now = 1_800_000_000.0
+    store.clock = lambda: now
+    store.batch([PutOp(("t",), f"k{i}", {"i": i}, None, 1) for i in range(1000)])
+    store.put(("t",), "forever", {"i": -1})
+    now += 50
+    started = time.monotonic()
+    assert len(store.search(("t",), limit=1000, offset=1)) == 1000
+    print(f"search + refresh of 1000 items: {time.monotonic() - started:.3f} s")
+    # Equal update times: "forever" sorts first, offset=1 skips it.
+    now += 50  # 100 s after the put (past its 60 s), 50 after the search: all still there
+    assert len(store.search(("t",), limit=1000, offset=1, refresh_ttl=False)) == 1000
+    now += 15  # 65 s after the search: all expired
+    assert [i.key for i in store.search(("t",), limit=1000)] == ["forever"]
