@@ -32,8 +32,8 @@ class SqliteStore(SqlStore):
         self._lock = threading.Lock()
 
     # OSError: a folder that cannot be made; OperationalError: a file that cannot be opened, or
-    # locked by another writer past `timeout`.
-    _unavailable = (sqlite3.OperationalError, OSError)
+    # locked by another writer past `timeout`; DatabaseError: a file that is not a database.
+    _unavailable = (sqlite3.DatabaseError, OSError)
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"
@@ -49,8 +49,12 @@ class SqliteStore(SqlStore):
             conn = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except BaseException:
+                conn.close()  # not kept: closed, or each call would leave one open
+                raise
             self._conn = conn
         return self._conn
 

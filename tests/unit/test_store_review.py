@@ -309,3 +309,22 @@ def test_a_search_refreshes_the_ttls_of_all_it_answers(store: SqlStore) -> None:
     assert len(store.search(("t",), limit=1000, offset=1, refresh_ttl=False)) == 1000
     now += 15  # 65 s after the search: all expired
     assert [i.key for i in store.search(("t",), limit=1000)] == ["forever"]
+
+
+def test_a_sqlite_path_that_is_not_a_database_is_unavailable_without_leaking(
+    tmp_path: Path,
+) -> None:
+    """A store path naming some other file: sqlite3.DatabaseError ("file is not a database",
+    a 500 over HTTP) and, each call, a connection left open (its PRAGMA failed after the
+    connect). Now StoreUnavailableError, and the connection closed."""
+    import os
+
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database\n" * 100)
+    store = open_store(f"sqlite:///{other}")
+    fds = len(os.listdir("/proc/self/fd"))
+    for _ in range(30):
+        with pytest.raises(StoreUnavailableError, match="not a database"):
+            store.get(("a",), "k")
+    assert len(os.listdir("/proc/self/fd")) <= fds + 1
+    assert other.read_text().startswith("not a database")  # left as it was

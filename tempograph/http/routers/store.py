@@ -71,8 +71,8 @@ class NamespacesBody(BaseModel):
 def _database_errors() -> tuple[type[BaseException], ...]:
     """The errors of a database that cannot be reached or used now (503, try again): not
     every database error (a value out of range is not solved by trying again)."""
-    # OSError: a SQLite file whose folder cannot be made or opened; sqlite3.OperationalError:
-    # a file that cannot be opened, or locked by another writer past the timeout.
+    # OSError: tempograph.store.StoreUnavailableError (a ConnectionError), which the store's
+    # backends raise for these; the drivers' own errors for other BaseStore implementations.
     errors: list[type[BaseException]] = [sqlite3.OperationalError, OSError]
     try:
         import psycopg
