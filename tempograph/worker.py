@@ -28,6 +28,7 @@ from tempograph.colocation import register_local_worker, unregister_local_worker
 from tempograph.graph import CompiledGraph
 from tempograph.messages import DEFAULT_TASK_QUEUE, SEARCH_ATTRIBUTES
 from tempograph.observability import RunObserver, worker_interceptors
+from tempograph.store import BaseStore
 from tempograph.versioning import VersioningConfigError, deployment_config
 
 # Modules the workflow sandbox shares with the host instead of importing afresh for every run
@@ -85,6 +86,7 @@ class TempographPlugin(SimplePlugin):
 
     `deployment` and `build_id` (both or neither): the worker's version for Temporal Worker
     Versioning (tempograph.versioning): runs stay on the version they started on.
+    `store`: the nodes' store (runtime.store, get_store()); by default TEMPOGRAPH_STORE_URI's.
     """
 
     def __init__(
@@ -93,10 +95,11 @@ class TempographPlugin(SimplePlugin):
         *,
         deployment: str | None = None,
         build_id: str | None = None,
+        store: BaseStore | None = None,
     ) -> None:
         served = checked_graphs(graphs)
         self._deployment_config = deployment_config(deployment, build_id)
-        activities = [*GraphActivities(served).all(), fire_cron]
+        activities = [*GraphActivities(served, store=store).all(), fire_cron]
 
         def add_workflows(existing: Sequence[type] | None) -> Sequence[type]:
             return [*(existing or []), GraphRun, ThreadRecord, AssistantRecord, CronThread]
@@ -163,6 +166,7 @@ def create_worker(
     task_queue: str = DEFAULT_TASK_QUEUE,
     deployment: str | None = None,
     build_id: str | None = None,
+    store: BaseStore | None = None,
     **worker_options: Any,
 ) -> Worker:
     """A worker serving `graphs` by name. `worker_options` go to temporalio.worker.Worker.
@@ -170,6 +174,10 @@ def create_worker(
     `deployment` and `build_id` (both or neither): this worker's version for Temporal Worker
     Versioning (tempograph.versioning): a run stays on the version it started on until it
     ends (GraphRun is pinned), new runs start on the deployment's current version.
+
+    `store`: the store nodes get (runtime.store, a `store` parameter, get_store()); by default
+    TEMPOGRAPH_STORE_URI's (else the SQLite file .tempograph/store.sqlite). Serve the same
+    database to the HTTP API (`create_app(..., store=)`).
 
     The client must use Tempograph's data converter (see `tempograph.connect`), and the search
     attributes must be registered on the namespace (`ensure_search_attributes`).
@@ -204,7 +212,7 @@ def create_worker(
             ),
             _uses_versioning(worker_options.get("deployment_config")),
         ),
-        activities=[*GraphActivities(served).all(), fire_cron],
+        activities=[*GraphActivities(served, store=store).all(), fire_cron],
         **worker_options,
     )
 

@@ -111,6 +111,9 @@ def import_alone(module: str) -> tuple[str, int, str]:
     return module, done.returncode, last
 
 
+# ~120 modules, each a fresh interpreter importing temporalio and pydantic: about a minute and
+# a half on two idle cores, more on a busy machine.
+@pytest.mark.timeout(480)
 def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     modules = modules_to_import_first()
     assert "tempograph.cli" in modules and "tempograph.worker" in modules

@@ -84,3 +84,28 @@ async def test_a_graph_compiled_without_a_store_gets_the_workers(
     seen = store.get(("lg", user), "seen")
     assert seen is not None and seen.value == {"note": {"by": "write"}}
     store.close()
+
+
+async def test_create_worker_store_reaches_tempograph_nodes(client: Client, tmp_path: Path) -> None:
+    """create_worker(store=) is what nodes get, instead of TEMPOGRAPH_STORE_URI's."""
+    from tempograph import graph as tg
+    from tempograph.config import get_store as tg_get_store
+
+    def remember(state: State) -> dict[str, Any]:
+        tg_get_store().put(("tg", state["user"]), "k", {"v": 1})
+        return {"log": ["remember"]}
+
+    builder = tg.StateGraph(State)
+    builder.add_node("remember", remember)
+    builder.add_edge(tg.START, "remember")
+    builder.add_edge("remember", tg.END)
+    store = SqliteStore(tmp_path / "given.sqlite")
+    queue = f"tg-store-{uuid.uuid4().hex[:6]}"
+    user = f"u{uuid.uuid4().hex[:6]}"
+    async with create_worker(client, {"tg": builder.compile()}, task_queue=queue, store=store):
+        await GraphClient(client, task_queue=queue).invoke(
+            "tg", {"user": user, "log": []}, thread_id=f"t-{uuid.uuid4().hex[:12]}"
+        )
+    item = store.get(("tg", user), "k")
+    assert item is not None and item.value == {"v": 1}
+    store.close()
