@@ -633,6 +633,14 @@ def check_filter(filter: Any) -> dict[str, Any] | None:
             stack.extend((v, False) for v in item)
         elif isinstance(item, str):
             _utf8_len(item, "filter")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise StoreError(f"filter: {item!r} is not a JSON number", "filter")
+        elif item is not None and not isinstance(item, bool | int | float):
+            raise StoreError(
+                f"filter: {type(item).__name__} {item!r} is not a JSON value (string, number, "
+                "boolean, null, list or object)",
+                "filter",
+            )
     return dict(filter)
 
 

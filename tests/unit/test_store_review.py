@@ -328,3 +328,17 @@ def test_a_sqlite_path_that_is_not_a_database_is_unavailable_without_leaking(
             store.get(("a",), "k")
     assert len(os.listdir("/proc/self/fd")) <= fds + 1
     assert other.read_text().startswith("not a database")  # left as it was
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [{"x": float("nan")}, {"x": {"$gt": float("inf")}}, {"x": object()}, {"x": [b"bytes"]}],
+    ids=["nan", "inf", "object", "bytes"],
+)
+def test_a_filter_holding_what_json_cannot_is_refused(store: SqlStore, flt: Any) -> None:
+    """SQLite matched nothing and PostgreSQL's pre-filter raised json's own ValueError or
+    TypeError: a filter is JSON, like the values it matches."""
+    store.put(("a",), "k", {"x": 1})
+    with pytest.raises(StoreError, match="filter") as raised:
+        store.search(("a",), filter=flt)
+    assert raised.value.field == "filter"
