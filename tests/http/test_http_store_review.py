@@ -25,7 +25,7 @@ from tempograph.errors import GraphRunError
 from tempograph.graph import END, START, StateGraph
 from tempograph.http import create_app
 from tempograph.http.testing import serve
-from tempograph.store import MAX_SEARCH_BYTES, MAX_VALUE_BYTES, BaseStore, SqliteStore
+from tempograph.store import MAX_SEARCH_BYTES, MAX_VALUE_BYTES, BaseStore, SqliteStore, TTLConfig
 from tempograph.store._sql import SqlStore
 from tests.postgres_cluster import fresh_database
 
@@ -42,10 +42,10 @@ class Clock:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> SqlStore:
     from tempograph.store import PostgresStore
 
-    ttl = {"default_ttl": 1.0}
+    ttl = TTLConfig(default_ttl=1.0)
     if request.param == "sqlite":
-        return SqliteStore(tmp_path / "store.sqlite", ttl=ttl)  # type: ignore[arg-type]
-    return PostgresStore(fresh_database(request.getfixturevalue("postgres_uri")), ttl=ttl)  # type: ignore[arg-type]
+        return SqliteStore(tmp_path / "store.sqlite", ttl=ttl)
+    return PostgresStore(fresh_database(request.getfixturevalue("postgres_uri")), ttl=ttl)
 
 
 @pytest_asyncio.fixture
