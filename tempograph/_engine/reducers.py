@@ -269,8 +269,7 @@ def to_message_objects(messages: list[dict[str, Any]]) -> list[Any]:
         return messages  # not messages (e.g. a run from before messages were coerced)
     # Non-message dicts (kept from older runs) stay dicts.
     return [
-        messages_from_dict([{"type": m["type"], "data": m}])[0] if "type" in m else m
-        for m in dicts
+        messages_from_dict([{"type": m["type"], "data": m}])[0] if "type" in m else m for m in dicts
     ]
 
 
