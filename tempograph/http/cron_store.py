@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
 import uuid
 import zoneinfo
 from dataclasses import dataclass
@@ -82,6 +84,7 @@ from tempograph.http.run_executor import run_invocation
 from tempograph.http.schemas import Breakpoints, RunBody, RunConfig
 from tempograph.http.streaming import stream_modes, wants_live
 from tempograph.http.thread_store import ThreadStore
+from tempograph.limits import MAX_MESSAGE_BYTES
 from tempograph.messages import GRAPH_ATTRIBUTE, WORKFLOW_TYPE, RunInput
 
 # The schedule's own memo (set once): marks it as a Tempograph cron.
@@ -207,6 +210,41 @@ def unsupported_cron_fields(body: _RunFields) -> None:
     for what in ("input", "metadata", "context"):
         check_message(what, getattr(body, what))
     check_message("config", body.config.model_dump(exclude_none=True) if body.config else None)
+
+
+# The Agent Server reads a schedule with croniter: five fields or a macro. Temporal takes more
+# (a seconds and a year field, `@every`, `CRON_TZ=`, comments) with other meanings ("0 0 1 1 *
+# 2030" is a year for Temporal, seconds for croniter; "*/5 * * * * * *" fires every 5 s): those
+# are refused rather than run differently.
+CRON_MACROS = frozenset({"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@hourly"})
+CRON_FIELD = re.compile(r"[0-9A-Za-z*/,?-]+")
+CRON_SYNTAX = (
+    "five fields (minute hour day-of-month month day-of-week) or one of "
+    f"{sorted(CRON_MACROS)}; the time zone is the `timezone` field"
+)
+
+
+def check_schedule(schedule: str) -> None:
+    """A cron expression as the Agent Server takes it (422 naming `schedule` otherwise)."""
+    if schedule.strip() in CRON_MACROS:
+        return
+    fields = schedule.split()
+    if len(fields) != 5 or not all(CRON_FIELD.fullmatch(f) for f in fields):
+        raise HttpError(422, f"schedule: expected {CRON_SYNTAX}, got {schedule[:200]!r}")
+
+
+def check_cron_size(record: dict[str, Any]) -> None:
+    """The cron as stored (its request, held by the schedule's action as its memo and again as
+    the runs' input) within one message's size: each field alone may be under the limit while
+    the whole is over gRPC's 4 MiB or Temporal's blob limit (a 500, or a 422 blaming `schedule`)."""
+    size = len(json.dumps(record, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+    if size > MAX_MESSAGE_BYTES:
+        raise HttpError(
+            413,
+            f"The cron's request (input, metadata, config, context, ...) is {size} bytes as "
+            f"JSON; Tempograph's limit for a cron is {MAX_MESSAGE_BYTES} bytes "
+            "(limits.MAX_MESSAGE_BYTES). Store large data elsewhere and pass a reference.",
+        )
 
 
 # -------------------------------------------------------------------------------------------
@@ -380,6 +418,7 @@ class CronStore:
 
     async def create(self, body: CronBody, thread_id: str | None = None) -> dict[str, Any]:
         unsupported_cron_fields(body)
+        check_schedule(body.schedule)
         if thread_id is None:
             if body.multitask_strategy is not None:
                 raise not_supported(
@@ -421,6 +460,7 @@ class CronStore:
             "created_at": stamp,
             "updated_at": stamp,
         }
+        check_cron_size(record)
         note = f"Tempograph cron of graph {graph!r}" + (
             f" on thread {thread_id!r}" if thread_id is not None else ""
         )
@@ -450,7 +490,13 @@ class CronStore:
 
     async def update(self, cron_id: str, body: CronPatchBody) -> dict[str, Any]:
         unsupported_cron_fields(body)
-        sent = body.model_fields_set
+        # Only the fields a patch takes (an empty value of another was let through by
+        # unsupported_cron_fields: dropping it from the stored request lost its assistant).
+        sent = body.model_fields_set & set(CronPatchBody.model_fields)
+        if "schedule" in sent:
+            if body.schedule is None:
+                raise HttpError(422, "schedule: a cron cannot lose its schedule (omit it)")
+            check_schedule(body.schedule)
         if "end_time" in sent and body.end_time is not None and body.end_time.tzinfo is None:
             raise HttpError(422, "end_time: a time with its UTC offset")
         cron = await self.get(cron_id)
@@ -473,6 +519,7 @@ class CronStore:
             record["metadata"] = body.metadata or {}
         record["payload"] = payload
         record["updated_at"] = iso(now())
+        check_cron_size(record)
         graph = record["graph"]
         action = self._action(cron_id, graph, record)
 

@@ -29,7 +29,10 @@ def parse_ttl(ttl: Any) -> ThreadTTL | None:
     unknown = sorted(set(ttl) - TTL_KEYS)
     if unknown:
         raise HttpError(422, f"ttl: unknown keys {unknown}; the ttl takes {sorted(TTL_KEYS)}")
-    strategy = ttl.get("strategy") or "delete"
+    # Absent or null: "delete" (the SDK always sends it). Anything else must be the name.
+    strategy = ttl.get("strategy")
+    if strategy is None:
+        strategy = "delete"
     if strategy == "keep_latest":
         raise HttpError(
             422,
@@ -154,7 +157,7 @@ def parse_state_values(values: Any) -> dict[str, Any] | list[dict[str, Any]] | N
 
 EXTRACTABLE = frozenset({"values", "metadata", "config", "interrupts"})
 MAX_EXTRACT = 10
-ALIAS = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+ALIAS = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 RESERVED = frozenset(
     {
         "thread_id",
@@ -185,7 +188,7 @@ def check_extract(extract: Any) -> dict[str, str] | None:
     if reserved:
         raise HttpError(422, f"extract: keys cannot use reserved field names: {reserved}")
     for alias, path in extract.items():
-        if not ALIAS.match(alias):
+        if not ALIAS.fullmatch(alias):
             raise HttpError(
                 422,
                 f"extract: key {alias!r} must be an identifier (letters, digits, underscores)",

@@ -1,0 +1,180 @@
+"""A review of issue 17's HTTP API through langgraph-sdk 0.4.14 and httpx against a served app on
+the session's dev server: inputs a hostile or careless client could send to the new fields (cron
+schedules and sizes, search extract, thread TTLs) answer a clear 4xx naming the field, never a
+500, never a cron Temporal takes with another meaning than the Agent Server's."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from tempograph import GraphClient
+from tempograph.http import create_app
+from tempograph.http.testing import serve
+from tests.conftest import TASK_QUEUE
+from tests.sample_graphs import all_graphs
+
+# Once a year: nothing fires while a test runs.
+BY_HAND = "0 0 1 1 *"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def url(client: Client, worker: Worker) -> AsyncIterator[str]:
+    app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
+    async with serve(app) as base:
+        yield base
+
+
+@pytest_asyncio.fixture
+async def http(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=url, timeout=60) as c:
+        yield c
+
+
+async def thread_of(http: httpx.AsyncClient) -> str:
+    r = await http.post("/threads", json={"graph_id": "chain"})
+    assert r.status_code == 200, r.text
+    return str(r.json()["thread_id"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Crons: the request's size as a whole.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        # Each field under the 1 MiB of a message; the schedule would hold them several times
+        # (its action's input and memo): gRPC's 4 MiB (was a 500) or Temporal's blob limit
+        # (was a 422 blaming `schedule`).
+        {"input": {"log": ["x" * 900_000]}, "metadata": {"a": "y" * 900_000}},
+        {"input": {"log": ["x" * 600_000]}, "metadata": {"a": "y" * 600_000}},
+    ],
+)
+async def test_a_cron_too_large_as_a_whole_is_413_naming_the_request(
+    http: httpx.AsyncClient, fields: dict[str, Any]
+) -> None:
+    body = {"assistant_id": "chain", "schedule": BY_HAND, **fields}
+    r = await http.post("/runs/crons", json=body)
+    assert r.status_code == 413, r.text
+    assert "cron" in r.json()["detail"] and "bytes" in r.json()["detail"]
+    tid = await thread_of(http)
+    r = await http.post(f"/threads/{tid}/runs/crons", json=body)
+    assert r.status_code == 413, r.text
+    # An update that makes it too large: the same.
+    r = await http.post("/runs/crons", json={"assistant_id": "chain", "schedule": BY_HAND})
+    assert r.status_code == 200, r.text
+    cron_id = r.json()["cron_id"]
+    r = await http.patch(f"/runs/crons/{cron_id}", json=fields)
+    assert r.status_code == 413, r.text
+    assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
+
+
+# ---------------------------------------------------------------------------------------------
+# Crons: the Agent Server's cron syntax, not Temporal's extensions.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        "@every 1s",  # Temporal's interval: a run every second
+        "*/5 * * * * * *",  # Temporal's seconds field (a run every 5 s); croniter's differ
+        "0 0 1 1 * 2030",  # a year for Temporal, seconds for croniter
+        "0 9 * * * # note",  # a comment
+        "CRON_TZ=America/New_York 0 9 * * *",  # the time zone is the `timezone` field
+        "   ",
+    ],
+)
+async def test_a_schedule_outside_the_agent_servers_cron_syntax_is_422(
+    http: httpx.AsyncClient, schedule: str
+) -> None:
+    body = {"assistant_id": "chain", "schedule": schedule, "input": {}}
+    r = await http.post("/runs/crons", json=body)
+    assert r.status_code == 422, r.text
+    assert "schedule" in r.json()["detail"]
+    r = await http.post("/runs/crons", json={**body, "schedule": BY_HAND})
+    assert r.status_code == 200, r.text
+    cron_id = r.json()["cron_id"]
+    r = await http.patch(f"/runs/crons/{cron_id}", json={"schedule": schedule})
+    assert r.status_code == 422, r.text
+    assert "schedule" in r.json()["detail"]
+    assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
+
+
+@pytest.mark.parametrize("schedule", ["0 9 * * 1-5", "*/15 * * * *", "@hourly", "@daily"])
+async def test_five_field_crons_and_macros_are_taken(
+    http: httpx.AsyncClient, schedule: str
+) -> None:
+    r = await http.post(
+        "/runs/crons", json={"assistant_id": "chain", "schedule": schedule, "enabled": False}
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["schedule"] == schedule
+    assert (await http.delete(f"/runs/crons/{r.json()['cron_id']}")).status_code == 204
+
+
+# ---------------------------------------------------------------------------------------------
+# Thread search extract and TTLs.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alias", ["a\n", "a b", "1a", ""])
+async def test_an_extract_alias_that_is_not_an_identifier_is_422(
+    http: httpx.AsyncClient, alias: str
+) -> None:
+    r = await http.post("/threads/search", json={"extract": {alias: "values.log"}, "limit": 1})
+    assert r.status_code == 422, r.text
+    assert "extract" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("strategy", [False, "", 0, [], {}])
+async def test_a_ttl_strategy_that_is_not_a_string_is_422(
+    http: httpx.AsyncClient, strategy: Any
+) -> None:
+    r = await http.post("/threads", json={"ttl": {"ttl": 5, "strategy": strategy}})
+    assert r.status_code == 422, r.text
+    assert "ttl.strategy" in r.json()["detail"]
+    tid = await thread_of(http)
+    r = await http.patch(f"/threads/{tid}", json={"ttl": {"ttl": 5, "strategy": strategy}})
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [{"schedule": None}, {"assistant_id": None}, {"thread_id": None}, {"cron_id": None}],
+)
+async def test_a_cron_patch_nulling_what_a_cron_cannot_lose_changes_nothing(
+    http: httpx.AsyncClient, patch: dict[str, Any]
+) -> None:
+    """`schedule: null` is 422 naming it; a null for a field a patch does not take is no
+    change (it was dropped from the stored request: the next update or firing was a 500)."""
+    tid = await thread_of(http)
+    for path in ("/runs/crons", f"/threads/{tid}/runs/crons"):
+        r = await http.post(path, json={"assistant_id": "chain", "schedule": BY_HAND, "input": {}})
+        assert r.status_code == 200, r.text
+        cron = r.json()
+        r = await http.patch(f"/runs/crons/{cron['cron_id']}", json=patch)
+        if "schedule" in patch:
+            assert r.status_code == 422, r.text
+            assert "schedule" in r.json()["detail"]
+        else:
+            assert r.status_code == 200, r.text
+        # Nothing changed, and the cron still takes updates.
+        r = await http.patch(f"/runs/crons/{cron['cron_id']}", json={"metadata": {"k": 1}})
+        assert r.status_code == 200, r.text
+        found = r.json()
+        assert (found["schedule"], found["assistant_id"], found["thread_id"]) == (
+            BY_HAND,
+            cron["assistant_id"],
+            cron["thread_id"],
+        )
+        assert found["payload"]["assistant_id"] == "chain"
+        assert (await http.delete(f"/runs/crons/{cron['cron_id']}")).status_code == 204
