@@ -202,6 +202,7 @@ async def main(plan: Plan, quick: bool, peer_names: list[str], scenarios: set[st
                 resumes=plan.resumes,
                 concurrency=plan.concurrency,
                 max_cached=MAX_CACHED,
+                errors=results.errors.setdefault("scale", {}),
             )
     finally:
         srv.stop()

@@ -177,9 +177,13 @@ async def run(
     resumes: int,
     concurrency: int,
     max_cached: int,
+    errors: dict[str, str] | None = None,
 ) -> dict[str, ScaleResult]:
     """`levels` maps "tempograph" / "floor" to its parked counts; systems are interleaved level by
-    level (alternating who goes first), each with its own worker process."""
+    level (alternating who goes first), each with its own worker process. A system that fails
+    at a level (on an overloaded machine a start can fail with an RPC error) stops there, its
+    error recorded in `errors` (raised without it); the levels it reached are kept."""
+    failed: set[str] = set()
     kinds = {"tempograph": TempographTarget, "floor": FloorTarget}
     rng = random.Random(7)
     targets: list[Target] = []
@@ -193,18 +197,27 @@ async def run(
         for k, level in enumerate(sorted({n for ns in levels.values() for n in ns})):
             order = targets[k % len(targets) :] + targets[: k % len(targets)]
             for target in order:
-                if level not in levels[target.key]:
+                if level not in levels[target.key] or target.key in failed:
                     continue
                 started = level - len(target.parked)
-                fill_s = await fill(target, started, concurrency)
-                step = ScaleLevel(
-                    parked=len(target.parked),
-                    started=started,
-                    fill_s=fill_s,
-                    worker_rss_mb=rss_mb(target.worker.pid),
-                    server_rss_mb=rss_mb(server_pid),
-                    resume_ms=await resume_some(target, resumes, rng),
-                )
+                try:
+                    fill_s = await fill(target, started, concurrency)
+                    step = ScaleLevel(
+                        parked=len(target.parked),
+                        started=started,
+                        fill_s=fill_s,
+                        worker_rss_mb=rss_mb(target.worker.pid),
+                        server_rss_mb=rss_mb(server_pid),
+                        resume_ms=await resume_some(target, resumes, rng),
+                    )
+                except Exception as e:
+                    if errors is None:
+                        raise
+                    first = e.exceptions[0] if isinstance(e, ExceptionGroup) else e
+                    errors[target.key] = f"at {level:,} parked: {type(first).__name__}: {first}"
+                    print(f"  {target.key}: FAILED at {level:,} parked ({first})", flush=True)
+                    failed.add(target.key)
+                    continue
                 results[target.key].levels.append(step)
                 print(
                     f"  {target.key} at {step.parked} parked: {step.starts_per_s:.0f} starts/s, "
