@@ -16,6 +16,8 @@ starts nothing and deletes the cron ("assistant_gone").
   nor any run): nothing starts ("thread_gone") and the cron's schedule is deleted. Another
   workflow type holding the thread's id: "conflict".
 
+A run started on a thread with a TTL moves its deadline, as a run started over HTTP does.
+
 Two starts racing (another firing, an HTTP request) are settled by Temporal: one active
 execution per thread id; the loser looks again. The runs a firing starts carry its workflow id
 in their memo, so a retried attempt finds the run an earlier one started instead of starting
@@ -64,13 +66,16 @@ from tempograph._run_config import (
     invocation,
     merge_assistant,
 )
+from tempograph._workflows.thread_record import TTL_MEMO
 from tempograph.messages import (
     STATE_QUERY,
     STATUS_ATTRIBUTE,
+    THREAD_PATCH_UPDATE,
     THREAD_RECORD_WORKFLOW,
     WORKFLOW_TYPE,
     RunInput,
     StateSnapshot,
+    ThreadMetadata,
     thread_record_id,
 )
 from tempograph.notifications import run_details, run_summary
@@ -199,6 +204,26 @@ async def _run_of(client: Client, firing: CronFiring) -> RunInput | FiringResult
     return run
 
 
+async def _refresh_ttl(client: Client, thread_id: str) -> None:
+    """A run started on the thread: a thread with a TTL was active, its deadline moves (the
+    empty metadata patch the HTTP API sends when a run starts). Best effort: the run has
+    started whatever happens here."""
+    try:
+        record = await _describe(client, thread_record_id(thread_id))
+        if (
+            record is None
+            or record.workflow_type != THREAD_RECORD_WORKFLOW
+            or record.status != WorkflowExecutionStatus.RUNNING
+            or await record.memo_value(TTL_MEMO, default=None) is None
+        ):
+            return
+        await client.get_workflow_handle(thread_record_id(thread_id)).execute_update(
+            THREAD_PATCH_UPDATE, ThreadMetadata(), result_type=ThreadMetadata
+        )
+    except Exception as exc:  # noqa: BLE001 - the record ended meanwhile, or is unreachable
+        activity.logger.warning("cannot refresh the TTL of thread %s: %s", thread_id, exc)
+
+
 def _firing_id() -> str:
     """This firing: its workflow id and run id (a trigger within the same second as a closed
     firing reuses its workflow id, never its run id)."""
@@ -308,4 +333,5 @@ async def fire_cron(firing: CronFiring) -> FiringResult:
             continue
         with contextlib.suppress(Exception):
             activity.heartbeat("started")
+        await _refresh_ttl(client, thread)
         return FiringResult(outcome="started", run_id=run_id)

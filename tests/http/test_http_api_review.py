@@ -5,7 +5,9 @@ schedules and sizes, search extract, thread TTLs) answer a clear 4xx naming the 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from tempograph import GraphClient
+from tempograph._cron import SCHEDULE_PREFIX
 from tempograph.http import create_app
 from tempograph.http.testing import serve
 from tests.conftest import TASK_QUEUE
@@ -178,3 +181,45 @@ async def test_a_cron_patch_nulling_what_a_cron_cannot_lose_changes_nothing(
         )
         assert found["payload"]["assistant_id"] == "chain"
         assert (await http.delete(f"/runs/crons/{cron['cron_id']}")).status_code == 204
+
+
+# ---------------------------------------------------------------------------------------------
+# A thread cron's run is activity on the thread: it moves a TTL's deadline, as a run does.
+# ---------------------------------------------------------------------------------------------
+
+
+async def expires_at(http: httpx.AsyncClient, tid: str) -> datetime:
+    r = await http.get(f"/threads/{tid}", params={"include": "ttl"})
+    assert r.status_code == 200, r.text
+    return datetime.fromisoformat(r.json()["ttl"]["expires_at"])
+
+
+async def test_a_thread_crons_run_refreshes_the_threads_ttl(
+    http: httpx.AsyncClient, client: Client
+) -> None:
+    r = await http.post("/threads", json={"graph_id": "chain", "ttl": {"ttl": 30}})
+    assert r.status_code == 200, r.text
+    tid = r.json()["thread_id"]
+    before = await expires_at(http, tid)
+    r = await http.post(
+        f"/threads/{tid}/runs/crons",
+        json={"assistant_id": "chain", "schedule": BY_HAND, "input": {"log": []}},
+    )
+    assert r.status_code == 200, r.text
+    cron_id = r.json()["cron_id"]
+    await asyncio.sleep(1.0)  # a deadline moved later is visibly later
+    await client.get_schedule_handle(SCHEDULE_PREFIX + cron_id).trigger()
+    for _ in range(100):
+        runs = (await http.get(f"/threads/{tid}/runs")).json()
+        if runs and runs[0]["status"] == "success":
+            break
+        await asyncio.sleep(0.2)
+    else:
+        raise AssertionError(f"the cron's run did not end: {runs}")
+    for _ in range(50):
+        after = await expires_at(http, tid)
+        if after > before:
+            break
+        await asyncio.sleep(0.2)
+    assert (after - before).total_seconds() >= 1.0, (before, after)
+    assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
