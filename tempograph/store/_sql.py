@@ -19,6 +19,7 @@ cursor in PostgreSQL), and a search reads at most MAX_SEARCH_BYTES of values.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import threading
 import time
@@ -101,8 +102,9 @@ class SqlStore(BaseStore):
     # -- backend hooks ------------------------------------------------------------------------
 
     @abstractmethod
-    def _transaction(self) -> AbstractContextManager[Any]:
-        """A cursor inside one transaction (committed on exit, rolled back on an error)."""
+    def _transaction(self, write: bool = True) -> AbstractContextManager[Any]:
+        """A cursor inside one transaction (committed on exit, rolled back on an error);
+        `write=False`: the batch only reads."""
 
     @abstractmethod
     def _create(self, cur: Any) -> None:
@@ -135,7 +137,7 @@ class SqlStore(BaseStore):
         self._setup()
         now = self.clock()
         results: list[Result] = []
-        with self._transaction() as cur:
+        with self._transaction(any(_writes(op) for op in checked)) as cur:
             for op in checked:
                 if isinstance(op, GetOp):
                     results.append(self._get(cur, op, now))
@@ -356,7 +358,8 @@ class SqlStore(BaseStore):
             namespace = tuple(prefix.split("."))
             if all(namespace_matches(namespace, c) for c in conditions):
                 found.add(namespace if op.max_depth is None else namespace[: op.max_depth])
-        return sorted(found)[op.offset : op.offset + op.limit]
+        # The page without sorting every namespace (0.6 s for 200,000): a bounded heap.
+        return heapq.nsmallest(op.offset + op.limit, found)[op.offset :]
 
     def _sweep(self, cur: Any, now: float) -> None:
         """Delete expired rows, at most once per sweep interval (reads skip them anyway)."""
@@ -368,6 +371,15 @@ class SqlStore(BaseStore):
             self._sql(f"DELETE FROM {TABLE} WHERE expires_at IS NOT NULL AND expires_at <= ?"),
             (now,),
         )
+
+
+def _writes(op: Op) -> bool:
+    """Whether an op may write: a put or delete, or a read that refreshes TTLs."""
+    if isinstance(op, PutOp):
+        return True
+    if isinstance(op, GetOp | SearchOp):
+        return op.refresh_ttl
+    return False
 
 
 def containment_json(filter: dict[str, Any] | None) -> str | None:

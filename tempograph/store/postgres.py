@@ -109,7 +109,7 @@ class PostgresStore(SqlStore):
         return self._where
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self, write: bool = True) -> Iterator[Any]:
         with self._slots:
             conn = self._take()
             broken = False

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class SqliteStore(SqlStore):
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
             try:
-                conn.execute("PRAGMA journal_mode=WAL")
+                self._wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
             except BaseException:
                 conn.close()  # not kept: closed, or each call would leave one open
@@ -58,14 +59,30 @@ class SqliteStore(SqlStore):
             self._conn = conn
         return self._conn
 
+    def _wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL (kept in the file: once per database). Switching waits for
+        no lock (SQLite answers "database is locked" at once while another connection
+        writes): tried again until `timeout`."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _transaction(self, write: bool = True) -> Iterator[Any]:
         with self._lock:
             conn = self._connection()
             cur = conn.cursor()
             # IMMEDIATE: take the write lock up front, so a read-then-write batch never fails
-            # half-way on another process's write (it waits up to `timeout` instead).
-            cur.execute("BEGIN IMMEDIATE")
+            # half-way on another process's write (it waits up to `timeout` instead). A batch
+            # that only reads takes no lock: it reads a WAL snapshot, never waiting for writers
+            # nor making them wait.
+            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
                 yield cur
             except BaseException:

@@ -342,3 +342,87 @@ def test_a_filter_holding_what_json_cannot_is_refused(store: SqlStore, flt: Any)
     with pytest.raises(StoreError, match="filter") as raised:
         store.search(("a",), filter=flt)
     assert raised.value.field == "filter"
+
+
+def test_sqlite_reads_that_cannot_write_do_not_wait_for_writers(tmp_path: Path) -> None:
+    """Every batch took SQLite's write lock (BEGIN IMMEDIATE), so list_namespaces (1.4-3.8 s
+    over 200,000 namespaces) kept every node's writes waiting, and a reader waited for any
+    writer. Batches that cannot write (list_namespaces; get and search without refresh_ttl)
+    read a WAL snapshot instead: another connection holding the write lock does not stop
+    them."""
+    import sqlite3
+
+    from tempograph.store import SqliteStore
+
+    path = tmp_path / "store.sqlite"
+    store = SqliteStore(path, timeout=0.5)
+    store.put(("a", "b"), "k", {"v": 1}, ttl=5)
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE tempograph_store SET updated_at = updated_at")
+    try:
+        assert store.list_namespaces() == [("a", "b")]
+        item = store.get(("a", "b"), "k", refresh_ttl=False)
+        assert item is not None and item.value == {"v": 1}
+        assert len(store.search(("a",), refresh_ttl=False)) == 1
+        # A read that refreshes a TTL writes: it waits for the lock (here past its timeout).
+        with pytest.raises(StoreUnavailableError, match="locked"):
+            store.get(("a", "b"), "k")
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        store.close()
+
+
+def test_list_namespaces_pages_without_sorting_everything(store: SqlStore) -> None:
+    """The page is taken with a bounded heap, in the same order as a full sort."""
+    store.batch([PutOp(("n", f"u{i:05d}", "p"), "k", {}) for i in range(3000)])
+    store.batch([PutOp(("n-b", f"u{i}"), "k", {}) for i in range(3)])  # "-" sorts before "."
+    assert store.list_namespaces(limit=2) == [("n", "u00000", "p"), ("n", "u00001", "p")]
+    assert store.list_namespaces(limit=3, offset=2999) == [
+        ("n", "u02999", "p"),
+        ("n-b", "u0"),
+        ("n-b", "u1"),
+    ]
+    assert store.list_namespaces(max_depth=1) == [("n",), ("n-b",)]
+    assert store.list_namespaces(offset=3003) == []
+
+
+def test_sqlite_switching_a_new_file_to_wal_waits_for_a_writer(tmp_path: Path) -> None:
+    """PRAGMA journal_mode=WAL does not wait for another connection's lock (SQLite returns
+    "database is locked" at once): two processes opening a new store file together failed
+    now and then (test_two_processes_write_at_once). It is tried again until `timeout`."""
+    import sqlite3
+    import threading
+
+    from tempograph.store import SqliteStore
+
+    path = tmp_path / "store.sqlite"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE elsewhere (a)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO elsewhere VALUES (1)")
+    release = threading.Timer(0.5, lambda: other.execute("COMMIT"))
+    release.start()
+    store = SqliteStore(path, timeout=5)
+    try:
+        store.put(("a",), "k", {"v": 1})
+        item = store.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+    finally:
+        release.join()
+        other.close()
+        store.close()
+    quick = SqliteStore(tmp_path / "other.sqlite", timeout=0.3)
+    blocker = sqlite3.connect(tmp_path / "other.sqlite", isolation_level=None)
+    blocker.execute("CREATE TABLE elsewhere (a)")
+    blocker.execute("BEGIN IMMEDIATE")
+    blocker.execute("INSERT INTO elsewhere VALUES (1)")
+    try:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError, match="locked"):
+            quick.put(("a",), "k", {})
+        assert 0.25 < time.monotonic() - started < 3
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
