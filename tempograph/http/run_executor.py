@@ -174,12 +174,17 @@ def to_command(body: CommandBody) -> Command:
     any other shape is refused (422 naming it), never run without its argument."""
     update = dict(body.update) if isinstance(body.update, list) else body.update
     goto: list[str | Send] = []
-    targets = body.goto if isinstance(body.goto, list) else [body.goto] if body.goto else []
+    # An empty name or object is refused, not read as "no goto" (it was dropped silently).
+    targets = (
+        body.goto if isinstance(body.goto, list) else [body.goto] if body.goto is not None else []
+    )
     for i, target in enumerate(targets):
+        where = f"command.goto[{i}]" if isinstance(body.goto, list) else "command.goto"
         if isinstance(target, str):
+            if not target:
+                raise HttpError(422, f"{where}: an empty node name")
             goto.append(target)
             continue
-        where = f"command.goto[{i}]" if isinstance(body.goto, list) else "command.goto"
         node = target.get("node")
         unknown = sorted(set(target) - SEND_KEYS)
         if not isinstance(node, str) or not node or unknown:

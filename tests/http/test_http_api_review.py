@@ -6,9 +6,11 @@ schedules and sizes, search extract, thread TTLs) answer a clear 4xx naming the 
 from __future__ import annotations
 
 import asyncio
+import operator
+import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
@@ -16,10 +18,12 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from tempograph import GraphClient
+from tempograph import GraphClient, create_worker
 from tempograph._cron import SCHEDULE_PREFIX
+from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.http import create_app
 from tempograph.http.testing import serve
+from tempograph.types import interrupt
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import all_graphs
 
@@ -223,3 +227,58 @@ async def test_a_thread_crons_run_refreshes_the_threads_ttl(
         await asyncio.sleep(0.2)
     assert (after - before).total_seconds() >= 1.0, (before, after)
     assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
+
+
+# ---------------------------------------------------------------------------------------------
+# command.goto: an empty Send or name is refused, not dropped.
+# ---------------------------------------------------------------------------------------------
+
+
+class GotoState(TypedDict, total=False):
+    out: Annotated[list[str], operator.add]
+
+
+def ask(state: GotoState) -> dict[str, Any]:
+    return {"out": [f"ask:{interrupt('go?')}"]}
+
+
+def echo(arg: dict[str, Any]) -> dict[str, Any]:
+    return {"out": [f"echo:{arg.get('item')}"]}
+
+
+def goto_graph() -> CompiledGraph:
+    g = StateGraph(GotoState)
+    g.add_node("ask", ask)
+    g.add_node("echo", echo)
+    g.add_edge(START, "ask")
+    g.add_edge("ask", END)
+    g.add_edge("echo", END)
+    return g.compile()
+
+
+@pytest.mark.parametrize("goto", [{}, "", [{}], [""], ["echo", {}]])
+async def test_an_empty_goto_target_is_422_naming_command_goto(client: Client, goto: Any) -> None:
+    queue = f"api-review-goto-{uuid.uuid4().hex[:8]}"
+    graphs = {"goto": goto_graph()}
+    async with (
+        create_worker(client, graphs, task_queue=queue),
+        serve(create_app(GraphClient(client, task_queue=queue), graphs)) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+    ):
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        r = await http.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": "goto", "input": {"out": []}}
+        )
+        assert r.json()["__interrupt__"][0]["value"] == "go?", r.text
+        r = await http.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "goto", "command": {"resume": "y", "goto": goto}},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"].startswith("command.goto"), r.text
+        # Nothing ran: the answer still goes through.
+        r = await http.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "goto", "command": {"resume": "y"}},
+        )
+        assert r.json() == {"out": ["ask:y"]}, r.text
