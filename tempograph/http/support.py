@@ -264,7 +264,9 @@ TABLE: tuple[Method, ...] = (
         "differs",
         "a Temporal Schedule (`temporal schedule list`); a new thread per firing, kept: "
         '`on_run_completed="delete"`, `multitask_strategy`, `stream_subgraphs` 422; a '
-        "created assistant is read at each firing and deletes its crons with it",
+        "created assistant is read at each firing and deletes its crons with it; `schedule`: "
+        "five fields or `@hourly`-style macros (Temporal's seconds/year fields, `@every`, "
+        "`CRON_TZ=` 422)",
     ),
     Method(
         "crons",
@@ -274,7 +276,7 @@ TABLE: tuple[Method, ...] = (
         "a Temporal Schedule firing `TempographCronFiring`, which continues the thread "
         "(multitask_strategy reject/interrupt/enqueue; an enqueued firing waits in Temporal and "
         "is not listed as a pending run); `rollback`, no `input` 422; unknown thread 404; "
-        "deleted with its thread",
+        "deleted with its thread; each firing's run moves the thread's TTL",
     ),
     Method("crons", "search", "POST /runs/crons/search", "supported", "`select`, `thread_id`"),
     Method("crons", "count", "POST /runs/crons/count", "supported"),

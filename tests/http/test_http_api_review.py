@@ -9,13 +9,13 @@ import asyncio
 import operator
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict
 
 import httpx
 import pytest
 import pytest_asyncio
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from tempograph import GraphClient, create_worker
@@ -23,6 +23,7 @@ from tempograph._cron import SCHEDULE_PREFIX
 from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.http import create_app
 from tempograph.http.testing import serve
+from tempograph.messages import thread_record_id
 from tempograph.types import interrupt
 from tests.conftest import TASK_QUEUE
 from tests.sample_graphs import all_graphs
@@ -32,10 +33,15 @@ BY_HAND = "0 0 1 1 *"
 
 
 @pytest_asyncio.fixture(scope="module")
-async def url(client: Client, worker: Worker) -> AsyncIterator[str]:
+async def url(client: Client, worker: Worker, module_start: str) -> AsyncIterator[str]:
     app = create_app(GraphClient(client, task_queue=TASK_QUEUE), sorted(all_graphs()))
     async with serve(app) as base:
         yield base
+
+
+@pytest.fixture(scope="module")
+def module_start() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 @pytest_asyncio.fixture
@@ -45,7 +51,7 @@ async def http(url: str) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def thread_of(http: httpx.AsyncClient) -> str:
-    r = await http.post("/threads", json={"graph_id": "chain"})
+    r = await http.post("/threads", json={"metadata": {"graph_id": "chain"}})
     assert r.status_code == 200, r.text
     return str(r.json()["thread_id"])
 
@@ -201,7 +207,7 @@ async def expires_at(http: httpx.AsyncClient, tid: str) -> datetime:
 async def test_a_thread_crons_run_refreshes_the_threads_ttl(
     http: httpx.AsyncClient, client: Client
 ) -> None:
-    r = await http.post("/threads", json={"graph_id": "chain", "ttl": {"ttl": 30}})
+    r = await http.post("/threads", json={"metadata": {"graph_id": "chain"}, "ttl": {"ttl": 30}})
     assert r.status_code == 200, r.text
     tid = r.json()["thread_id"]
     before = await expires_at(http, tid)
@@ -282,3 +288,139 @@ async def test_an_empty_goto_target_is_422_naming_command_goto(client: Client, g
             json={"assistant_id": "goto", "command": {"resume": "y"}},
         )
         assert r.json() == {"out": ["ask:y"]}, r.text
+
+
+# ---------------------------------------------------------------------------------------------
+# Thread bodies: a field the route does not take is refused, not ignored.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        # graph_id belongs in metadata (the SDK's graph_id=): top level it was dropped, and
+        # the thread had no graph.
+        ("POST", "/threads", {"graph_id": "chain"}, "graph_id"),
+        ("POST", "/threads/search", {"limit": 1, "extracts": {"a": "values"}}, "extracts"),
+        ("POST", "/threads/count", {"extract": {"a": "values"}}, "extract"),
+        ("PATCH", "/threads/{tid}", {"metadata": {}, "tll": {"ttl": 1}}, "tll"),
+        ("POST", "/threads/{tid}/state", {"values": {"log": ["x"]}, "asnode": "a"}, "asnode"),
+    ],
+)
+async def test_a_thread_body_field_the_route_does_not_take_is_422_naming_it(
+    http: httpx.AsyncClient, method: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    tid = await thread_of(http)
+    r = await http.request(method, path.format(tid=tid), json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["detail"], r.text
+
+
+# ---------------------------------------------------------------------------------------------
+# A thread whose TTL runs out while its run executes a step is kept (as the HTTP API keeps it):
+# a cron firing meanwhile waits for it (enqueue) instead of deleting itself.
+# ---------------------------------------------------------------------------------------------
+
+
+class NapState(TypedDict, total=False):
+    secs: float
+    log: Annotated[list[str], operator.add]
+
+
+async def nap(state: NapState) -> dict[str, Any]:
+    await asyncio.sleep(state.get("secs", 0))
+    return {"log": ["nap"]}
+
+
+def nap_graph() -> CompiledGraph:
+    g = StateGraph(NapState)
+    g.add_node("nap", nap)
+    g.add_edge(START, "nap")
+    g.add_edge("nap", END)
+    return g.compile()
+
+
+async def test_a_firing_on_a_thread_that_expired_while_busy_waits_instead_of_deleting_its_cron(
+    client: Client,
+) -> None:
+    queue = f"api-review-nap-{uuid.uuid4().hex[:8]}"
+    graphs = {"nap": nap_graph()}
+    app = create_app(GraphClient(client, task_queue=queue), graphs, ttl_sweep_seconds=None)
+    async with (
+        create_worker(client, graphs, task_queue=queue),
+        serve(app) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+    ):
+        r = await http.post(
+            "/threads", json={"metadata": {"graph_id": "nap"}, "ttl": {"ttl": 0.05}}
+        )
+        tid = r.json()["thread_id"]
+        r = await http.post(
+            f"/threads/{tid}/runs/crons",
+            json={"assistant_id": "nap", "schedule": BY_HAND, "input": {"secs": 0}},
+        )
+        assert r.status_code == 200, r.text
+        cron_id = r.json()["cron_id"]
+        r = await http.post(
+            f"/threads/{tid}/runs", json={"assistant_id": "nap", "input": {"secs": 6}}
+        )
+        assert r.status_code == 200, r.text
+        # The TTL (3 s) runs out during the 6 s step; nothing reads the thread meanwhile.
+        record = client.get_workflow_handle(thread_record_id(tid))
+        for _ in range(100):
+            if (await record.describe()).status != WorkflowExecutionStatus.RUNNING:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the record did not expire")
+        await client.get_schedule_handle(SCHEDULE_PREFIX + cron_id).trigger()
+        await asyncio.sleep(1.5)  # the firing looks at the busy thread
+        # Someone reads the thread while its run is busy: kept (its record starts again, its
+        # 3 s from now: past the step's end).
+        r = await http.get(f"/threads/{tid}")
+        assert r.status_code == 200, r.text
+        schedule = await client.get_schedule_handle(SCHEDULE_PREFIX + cron_id).describe()
+        [action] = schedule.info.recent_actions
+        started = action.action.workflow_id  # type: ignore[attr-defined]
+        firing = client.get_workflow_handle(started)
+        result = await asyncio.wait_for(firing.result(), timeout=60)
+        assert result["outcome"] == "started", result
+        # The cron goes on, and so does the thread: the firing's run ran after the nap.
+        r = await http.post("/runs/crons/search", json={"thread_id": tid})
+        assert [c["cron_id"] for c in r.json()] == [cron_id]
+        for _ in range(100):
+            runs = (await http.get(f"/threads/{tid}/runs")).json()
+            if len(runs) == 2 and all(run["status"] == "success" for run in runs):
+                break
+            await asyncio.sleep(0.2)
+        else:
+            raise AssertionError(runs)
+        assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
+
+
+# ---------------------------------------------------------------------------------------------
+# Last: nothing this module sent left a record or a firing failing its workflow tasks.
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_no_record_or_firing_failed_a_workflow_task(
+    client: Client, module_start: str
+) -> None:
+    query = (
+        "WorkflowType IN ('TempographThread', 'TempographCronFiring') "
+        f"AND StartTime >= '{module_start}'"
+    )
+    seen = 0
+    for _ in range(50):  # visibility lags
+        seen = 0
+        async for wf in client.list_workflows(query):
+            seen += 1
+            history = await client.get_workflow_handle(wf.id, run_id=wf.run_id).fetch_history()
+            failed = [
+                e for e in history.events if e.HasField("workflow_task_failed_event_attributes")
+            ]
+            assert not failed, (wf.workflow_type, wf.id, failed[0])
+        if seen:
+            break
+        await asyncio.sleep(0.2)
+    assert seen > 0
