@@ -101,13 +101,23 @@ async def _thread_gone(
     client: Client, thread_id: str, latest: WorkflowExecutionDescription | None
 ) -> bool:
     """Whether the thread was deleted (as tempograph.http.thread_store reads it): its record has
-    ended (terminated by a deletion, or completed when its TTL ran out) and no run started
-    after that, or it has neither a record nor a run."""
+    ended (terminated by a deletion, or completed when its TTL ran out, unless its run is still
+    executing a step) and no run started after that, or it has neither a record nor a run."""
     record = await _describe(client, thread_record_id(thread_id))
     if record is None or record.workflow_type != THREAD_RECORD_WORKFLOW:
         return latest is None or latest.workflow_type != WORKFLOW_TYPE
     if record.status != WorkflowExecutionStatus.RUNNING and record.close_time is not None:
-        return latest is None or latest.start_time < record.close_time
+        if latest is not None and latest.start_time >= record.close_time:
+            return False
+        # A TTL that ran out while the run executes a step keeps the thread (the HTTP API
+        # starts its record again when it next meets it): not gone while that run is busy.
+        return not (
+            record.status == WorkflowExecutionStatus.COMPLETED
+            and latest is not None
+            and latest.workflow_type == WORKFLOW_TYPE
+            and latest.status == WorkflowExecutionStatus.RUNNING
+            and await _working(client, thread_id, latest)
+        )
     return False
 
 
