@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from temporalio.client import (
     Client,
     Schedule,
@@ -140,14 +140,15 @@ class _RunFields(BaseModel):
     # Live modes make the runs' nodes publish their output, for a client that joins them.
     stream_mode: str | list[str] | None = None
     # Every event is in the run's history: a join can always resume from Last-Event-ID.
-    stream_resumable: bool | None = None
-    stream_subgraphs: bool | None = None
+    stream_resumable: StrictBool | None = None
+    stream_subgraphs: StrictBool | None = None
     on_run_completed: Literal["delete", "keep"] | None = None
-    enabled: bool | None = None
+    # Strict: "no" is not read as false (nor "yes" as true), as the store's bodies.
+    enabled: StrictBool | None = None
     timezone: str | None = None
     # Honoured as they are: every step is checkpointed, durably (Temporal history).
     durability: Literal["sync", "async", "exit"] | None = None
-    checkpoint_during: bool | None = None
+    checkpoint_during: StrictBool | None = None
 
 
 class CronBody(_RunFields):
@@ -171,7 +172,7 @@ class CronSearchBody(BaseModel):
 
     assistant_id: str | None = None
     thread_id: str | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=0, le=1000)
     offset: int = Field(default=0, ge=0)

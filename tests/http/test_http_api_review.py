@@ -134,6 +134,25 @@ async def test_five_field_crons_and_macros_are_taken(
     assert (await http.delete(f"/runs/crons/{r.json()['cron_id']}")).status_code == 204
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("enabled", "yes"), ("enabled", "no"), ("enabled", 1), ("stream_resumable", "true")],
+)
+async def test_a_cron_boolean_given_as_a_string_or_number_is_422(
+    http: httpx.AsyncClient, field: str, value: Any
+) -> None:
+    """Not coerced ("no" read as false paused a cron, "yes" as true), as the store's bodies."""
+    body = {"assistant_id": "chain", "schedule": BY_HAND, field: value}
+    r = await http.post("/runs/crons", json=body)
+    assert r.status_code == 422, r.text
+    assert field in r.json()["detail"]
+    r = await http.post("/runs/crons", json={"assistant_id": "chain", "schedule": BY_HAND})
+    cron_id = r.json()["cron_id"]
+    r = await http.patch(f"/runs/crons/{cron_id}", json={field: value})
+    assert r.status_code == 422, r.text
+    assert (await http.delete(f"/runs/crons/{cron_id}")).status_code == 204
+
+
 # ---------------------------------------------------------------------------------------------
 # Thread search extract and TTLs.
 # ---------------------------------------------------------------------------------------------
