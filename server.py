@@ -15,7 +15,7 @@ TEMPOGRAPH_API_TOKEN (when set, requests need `x-api-key: <token>` or
 `Authorization: Bearer <token>`; the SDK sends x-api-key from LANGGRAPH_API_KEY; set but empty
 refuses to start). Without a token on a non-loopback host, a warning is logged.
 Limits (tempograph/http/serving.py): TEMPOGRAPH_MAX_BODY_BYTES (4 MiB), TEMPOGRAPH_HEADER_TIMEOUT
-(10 s), TEMPOGRAPH_BODY_TIMEOUT (30 s), TEMPOGRAPH_KEEP_ALIVE_TIMEOUT (5 s),
+(10 s), TEMPOGRAPH_BODY_TIMEOUT (30 s), TEMPOGRAPH_KEEP_ALIVE_TIMEOUT (75 s),
 TEMPOGRAPH_MAX_CONNECTIONS (1000), TEMPOGRAPH_CACHE_SIZE (10000); on a loopback host the Host
 header must be localhost, 127.0.0.1 or ::1 (DNS rebinding), or one of TEMPOGRAPH_ALLOWED_HOSTS
 (comma-separated; "*" allows any).
