@@ -273,6 +273,11 @@ class GraphClient:
         # Runs known to be GraphRuns (started by this client, or described): thread id ->
         # (run id, task queue). A resume goes straight to that run, without a describe first.
         self._own_runs: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        # The worker probe, shared per task queue by every call waiting on it: task queue ->
+        # (its answer's future, the loop time it was answered or None while in flight). Under
+        # load hundreds of calls wait at once; one DescribeTaskQueue per WORKER_PROBE_AFTER
+        # answers them all (a probe each, every 2 s, multiplied the server's work).
+        self._probes: dict[str, tuple[asyncio.Future[bool | None], float | None]] = {}
 
     def _remember(self, thread_id: str, run_id: str | None, task_queue: str) -> None:
         if not run_id:
@@ -350,6 +355,42 @@ class GraphClient:
         )
         return len(response.pollers) > 0
 
+    async def _worker_seen(self, task_queue: str) -> bool | None:
+        """_worker_polls, shared: a probe in flight or answered less than WORKER_PROBE_AFTER
+        ago answers every caller. None when the probe failed (e.g. "operation was canceled"
+        from a loaded server): unknown, so the caller keeps waiting rather than failing a call
+        whose run is fine."""
+        loop = asyncio.get_running_loop()
+        cached = self._probes.get(task_queue)
+        if cached is not None:
+            future, answered = cached
+            fresh = answered is None or loop.time() - answered < WORKER_PROBE_AFTER
+            if fresh and future.get_loop() is loop:
+                # Shielded: one waiting call cancelled must not cancel the others' probe.
+                return await asyncio.shield(future)
+        future = loop.create_task(self._probe_worker(task_queue))
+        self._probes[task_queue] = (future, None)
+        future.add_done_callback(lambda done: self._probe_answered(task_queue, done, loop.time()))
+        return await asyncio.shield(future)
+
+    def _probe_answered(
+        self, task_queue: str, future: asyncio.Future[bool | None], at: float
+    ) -> None:
+        if self._probes.get(task_queue, (None, None))[0] is future:
+            self._probes[task_queue] = (future, at)
+
+    async def _probe_worker(self, task_queue: str) -> bool | None:
+        try:
+            return await self._worker_polls(task_queue)
+        except RPCError as exc:
+            log.warning(
+                "worker probe failed, still waiting",
+                task_queue=task_queue,
+                status=getattr(exc.status, "name", exc.status),
+                error=exc.message,
+            )
+            return None
+
     async def _needs_worker(
         self,
         handle: WorkflowHandle[Any, Any],
@@ -367,7 +408,8 @@ class GraphClient:
                 done, _ = await asyncio.wait({task}, timeout=WORKER_PROBE_AFTER)
                 if done:
                     return task.result()
-                if not await self._worker_polls(task_queue) and not task.done():
+                # Only a definite "no poller" refuses: an unknown (failed probe) waits on.
+                if await self._worker_seen(task_queue) is False and not task.done():
                     raise NoWorkerError(no_worker_message(task_queue, after))
         finally:
             if not task.done():
