@@ -166,6 +166,10 @@ def run_invocation(body: RunBody) -> tuple[dict[str, Any] | None, dict[str, Any]
 
 
 SEND_KEYS = frozenset({"node", "input"})
+# Each goto target is a task of the paused step, all scheduled at once: Temporal refuses a
+# workflow more pending activities than its limit (2,000 by default), which fails the run's
+# workflow task over and over. A resume names at most this many.
+MAX_GOTO = 1000
 
 
 def to_command(body: CommandBody) -> Command:
@@ -178,6 +182,10 @@ def to_command(body: CommandBody) -> Command:
     targets = (
         body.goto if isinstance(body.goto, list) else [body.goto] if body.goto is not None else []
     )
+    if len(targets) > MAX_GOTO:
+        raise HttpError(
+            422, f"command.goto: at most {MAX_GOTO} node names and Sends, got {len(targets)}"
+        )
     for i, target in enumerate(targets):
         where = f"command.goto[{i}]" if isinstance(body.goto, list) else "command.goto"
         if isinstance(target, str):

@@ -22,6 +22,7 @@ from tempograph import GraphClient, create_worker
 from tempograph._cron import SCHEDULE_PREFIX
 from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.http import create_app
+from tempograph.http.run_executor import MAX_GOTO
 from tempograph.http.testing import serve
 from tempograph.messages import thread_record_id
 from tempograph.types import interrupt
@@ -307,6 +308,39 @@ async def test_an_empty_goto_target_is_422_naming_command_goto(client: Client, g
             json={"assistant_id": "goto", "command": {"resume": "y"}},
         )
         assert r.json() == {"out": ["ask:y"]}, r.text
+
+
+async def test_a_goto_with_more_targets_than_a_step_can_schedule_is_422(client: Client) -> None:
+    """2,500 tiny Sends (600 KB, under the message limit) made the run's step schedule more
+    activities than Temporal lets one workflow have pending (2,000 by default): its workflow
+    task failed over and over (a stuck run). Refused before anything is sent."""
+    queue = f"api-review-goto-{uuid.uuid4().hex[:8]}"
+    graphs = {"goto": goto_graph()}
+    async with (
+        create_worker(client, graphs, task_queue=queue),
+        serve(create_app(GraphClient(client, task_queue=queue), graphs)) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+    ):
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        r = await http.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": "goto", "input": {"out": []}}
+        )
+        assert r.json()["__interrupt__"][0]["value"] == "go?", r.text
+        goto = [{"node": "echo", "input": {"item": i}} for i in range(2_500)]
+        r = await http.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "goto", "command": {"resume": "y", "goto": goto}},
+        )
+        assert r.status_code == 422, r.text[:300]
+        assert r.json()["detail"].startswith("command.goto"), r.text[:300]
+        # At the bound, taken.
+        goto = [{"node": "echo", "input": {"item": i}} for i in range(MAX_GOTO)]
+        r = await http.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "goto", "command": {"resume": "y", "goto": goto}},
+        )
+        assert r.status_code == 200, r.text[:300]
+        assert len(r.json()["out"]) == MAX_GOTO + 1
 
 
 # ---------------------------------------------------------------------------------------------
