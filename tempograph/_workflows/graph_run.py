@@ -158,6 +158,12 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
+# Temporal refuses a workflow more than 2,000 pending activities (or child workflows) by
+# default, failing its workflow task again and again: a step with more tasks than this runs
+# them in a window of this many at a time. Steps this small or smaller schedule exactly the
+# commands they always did (their recorded histories replay unchanged).
+STEP_WINDOW = 1900
+
 # A paused run continues as new only after its history grew this much while it waited: the
 # new run's own history (input, the paused node's task and result) may already be as large
 # as Temporal's suggestion, and must not make it move on at once, and again, forever.
@@ -655,6 +661,19 @@ class GraphRun:
                 planned = await self._continue_from(resume, planned)
             tasks = planned
 
+    async def _execute_windowed(
+        self, to_run: list[TaskSlot], ref: StateRef, nodes: list[str], first: TaskSlot | None
+    ) -> list[NodeResult]:
+        """A step's tasks, at most STEP_WINDOW of them scheduled at a time (in their order: an
+        asyncio.Semaphore wakes its waiters first in, first out, deterministically)."""
+        window = asyncio.Semaphore(STEP_WINDOW)
+
+        async def one(slot: TaskSlot) -> NodeResult:
+            async with window:
+                return await self._execute(slot, ref, nodes if slot is first else None)
+
+        return list(await asyncio.gather(*(one(s) for s in to_run)))
+
     async def _run_step(self, tasks: list[Task]) -> list[TaskSlot]:
         """Run one superstep until every task has finished, pausing for each interrupt."""
         st = self.state
@@ -676,9 +695,12 @@ class GraphRun:
             # its checkpoint (ref and nodes) in its result, which is.
             first_local = next((s for s in to_run if st.nodes[s.node].local_activity), None)
             nodes = [s.node for s in to_run]
-            outputs = await asyncio.gather(
-                *(self._execute(s, ref, nodes if s is first_local else None) for s in to_run)
-            )
+            if len(to_run) <= STEP_WINDOW:
+                outputs = await asyncio.gather(
+                    *(self._execute(s, ref, nodes if s is first_local else None) for s in to_run)
+                )
+            else:
+                outputs = await self._execute_windowed(to_run, ref, nodes, first_local)
             for slot, output in zip(to_run, outputs, strict=True):
                 slot.result = output
             waiting = [s for s in slots if s.waiting]
