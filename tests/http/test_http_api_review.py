@@ -477,3 +477,30 @@ async def test_no_record_or_firing_failed_a_workflow_task(
             break
         await asyncio.sleep(0.2)
     assert seen > 0
+
+
+async def test_cancel_refuses_query_parameters_it_does_not_read(client: Client) -> None:
+    """runs.cancel reads `wait` and `action`; another query parameter (a typo of either) is a
+    422 naming it, and nothing is cancelled."""
+    queue = f"api-review-cancel-{uuid.uuid4().hex[:8]}"
+    graphs = {"goto": goto_graph()}
+    async with (
+        create_worker(client, graphs, task_queue=queue),
+        serve(create_app(GraphClient(client, task_queue=queue), graphs)) as base,
+        httpx.AsyncClient(base_url=base, timeout=60) as http,
+    ):
+        tid = (await http.post("/threads", json={})).json()["thread_id"]
+        r = await http.post(
+            f"/threads/{tid}/runs/wait", json={"assistant_id": "goto", "input": {"out": []}}
+        )
+        run_id = r.headers["content-location"].rsplit("/", 1)[1]
+        r = await http.post(f"/threads/{tid}/runs/{run_id}/cancel", params={"wiat": 1})
+        assert r.status_code == 422 and "wiat" in r.json()["detail"], r.text
+        r = await http.post("/runs/cancel", params={"acton": "rollback"}, json={"status": "all"})
+        assert r.status_code == 422 and "acton" in r.json()["detail"], r.text
+        # Nothing was cancelled: the pause still takes its answer.
+        r = await http.post(
+            f"/threads/{tid}/runs/wait",
+            json={"assistant_id": "goto", "command": {"resume": "y"}},
+        )
+        assert r.json() == {"out": ["ask:y"]}, r.text

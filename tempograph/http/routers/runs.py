@@ -9,12 +9,13 @@ import urllib.parse
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from tempograph.http.backend import Backend
 from tempograph.http.errors import HttpError
 from tempograph.http.jsonbody import StrictJSONRoute
+from tempograph.http.routers.threads import only_known_query
 from tempograph.http.run_executor import RunRecord
 from tempograph.http.schemas import RunBody, RunsCancelBody
 from tempograph.http.sse import EventStream
@@ -49,6 +50,10 @@ THREAD_STREAM_REFUSAL = (
     "GET /threads/{thread_id}/stream/events) is not supported by Tempograph: use runs.stream, "
     "runs.join_stream or threads.join_stream"
 )
+
+
+# What runs.cancel reads from its query; anything else is refused, not ignored.
+CANCEL_QUERY = frozenset({"wait", "action"})
 
 
 def cancel_action(action: str) -> Literal["interrupt", "rollback"]:
@@ -163,10 +168,15 @@ def router(backend: Backend) -> APIRouter:
 
     @api.post("/threads/{thread_id}/runs/{run_id}/cancel")
     async def cancel_run(
-        thread_id: str, run_id: str, wait: bool = False, action: str = "interrupt"
+        request: Request,
+        thread_id: str,
+        run_id: str,
+        wait: bool = False,
+        action: str = "interrupt",
     ) -> Response:
         # As the Agent Server: 202 at once; with wait, 200 and the cancelled run's result once
         # it has stopped (null when rollback deleted it).
+        only_known_query(request, CANCEL_QUERY)
         chosen = cancel_action(action)
         await executor.cancel_run(thread_id, run_id, wait=wait, action=chosen)
         if not wait:
@@ -180,7 +190,10 @@ def router(backend: Backend) -> APIRouter:
         return JSONResponse(result, headers=run_headers_of(thread_id, run_id))
 
     @api.post("/runs/cancel")
-    async def cancel_runs(body: RunsCancelBody, action: str = "interrupt") -> Response:
+    async def cancel_runs(
+        request: Request, body: RunsCancelBody, action: str = "interrupt"
+    ) -> Response:
+        only_known_query(request, frozenset({"action"}))
         await executor.cancel_many(
             thread_id=body.thread_id,
             run_ids=body.run_ids,
