@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -68,6 +70,20 @@ QUERY_TIMEOUT = timedelta(seconds=5)
 # Events read (newest first) looking for a closed run's cancel request: it is followed by at
 # most a few workflow tasks, the cancellation of the activities in flight and the close event.
 CANCEL_SCAN_EVENTS = 400
+
+
+# Descriptions already read in this request's `reusing` block: (workflow id, run id) -> the
+# description (None: no such execution). Never outlives the block, so never stale past it.
+_DESCRIBED: contextvars.ContextVar[
+    dict[tuple[str, str | None], WorkflowExecutionDescription | None] | None
+] = contextvars.ContextVar("tempograph_http_described", default=None)
+
+
+class Unknown:
+    """Not described yet (as opposed to None: described, and there is no such execution)."""
+
+
+UNKNOWN = Unknown()
 
 
 def graph_name(execution: WorkflowExecution) -> str:
@@ -135,13 +151,33 @@ class Executions:
     async def describe_any(
         self, workflow_id: str, run_id: str | None = None
     ) -> WorkflowExecutionDescription | None:
-        """The execution of `workflow_id` whatever its type (for ownership checks only)."""
+        """The execution of `workflow_id` whatever its type (for ownership checks only). In a
+        `reusing` block, an execution already described in it is not described again."""
+        described = _DESCRIBED.get()
+        if described is not None and (workflow_id, run_id) in described:
+            return described[(workflow_id, run_id)]
         try:
-            return await self.client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+            desc = await self.client.get_workflow_handle(workflow_id, run_id=run_id).describe()
         except RPCError as exc:
             if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
-                return None
-            raise
+                desc = None
+            else:
+                raise
+        if described is not None:
+            described[(workflow_id, run_id)] = desc
+        return desc
+
+    @staticmethod
+    @contextlib.contextmanager
+    def reusing() -> Iterator[None]:
+        """Within the block (one request's look-ups, acting on nothing), each execution is
+        described once: the thread's look-up and its ownership check read the same
+        descriptions (tasks started in the block share them)."""
+        token = _DESCRIBED.set({})
+        try:
+            yield
+        finally:
+            _DESCRIBED.reset(token)
 
     async def query_state(self, thread_id: str, run_id: str | None = None) -> StateSnapshot | None:
         """The execution's state (the get_state query); None when it cannot be read (no
@@ -314,9 +350,16 @@ class Executions:
             if exc.status != RPCStatusCode.NOT_FOUND:  # it finished meanwhile
                 raise
 
-    async def cancel_running(self, thread_id: str, cause: CancelCause) -> None:
-        """Cancel the thread's running execution and wait (at most 60 s) until it has closed."""
-        desc = await self.describe(thread_id)
+    async def cancel_running(
+        self,
+        thread_id: str,
+        cause: CancelCause,
+        latest: WorkflowExecutionDescription | None | Unknown = UNKNOWN,
+    ) -> None:
+        """Cancel the thread's running execution and wait (at most 60 s) until it has closed.
+        `latest`: the thread's latest execution as the caller has just described it (this
+        request, nothing done since), instead of describing it again."""
+        desc = await self.describe(thread_id) if isinstance(latest, Unknown) else latest
         if desc is None or desc.status != WorkflowExecutionStatus.RUNNING:
             return
         await self.cancel(thread_id, desc.run_id, cause)
@@ -324,10 +367,13 @@ class Executions:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(handle.result(follow_runs=False), timeout=60)
 
-    async def close_paused(self, thread_id: str) -> None:
+    async def close_paused(
+        self, thread_id: str, latest: WorkflowExecutionDescription | None | Unknown = UNKNOWN
+    ) -> None:
         """LangGraph: new input on a paused thread discards the pause. Here: the paused
-        execution is cancelled (superseded); the new run starts from the state it left."""
-        await self.cancel_running(thread_id, CancelCause.SUPERSEDED)
+        execution is cancelled (superseded); the new run starts from the state it left.
+        `latest`: as in cancel_running."""
+        await self.cancel_running(thread_id, CancelCause.SUPERSEDED, latest)
 
     async def delete_all(self, thread_id: str) -> None:
         """Delete every GraphRun execution of the thread (a running one is terminated first)."""

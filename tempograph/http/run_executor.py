@@ -53,6 +53,8 @@ from tempograph.http.errors import (
 from tempograph.http.executions import (
     CLOSED_CANCELLABLE,
     CLOSED_RESUMABLE,
+    UNKNOWN,
+    Unknown,
     graph_name,
     is_paused,
 )
@@ -148,6 +150,10 @@ class RunRequest:
     # Start the run's execution this much later (a new thread's first run only: start_delay).
     after_seconds: float = 0.0
 
+
+# How soon, then how often at most, a started execution's run id is looked for (_watch).
+WATCH_FIRST_POLL = 0.25
+WATCH_MAX_POLL = 1.0
 
 RUN_IN_FLIGHT = (
     "Run {} is in flight: cancel it first (runs.cancel; action=rollback also deletes it)"
@@ -308,22 +314,28 @@ class RunExecutor(ThreadParts):
                 **(request.config.get("metadata") or {}),
                 ASSISTANT_KEY: self.catalog.assistant_id(body.assistant_id),
             }
-        record, desc = await self.store.lookup(thread_id)
-        if record is None and desc is None:
-            if body.if_not_exists != "create" and not stateless:
-                raise HttpError(404, NOT_FOUND)
-            check_new_thread_id(thread_id)
-            if not stateless and await self.store.foreign(thread_id):
+        # The ownership check reads the executions the look-up has just described (one
+        # describe each per request; the block ends before anything acts on them).
+        with self.executions.reusing():
+            record, desc = await self.store.lookup(thread_id)
+            # A deleted thread's latest execution is hidden from `desc` (and shown again once
+            # the thread is made anew below): not a description to pass on.
+            tombstoned = thread_id in self.executions.deleted
+            if record is None and desc is None:
+                if body.if_not_exists != "create" and not stateless:
+                    raise HttpError(404, NOT_FOUND)
+                check_new_thread_id(thread_id)
+                if not stateless and await self.store.foreign(thread_id):
+                    raise HttpError(409, UNAVAILABLE.format(thread_id))
+                metadata = {
+                    "graph_id": request.graph,
+                    "assistant_id": self.catalog.assistant_id(body.assistant_id),
+                }
+                record = self.store.entry(thread_id, metadata)
+            elif desc is None and not stateless and await self.store.foreign(thread_id):
+                # Another workflow holds the thread's workflow id: a run could not start (or
+                # would read that workflow as the thread's previous run).
                 raise HttpError(409, UNAVAILABLE.format(thread_id))
-            metadata = {
-                "graph_id": request.graph,
-                "assistant_id": self.catalog.assistant_id(body.assistant_id),
-            }
-            record = self.store.entry(thread_id, metadata)
-        elif desc is None and not stateless and await self.store.foreign(thread_id):
-            # Another workflow holds the thread's workflow id: a run could not start (or would
-            # read that workflow as the thread's previous run).
-            raise HttpError(409, UNAVAILABLE.format(thread_id))
         if request.after_seconds and (desc is not None or body.input is None or body.command):
             raise HttpError(
                 422,
@@ -333,6 +345,11 @@ class RunExecutor(ThreadParts):
             )
         record = record or self.store.entry(thread_id)
         busy = record.lock.locked() or await self.executions.busy(thread_id, desc)
+        # What this request knows of the thread's latest execution, still current if nothing
+        # acts on the thread before the run takes its lock (see _job).
+        latest: WorkflowExecutionDescription | None | Unknown = (
+            UNKNOWN if busy or tombstoned else desc
+        )
         if busy and body.multitask_strategy == "reject":
             raise HttpError(409, BUSY)
         if busy and body.multitask_strategy in ("interrupt", "rollback"):
@@ -358,23 +375,34 @@ class RunExecutor(ThreadParts):
         )
         run.queued = busy and body.multitask_strategy == "enqueue"
         self.runs[run.run_id] = run
-        run.task = self.spawn(self._job(run, record, request))
+        run.task = self.spawn(self._job(run, record, request, latest))
         return run
 
     async def _job(
-        self, run: RunRecord, thread: ThreadEntry, request: RunRequest
+        self,
+        run: RunRecord,
+        thread: ThreadEntry,
+        request: RunRequest,
+        latest: WorkflowExecutionDescription | None | Unknown = UNKNOWN,
     ) -> dict[str, Any]:
+        """`latest`: the thread's latest execution, described by the submitting request and
+        found idle (not executing a step) there."""
         try:
+            if thread.lock.locked():
+                latest = UNKNOWN  # another run goes first: what was described will change
             async with thread.lock:
-                # Still "pending" while a run started by another process finishes.
-                await self.executions.settle(request.thread_id)
+                if isinstance(latest, Unknown):
+                    # Still "pending" while a run started by another process finishes.
+                    await self.executions.settle(request.thread_id)
                 run.status = "running"
                 run.updated_at = now()
                 await self.store.forget_refused(thread)
                 if request.after_seconds:
                     body = await self._delayed(run, request)
                 else:
-                    body = await self._execute(request, lambda rid, at: self._known(run, rid, at))
+                    body = await self._execute(
+                        request, lambda rid, at: self._known(run, rid, at), latest
+                    )
                 if "__error__" in body and body["__error__"].get("error") in RESUME_ERROR_KINDS:
                     snap = await self.executions.snapshot(request.thread_id)
                     if snap is not None and snap.status == "interrupted":
@@ -389,7 +417,10 @@ class RunExecutor(ThreadParts):
         except Exception as exc:
             log.exception("run %s failed", run.run_id)
             body = error_body(type(exc).__name__, str(exc))
-        cancelled = await self._cancelled(run)
+        # A run whose execution replied with a pause was not cancelled part-way (a cancelled
+        # run may still reply with its values: only a pause tells, without a describe).
+        paused = "__interrupt__" in body and not request.after_seconds
+        cancelled = False if paused else await self._cancelled(run)
         if cancelled:
             snap = await self.executions.snapshot(request.thread_id, run.temporal_run_id)
             body = dict(snap.values) if snap is not None else {}
@@ -427,15 +458,26 @@ class RunExecutor(ThreadParts):
     # -----------------------------------------------------------------------------------------
 
     async def _execute(
-        self, request: RunRequest, on_run_id: Callable[[str, int], None]
+        self,
+        request: RunRequest,
+        on_run_id: Callable[[str, int], None],
+        latest: WorkflowExecutionDescription | None | Unknown = UNKNOWN,
     ) -> dict[str, Any]:
-        """Run the request on its thread; the wait body."""
+        """Run the request on its thread; the wait body. `latest`: the thread's latest
+        execution as this request has just described it (else it is described here)."""
         thread_id = request.thread_id
         try:
-            desc = await self.executions.describe(thread_id)
+            desc = (
+                await self.executions.describe(thread_id) if isinstance(latest, Unknown) else latest
+            )
             if request.command is None and request.input is not None:
-                await self.executions.close_paused(thread_id)
-                return wait_body(await self._watch(thread_id, on_run_id, self._start(request)))
+                await self.executions.close_paused(thread_id, desc)
+                # A paused execution was just closed: its run id is still the latest's.
+                return wait_body(
+                    await self._watch(
+                        thread_id, on_run_id, lambda started: self._start(request, started), desc
+                    )
+                )
             if desc is None:
                 if request.command is not None:
                     return error_body(
@@ -457,11 +499,19 @@ class RunExecutor(ThreadParts):
                     return dict(snap.values) if snap is not None else {}
                 fork = history[0].checkpoint_id
             if fork is not None:
-                await self.executions.close_paused(thread_id)
+                await self.executions.close_paused(thread_id, desc)
                 output = await self._watch(
                     thread_id,
                     on_run_id,
-                    self._invoke(request, graph, None, checkpoint_id=fork, breakpoints=False),
+                    lambda started: self._invoke(
+                        request,
+                        graph,
+                        None,
+                        checkpoint_id=fork,
+                        breakpoints=False,
+                        on_start=started,
+                    ),
+                    desc,
                 )
                 if request.command is None or "__interrupt__" not in output:
                     return wait_body(output)
@@ -510,9 +560,15 @@ class RunExecutor(ThreadParts):
         desc = await self._execution(thread_id, run.run_id, handle.first_execution_run_id)
         return await self._execution_body(thread_id, desc)
 
-    def _start(self, request: RunRequest) -> Awaitable[dict[str, Any]]:
+    def _start(
+        self, request: RunRequest, on_start: Callable[[str], None] | None = None
+    ) -> Awaitable[dict[str, Any]]:
         return self._invoke(
-            request, request.graph, request.input, recursion_limit=request.recursion_limit
+            request,
+            request.graph,
+            request.input,
+            recursion_limit=request.recursion_limit,
+            on_start=on_start,
         )
 
     def _invoke(
@@ -524,6 +580,7 @@ class RunExecutor(ThreadParts):
         checkpoint_id: str | None = None,
         recursion_limit: int | None = None,
         breakpoints: bool = True,
+        on_start: Callable[[str], None] | None = None,
     ) -> Awaitable[dict[str, Any]]:
         """GraphClient.invoke of the request, with its node calls publishing live output when
         a stream asks for it (`stream`, which the public invoke does not take)."""
@@ -542,28 +599,46 @@ class RunExecutor(ThreadParts):
             steps_per_run=None,
             stream=request.stream,
             webhook=request.webhook,
+            on_start=on_start,
         )
 
     async def _watch(
         self,
         thread_id: str,
         on_run_id: Callable[[str, int], None],
-        work: Awaitable[dict[str, Any]],
+        work: Callable[[Callable[[str], None]], Awaitable[dict[str, Any]]],
+        before: WorkflowExecutionDescription | None | Unknown = UNKNOWN,
     ) -> dict[str, Any]:
-        """Run `work` (which starts a new execution) and report the new execution's run id as
-        soon as Temporal has it (runs.create answers with it before the run pauses)."""
-        before = await self.executions.describe(thread_id)
+        """Run `work` (which starts a new execution, and tells the callback it is given the
+        new run id once its start returns) and report the new execution's run id as soon as
+        Temporal has it (runs.create answers with it before the run pauses). `before`: the
+        thread's latest execution before `work`, if this request described it."""
+        if isinstance(before, Unknown):
+            before = await self.executions.describe(thread_id)
         previous = before.run_id if before is not None else None
-        task = asyncio.ensure_future(work)
+        started: list[str] = []
+        task = asyncio.ensure_future(work(started.append))
         reported = False
+        # Polled after WATCH_FIRST_POLL, then less and less often: under load a start waits
+        # seconds for its first pause, and a describe every 20 ms multiplied the server's work
+        # (a start that returns first tells the run id itself, `started`).
+        pause = WATCH_FIRST_POLL
         while not task.done() and not reported:
+            await asyncio.wait({task}, timeout=pause)
+            if task.done() or started:
+                break
             desc = await self.executions.describe(thread_id)
             if desc is not None and desc.run_id != previous:
                 on_run_id(desc.run_id, 0)
                 reported = True
-            else:
-                await asyncio.wait({task}, timeout=0.02)
+            pause = min(pause * 2, WATCH_MAX_POLL)
+        if not reported and started:
+            on_run_id(started[0], 0)  # the start returned (no describe needed)
+            reported = True
         result = await task
+        if not reported and started:
+            on_run_id(started[0], 0)
+            reported = True
         if not reported:
             desc = await self.executions.describe(thread_id)
             if desc is not None and desc.run_id != previous:
