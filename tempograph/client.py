@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -223,16 +225,48 @@ REPLY_TOO_LARGE_MARK = "(payloads.MAX_PAYLOAD_BYTES)"
 OWN_RUNS_REMEMBERED = 10_000
 
 
+# The RPC deadline of one attempt of an update (None: the SDK's), and how many attempts an
+# update waiting past it makes in all (with the same update id) before the error is the caller's.
+UPDATE_RPC_TIMEOUT: timedelta | None = None
+UPDATE_RPC_ATTEMPTS = 5
+
+
+def _cancelling() -> bool:
+    """Whether the current task is being cancelled (the SDK turns that CancelledError into
+    WorkflowUpdateRPCTimeoutOrCancelledError)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def execute_update(
     handle: WorkflowHandle[Any, Any], update: str, arg: Any, result_type: type[Result]
 ) -> Result:
     """handle.execute_update, retried while Temporal answers "Workflow Task in failed state":
     that state is transient (Temporal retries the task) and the run itself is fine, so the
-    caller should not see it as an error unless it lasts."""
+    caller should not see it as an error unless it lasts. An update that waits past its RPC
+    deadline (a loaded server) is awaited again under the same update id: Temporal delivers an
+    update id once, so the run never gets the message twice (a new id would send a second
+    resume)."""
     delay, waited = 0.25, 0.0
+    update_id = str(uuid.uuid4())
+    attempts = 0
     while True:
+        attempts += 1
         try:
-            return await handle.execute_update(update, arg, result_type=result_type)
+            return await handle.execute_update(
+                update, arg, id=update_id, result_type=result_type, rpc_timeout=UPDATE_RPC_TIMEOUT
+            )
+        except WorkflowUpdateRPCTimeoutOrCancelledError:
+            if _cancelling() or attempts >= UPDATE_RPC_ATTEMPTS:
+                raise
+            log.info(
+                "update waited past its RPC deadline, awaiting it again",
+                workflow_id=handle.id,
+                update=update,
+                update_id=update_id,
+                attempt=attempts,
+            )
+            continue
         except RPCError as exc:
             if not is_run_not_ready(exc):
                 raise

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any, TypedDict
 
+import structlog.testing
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -121,3 +123,66 @@ async def test_no_worker_is_still_said_with_the_shared_probe(client: Client) -> 
     )
     assert all(isinstance(r, NoWorkerError) for r in results), results
     assert graphs.probes <= 2
+
+
+# Finding 5: a resume that waits past its RPC deadline is awaited again under the same update
+# id (never sent twice).
+ENTRIES: list[str] = []
+
+
+class AskSlowState(TypedDict):
+    done: list[str]
+    answer: str
+
+
+def ask_node(state: AskSlowState) -> dict[str, Any]:
+    from tempograph.types import interrupt
+
+    return {"answer": interrupt("go?")}
+
+
+async def slow_after(state: AskSlowState) -> dict[str, Any]:
+    ENTRIES.append(state["answer"])
+    await asyncio.sleep(SLOW_NODE_SECONDS)
+    return {"done": [*state["done"], f"slow:{state['answer']}"]}
+
+
+def build_ask_slow() -> CompiledGraph:
+    builder = StateGraph(AskSlowState)
+    builder.add_node("ask", ask_node)
+    builder.add_node("slow", slow_after)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "slow")
+    builder.add_edge("slow", END)
+    return builder.compile()
+
+
+async def test_a_resume_past_its_rpc_deadline_is_awaited_not_resent(
+    client: Client, monkeypatch: Any
+) -> None:
+    import tempograph.client as client_module
+    from tempograph.types import Command
+
+    task_queue = f"probe-{uuid.uuid4().hex[:8]}"
+    graphs = GraphClient(client, task_queue=task_queue, eager_start=False)
+    thread = f"p-{uuid.uuid4().hex[:10]}"
+    ENTRIES.clear()
+    async with create_worker(client, {"ask_slow": build_ask_slow()}, task_queue=task_queue):
+        paused = await graphs.invoke("ask_slow", {"done": [], "answer": ""}, thread_id=thread)
+        assert "__interrupt__" in paused
+        # Each attempt of the resume may wait 1 s; the run takes SLOW_NODE_SECONDS to reply.
+        monkeypatch.setattr(client_module, "UPDATE_RPC_TIMEOUT", timedelta(seconds=1))
+        monkeypatch.setattr(client_module, "UPDATE_RPC_ATTEMPTS", 100)
+        with structlog.testing.capture_logs() as logs:
+            done = await asyncio.wait_for(
+                graphs.invoke("ask_slow", Command(resume="yes"), thread_id=thread), timeout=60
+            )
+    again = [e for e in logs if "awaiting it again" in e["event"]]
+    assert again and len({e["update_id"] for e in again}) == 1  # it waited past, same id
+    assert done == {"done": ["slow:yes"], "answer": "yes"}
+    assert ENTRIES == ["yes"]  # the resumed node ran once: one resume delivered
+    history = [e async for e in client.get_workflow_handle(thread).fetch_history_events()]
+    accepted = [
+        e for e in history if e.HasField("workflow_execution_update_accepted_event_attributes")
+    ]
+    assert len(accepted) == 2  # the first pause's wait update, and one resume
