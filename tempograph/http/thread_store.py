@@ -376,12 +376,12 @@ class ThreadStore:
         self.deleted.discard(thread_id)
         return record
 
-    async def save_metadata(self, record: ThreadEntry, patch: dict[str, Any]) -> None:
-        """Merge `patch` into the thread's record in Temporal (starting the record workflow if
-        it does not exist: update-with-start), then into the cached copy."""
+    async def _record_start(self, record: ThreadEntry) -> WithStartWorkflowOperation[Any, Any]:
+        """The start of the thread's record workflow for an update-with-start (the record is
+        started with the thread's metadata if it has none yet); 409 for a foreign id."""
         if await self.foreign(record.thread_id):
             raise HttpError(409, UNAVAILABLE.format(record.thread_id))
-        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+        return WithStartWorkflowOperation(
             THREAD_RECORD_WORKFLOW,
             ThreadMetadata(metadata=record.metadata),
             id=thread_record_id(record.thread_id),
@@ -389,6 +389,11 @@ class ThreadStore:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
         )
+
+    async def save_metadata(self, record: ThreadEntry, patch: dict[str, Any]) -> None:
+        """Merge `patch` into the thread's record in Temporal (starting the record workflow if
+        it does not exist: update-with-start), then into the cached copy."""
+        start = await self._record_start(record)
         saved = await self.client.execute_update_with_start_workflow(
             THREAD_PATCH_UPDATE,
             ThreadMetadata(metadata=patch),
@@ -402,16 +407,7 @@ class ThreadStore:
     async def set_ttl(self, record: ThreadEntry, ttl: ThreadTTL) -> None:
         """Give the thread this TTL, counted from now (update-with-start: the record is
         started if the thread has none yet)."""
-        if await self.foreign(record.thread_id):
-            raise HttpError(409, UNAVAILABLE.format(record.thread_id))
-        start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
-            THREAD_RECORD_WORKFLOW,
-            ThreadMetadata(metadata=record.metadata),
-            id=thread_record_id(record.thread_id),
-            task_queue=self.task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            memo=thread_memo(ThreadMetadata(metadata=record.metadata)),
-        )
+        start = await self._record_start(record)
         try:
             record.ttl = await self.client.execute_update_with_start_workflow(
                 SET_TTL_UPDATE, ttl, start_workflow_operation=start, result_type=ThreadTTL

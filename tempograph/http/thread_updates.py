@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tempograph._workflows.thread_record import MAX_TTL_MINUTES, ThreadTTL
 from tempograph.http.errors import HttpError, check_message
+from tempograph.http.schemas import SELECTABLE_THREAD_FIELDS
 from tempograph.messages import END
 
 # -------------------------------------------------------------------------------------------
@@ -158,20 +159,8 @@ def parse_state_values(values: Any) -> dict[str, Any] | list[dict[str, Any]] | N
 EXTRACTABLE = frozenset({"values", "metadata", "config", "interrupts"})
 MAX_EXTRACT = 10
 ALIAS = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-RESERVED = frozenset(
-    {
-        "thread_id",
-        "created_at",
-        "updated_at",
-        "state_updated_at",
-        "metadata",
-        "config",
-        "status",
-        "values",
-        "interrupts",
-        "error",
-    }
-)
+# An extract alias may not be a thread field's name (the Agent Server's rule).
+RESERVED = SELECTABLE_THREAD_FIELDS
 PATH = re.compile(r"\.|\[")
 
 
