@@ -44,6 +44,16 @@ async def test_a_step_wider_than_temporals_pending_limit_completes(client: Clien
             "wide", {"n": WIDTH, "done": []}, thread_id=thread
         )
     assert sorted(out["done"]) == list(range(WIDTH))
+    # Not stuck: the run completed. On a loaded server the history service may fail a workflow
+    # task completing hundreds of commands (FORCE_CLOSE_COMMAND, its own identity) and the task
+    # is retried; a task failing on our side (a nondeterminism, an SDK error, Temporal's
+    # pending-activity limit) would be a worker-side failure, which must not happen.
     history = await client.get_workflow_handle(thread).fetch_history()
-    kinds = [e.event_type for e in history.events]
-    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in kinds
+    failures = [
+        e.workflow_task_failed_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
+    ]
+    ours = [f for f in failures if f.identity != "history-service"]
+    assert ours == [], ours[0]
+    assert len(failures) <= 5, failures
