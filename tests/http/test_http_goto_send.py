@@ -5,10 +5,9 @@ refused with 422 naming it, before anything runs."""
 
 from __future__ import annotations
 
-import operator
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, TypedDict
+from typing import Any
 
 import httpx
 import pytest
@@ -18,37 +17,11 @@ from langgraph_sdk.client import LangGraphClient
 from temporalio.client import Client
 
 from tempograph import GraphClient, create_worker
-from tempograph.graph import END, START, CompiledGraph, StateGraph
 from tempograph.http import create_app
 from tempograph.http.testing import serve
-from tempograph.types import interrupt
+from tests.integration.test_resume_goto_send import build
 
 QUEUE = f"http-goto-send-{uuid.uuid4().hex[:8]}"
-
-
-class State(TypedDict, total=False):
-    topic: str
-    out: Annotated[list[str], operator.add]
-
-
-def ask(state: State) -> dict[str, Any]:
-    answer = interrupt({"question": "go?"})
-    return {"out": [f"ask:{answer}"]}
-
-
-def echo(arg: dict[str, Any]) -> dict[str, Any]:
-    # A Send's input ({"item": ...}), or the state when goto names the node.
-    return {"out": [f"echo:{arg.get('item', 'state:' + str(arg.get('topic')))}"]}
-
-
-def build() -> CompiledGraph:
-    g = StateGraph(State)
-    g.add_node("ask", ask)
-    g.add_node("echo", echo)
-    g.add_edge(START, "ask")
-    g.add_edge("ask", END)
-    g.add_edge("echo", END)
-    return g.compile()
 
 
 @pytest_asyncio.fixture(scope="module")
